@@ -1,0 +1,58 @@
+/* worker-protocol.h: how the server and a sharkapi-worker talk over the worker's stdin/stdout.
+ *
+ * Server -> worker: one request per line, a JSON object, '\n'-terminated:
+ *   {"job":"summary","capture":PATH,"output":DIR,"filter":"","passes":1}
+ *       one dissection pass computing every summary result; written into DIR atomically
+ *       (DIR.tmp, fsync, rename). DIR then holds hierarchy.json, endpoints/<filter-name>.json,
+ *       conversations/<filter-name>.json (tables with data only) and dns.json, each the value of
+ *       the route's "data" member.
+ *   {"job":"fields","capture":PATH,"fields":[...],"filter":"","passes":1,"limit":-1,
+ *    "offset":0,"format":"json"|"ndjson"}
+ *       streams the whole response body of packets/fields as DATA frames.
+ *   {"job":"check_filter","filter":"..."}
+ *
+ * Worker -> server: frames, a 5-byte header (type, then payload length as uint32 big-endian)
+ * followed by the payload:
+ *   HELLO    once at start: {"tables":[{"filter":"eth","name":"Ethernet"},...],"version":"4.0.17"}
+ *   PROGRESS text of a fraction, "0.42"
+ *   DATA     bytes of a streamed answer
+ *   END      the job succeeded: a JSON object (e.g. {"first_passes":3,"frames":433})
+ *   ERROR    the job failed: {"message":"...","status":400}; the worker stays usable
+ * One job at a time; a worker that writes anything else is broken and is replaced.
+ * SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+typedef enum {
+	WORKER_FRAME_HELLO = 'H',
+	WORKER_FRAME_PROGRESS = 'P',
+	WORKER_FRAME_DATA = 'D',
+	WORKER_FRAME_END = 'E',
+	WORKER_FRAME_ERROR = 'X',
+} WorkerFrameType;
+
+#define WORKER_FRAME_HEADER_SIZE 5
+/* Larger payloads are a protocol violation (DATA frames are cut well below this). */
+#define WORKER_FRAME_MAX_PAYLOAD (16u * 1024u * 1024u)
+
+static inline void
+worker_frame_header_encode(guint8 header[WORKER_FRAME_HEADER_SIZE], WorkerFrameType type, guint32 length)
+{
+	header[0] = (guint8)type;
+	header[1] = (guint8)(length >> 24);
+	header[2] = (guint8)(length >> 16);
+	header[3] = (guint8)(length >> 8);
+	header[4] = (guint8)length;
+}
+
+static inline guint32
+worker_frame_header_length(const guint8 header[WORKER_FRAME_HEADER_SIZE])
+{
+	return ((guint32)header[1] << 24) | ((guint32)header[2] << 16) | ((guint32)header[3] << 8) |
+	       (guint32)header[4];
+}
+
+G_END_DECLS
