@@ -1,0 +1,236 @@
+/* auth-tokens.c: token creation, verification and revocation on the tokens table.
+ * SPDX-License-Identifier: GPL-2.0-or-later */
+#define G_LOG_DOMAIN "auth"
+
+#include "auth/auth-tokens.h"
+
+#include <string.h>
+#include <sys/random.h>
+
+#include "sharkapi-error.h"
+#include "store/store-db.h"
+
+static const char *const auth_permission_names[] = {
+	"upload", "info", "download", "delete", "annotate", "analysis", "admin",
+};
+
+void
+auth_token_free(AuthToken *token)
+{
+	if (token == NULL)
+		return;
+	g_free(token->name);
+	g_free(token->created_at);
+	g_free(token);
+}
+
+const char *
+auth_permission_name(AuthPermission permission)
+{
+	for (guint i = 0; i < G_N_ELEMENTS(auth_permission_names); i++) {
+		if (permission == (1u << i))
+			return auth_permission_names[i];
+	}
+	return "unknown";
+}
+
+gboolean
+auth_permissions_parse(const char *list, guint *permissions, GError **error)
+{
+	*permissions = 0;
+	if (list == NULL || *list == '\0') {
+		*permissions = AUTH_PERMISSION_ALL;
+		return TRUE;
+	}
+	g_auto(GStrv) names = g_strsplit(list, ",", -1);
+	for (guint n = 0; names[n] != NULL; n++) {
+		const char *name = g_strstrip(names[n]);
+		gboolean known = FALSE;
+		if (*name == '\0')
+			continue;
+		for (guint i = 0; i < G_N_ELEMENTS(auth_permission_names); i++) {
+			if (g_ascii_strcasecmp(name, auth_permission_names[i]) == 0) {
+				*permissions |= 1u << i;
+				known = TRUE;
+			}
+		}
+		if (!known) {
+			g_set_error(error, SHARKAPI_ERROR, SHARKAPI_ERROR_BAD_REQUEST,
+				    "unknown permission '%s' (valid: upload, info, download, delete, "
+				    "annotate, analysis, admin)",
+				    name);
+			return FALSE;
+		}
+	}
+	return TRUE;
+}
+
+char *
+auth_permissions_to_string(guint permissions)
+{
+	g_autoptr(GString) out = g_string_new(NULL);
+	for (guint i = 0; i < G_N_ELEMENTS(auth_permission_names); i++) {
+		if ((permissions & (1u << i)) == 0)
+			continue;
+		if (out->len > 0)
+			g_string_append_c(out, ',');
+		g_string_append(out, auth_permission_names[i]);
+	}
+	return g_string_free(g_steal_pointer(&out), FALSE);
+}
+
+static char *
+auth_token_hash(const char *token)
+{
+	return g_compute_checksum_for_string(G_CHECKSUM_SHA256, token, -1);
+}
+
+/* Compares two equal-length strings without an early exit, so timing tells nothing. */
+static gboolean
+auth_equal_constant_time(const char *a, const char *b)
+{
+	gsize len_a = strlen(a), len_b = strlen(b);
+	guint8 diff = len_a != len_b;
+	for (gsize i = 0; i < len_a && i < len_b; i++)
+		diff |= (guint8)(a[i] ^ b[i]);
+	return diff == 0;
+}
+
+static gboolean
+auth_token_is_well_formed(const char *token)
+{
+	if (token == NULL || strlen(token) != AUTH_TOKEN_LENGTH)
+		return FALSE;
+	for (const char *p = token; *p != '\0'; p++) {
+		if (!g_ascii_isxdigit(*p) || g_ascii_isupper(*p))
+			return FALSE;
+	}
+	return TRUE;
+}
+
+char *
+auth_token_create(sqlite3 *db, const char *name, guint permissions, GError **error)
+{
+	guint8 random_bytes[AUTH_TOKEN_LENGTH / 2];
+	if (getrandom(random_bytes, sizeof random_bytes, 0) != sizeof random_bytes) {
+		g_set_error(error, SHARKAPI_ERROR, SHARKAPI_ERROR_INTERNAL, "no randomness available");
+		return NULL;
+	}
+	g_autoptr(GString) token = g_string_sized_new(AUTH_TOKEN_LENGTH);
+	for (guint i = 0; i < sizeof random_bytes; i++)
+		g_string_append_printf(token, "%02x", random_bytes[i]);
+
+	g_autofree char *hash = auth_token_hash(token->str);
+	g_autofree char *hash_prefix = g_strndup(hash, 16);
+	g_autofree char *now = store_db_now_iso8601();
+	g_autofree char *permission_list = auth_permissions_to_string(permissions);
+	g_autoptr(sqlite3_stmt) stmt = store_db_prepare(
+		db,
+		"INSERT INTO tokens (name, hash_prefix, hash, permissions, created_at) VALUES (?,?,?,?,?)",
+		error);
+	if (stmt == NULL)
+		return NULL;
+	sqlite3_bind_text(stmt, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 2, hash_prefix, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 3, hash, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 4, permission_list, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 5, now, -1, SQLITE_STATIC);
+	if (sqlite3_step(stmt) != SQLITE_DONE) {
+		store_db_set_error(db, error, "storing the token");
+		return NULL;
+	}
+	return g_string_free(g_steal_pointer(&token), FALSE);
+}
+
+static AuthToken *
+auth_token_from_row(sqlite3_stmt *stmt)
+{
+	AuthToken *token = g_new0(AuthToken, 1);
+	token->id = sqlite3_column_int64(stmt, 0);
+	token->name = g_strdup((const char *)sqlite3_column_text(stmt, 1));
+	auth_permissions_parse((const char *)sqlite3_column_text(stmt, 2), &token->permissions, NULL);
+	token->created_at = g_strdup((const char *)sqlite3_column_text(stmt, 3));
+	token->revoked = sqlite3_column_int(stmt, 4) != 0;
+	return token;
+}
+
+AuthToken *
+auth_token_verify(sqlite3 *db, const char *presented, GError **error)
+{
+	if (!auth_token_is_well_formed(presented)) {
+		g_set_error(error, SHARKAPI_ERROR, SHARKAPI_ERROR_UNAUTHORIZED,
+			    presented == NULL || *presented == '\0' ? "missing API token"
+								    : "unknown API token");
+		return NULL;
+	}
+	g_autofree char *hash = auth_token_hash(presented);
+	g_autofree char *hash_prefix = g_strndup(hash, 16);
+	g_autoptr(sqlite3_stmt) stmt = store_db_prepare(
+		db,
+		"SELECT id, name, permissions, created_at, revoked, hash FROM tokens WHERE hash_prefix = ?",
+		error);
+	if (stmt == NULL)
+		return NULL;
+	sqlite3_bind_text(stmt, 1, hash_prefix, -1, SQLITE_STATIC);
+	int rc;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		const char *stored_hash = (const char *)sqlite3_column_text(stmt, 5);
+		if (!auth_equal_constant_time(stored_hash, hash) || sqlite3_column_int(stmt, 4) != 0)
+			continue;
+		return auth_token_from_row(stmt);
+	}
+	if (rc != SQLITE_DONE) {
+		store_db_set_error(db, error, "checking the token");
+		return NULL;
+	}
+	g_set_error(error, SHARKAPI_ERROR, SHARKAPI_ERROR_UNAUTHORIZED, "unknown API token");
+	return NULL;
+}
+
+gboolean
+auth_token_require(const AuthToken *token, AuthPermission permission, GError **error)
+{
+	if ((token->permissions & (permission | AUTH_PERMISSION_ADMIN)) != 0)
+		return TRUE;
+	g_set_error(error, SHARKAPI_ERROR, SHARKAPI_ERROR_FORBIDDEN,
+		    "this API token lacks the '%s' permission", auth_permission_name(permission));
+	return FALSE;
+}
+
+GPtrArray *
+auth_token_list(sqlite3 *db, GError **error)
+{
+	g_autoptr(GPtrArray) tokens = g_ptr_array_new_with_free_func((GDestroyNotify)auth_token_free);
+	g_autoptr(sqlite3_stmt) stmt = store_db_prepare(
+		db, "SELECT id, name, permissions, created_at, revoked FROM tokens ORDER BY id", error);
+	if (stmt == NULL)
+		return NULL;
+	int rc;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+		g_ptr_array_add(tokens, auth_token_from_row(stmt));
+	if (rc != SQLITE_DONE) {
+		store_db_set_error(db, error, "listing tokens");
+		return NULL;
+	}
+	return g_steal_pointer(&tokens);
+}
+
+gboolean
+auth_token_revoke(sqlite3 *db, const char *id_or_name, GError **error)
+{
+	g_autoptr(sqlite3_stmt) stmt = store_db_prepare(
+		db, "UPDATE tokens SET revoked = 1 WHERE (CAST(id AS TEXT) = ?1 OR name = ?1) AND revoked = 0",
+		error);
+	if (stmt == NULL)
+		return FALSE;
+	sqlite3_bind_text(stmt, 1, id_or_name, -1, SQLITE_STATIC);
+	if (sqlite3_step(stmt) != SQLITE_DONE) {
+		store_db_set_error(db, error, "revoking the token");
+		return FALSE;
+	}
+	if (sqlite3_changes(db) == 0) {
+		g_set_error(error, SHARKAPI_ERROR, SHARKAPI_ERROR_NOT_FOUND, "no active token '%s'", id_or_name);
+		return FALSE;
+	}
+	return TRUE;
+}

@@ -1,0 +1,77 @@
+/* cli-serve.c: `sharkapi serve`: opens the store, starts the workers and the HTTP server,
+ * runs until SIGINT or SIGTERM, then stops in order (HTTP first, then workers, then store).
+ * SPDX-License-Identifier: GPL-2.0-or-later */
+#define G_LOG_DOMAIN "serve"
+
+#include <glib-unix.h>
+#include <stdio.h>
+
+#include "capinfo.h"
+#include "cli/cli.h"
+#include "cli/sharkapi-config.h"
+#include "http/http-server.h"
+
+static gboolean
+cli_serve_signal_cb(gpointer user_data)
+{
+	GMainLoop *loop = user_data;
+	g_message("stopping");
+	g_main_loop_quit(loop);
+	return G_SOURCE_REMOVE;
+}
+
+int
+cli_serve(int argc, char **argv)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(SharkapiConfig) config = sharkapi_config_new_default();
+
+	if (!sharkapi_config_parse_serve_args(config, &argc, &argv, &error)) {
+		fprintf(stderr, "sharkapi serve: %s\n", error->message);
+		return 2;
+	}
+	if (config->worker_path == NULL)
+		config->worker_path = cli_default_worker_path();
+	if (!capinfo_init(&error)) {
+		fprintf(stderr, "sharkapi serve: %s\n", error->message);
+		return 1;
+	}
+	g_autoptr(Store) store = store_open(config->data_dir, &error);
+	if (store == NULL) {
+		fprintf(stderr, "sharkapi serve: %s\n", error->message);
+		return 1;
+	}
+	guint removed = store_recover(store);
+	if (removed > 0)
+		g_message("recovery removed %u incomplete entries", removed);
+
+	JobQueueOptions job_options = {
+		.worker_path = config->worker_path,
+		.worker_home = store->worker_home,
+		.workers = config->workers,
+		.job_timeout = config->job_timeout,
+		.queue_limit = config->queue_limit,
+		.worker_memory_limit = config->worker_memory_limit,
+	};
+	g_autoptr(JobQueue) jobs = job_queue_new(&job_options, &error);
+	if (jobs == NULL) {
+		fprintf(stderr, "sharkapi serve: %s\n", error->message);
+		return 1;
+	}
+	g_autoptr(SummaryTracker) summaries = summary_tracker_new(store, jobs, config->wait_limit);
+	g_autoptr(SharkapiServer) server = http_server_new(config, store, jobs, summaries);
+	g_autofree char *url = http_server_listen(server, config->listen, &error);
+	if (url == NULL) {
+		fprintf(stderr, "sharkapi serve: listening on %s: %s\n", config->listen, error->message);
+		return 1;
+	}
+	summary_tracker_resume_all(summaries);
+	g_autoptr(GMainLoop) loop = g_main_loop_new(NULL, FALSE);
+	g_unix_signal_add(SIGINT, cli_serve_signal_cb, loop);
+	g_unix_signal_add(SIGTERM, cli_serve_signal_cb, loop);
+	/* Tests and scripts read this line to learn the port. */
+	fprintf(stderr, "sharkapi: listening on %s (data dir %s, %u workers)\n", url, store->data_dir,
+		config->workers);
+	g_main_loop_run(loop);
+	return 0;
+}

@@ -1,0 +1,187 @@
+/* sharkapi-config.c: defaults, the GKeyFile and the `serve` options.
+ * SPDX-License-Identifier: GPL-2.0-or-later */
+#define G_LOG_DOMAIN "config"
+
+#include "cli/sharkapi-config.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sharkapi-error.h"
+
+#define SHARKAPI_CONFIG_GROUP "sharkapi"
+
+SharkapiConfig *
+sharkapi_config_new_default(void)
+{
+	SharkapiConfig *self = g_new0(SharkapiConfig, 1);
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	self->listen = g_strdup("127.0.0.1:8080");
+	self->data_dir = g_strdup("sharkapi-data");
+	self->workers = cores > 0 ? (guint)cores : 1;
+	self->max_upload_size = G_GUINT64_CONSTANT(2) * 1024 * 1024 * 1024;
+	self->wait_limit = 120;
+	self->job_timeout = 600;
+	self->idle_timeout = 60;
+	self->queue_limit = 256;
+	return self;
+}
+
+void
+sharkapi_config_free(SharkapiConfig *self)
+{
+	if (self == NULL)
+		return;
+	g_free(self->listen);
+	g_free(self->data_dir);
+	g_free(self->worker_path);
+	g_free(self);
+}
+
+static gboolean
+sharkapi_config_parse_size(const char *text, guint64 *out, GError **error)
+{
+	char *end = NULL;
+	guint64 value = g_ascii_strtoull(text, &end, 10);
+	if (end == text || *end != '\0') {
+		g_set_error(error, SHARKAPI_ERROR, SHARKAPI_ERROR_BAD_REQUEST, "'%s' is not a number of bytes",
+			    text);
+		return FALSE;
+	}
+	*out = value;
+	return TRUE;
+}
+
+static gboolean
+sharkapi_config_parse_uint(const char *key, const char *text, guint *out, GError **error)
+{
+	guint64 value = 0;
+	if (!sharkapi_config_parse_size(text, &value, error) || value > G_MAXUINT) {
+		g_clear_error(error);
+		g_set_error(error, SHARKAPI_ERROR, SHARKAPI_ERROR_BAD_REQUEST, "%s: '%s' is not a whole number",
+			    key, text);
+		return FALSE;
+	}
+	*out = (guint)value;
+	return TRUE;
+}
+
+/* Applies one key=value, from the file or the command line. */
+static gboolean
+sharkapi_config_set(SharkapiConfig *self, const char *key, const char *value, GError **error)
+{
+	if (g_str_equal(key, "listen")) {
+		g_free(self->listen);
+		self->listen = g_strdup(value);
+	} else if (g_str_equal(key, "data-dir")) {
+		g_free(self->data_dir);
+		self->data_dir = g_strdup(value);
+	} else if (g_str_equal(key, "worker-path")) {
+		g_free(self->worker_path);
+		self->worker_path = g_strdup(value);
+	} else if (g_str_equal(key, "max-upload-size")) {
+		return sharkapi_config_parse_size(value, &self->max_upload_size, error);
+	} else if (g_str_equal(key, "worker-memory-limit")) {
+		return sharkapi_config_parse_size(value, &self->worker_memory_limit, error);
+	} else if (g_str_equal(key, "workers")) {
+		if (!sharkapi_config_parse_uint(key, value, &self->workers, error))
+			return FALSE;
+		if (self->workers == 0 || self->workers > 64) {
+			g_set_error(error, SHARKAPI_ERROR, SHARKAPI_ERROR_BAD_REQUEST, "workers: 1 to 64");
+			return FALSE;
+		}
+	} else if (g_str_equal(key, "wait-limit")) {
+		return sharkapi_config_parse_uint(key, value, &self->wait_limit, error);
+	} else if (g_str_equal(key, "job-timeout")) {
+		return sharkapi_config_parse_uint(key, value, &self->job_timeout, error);
+	} else if (g_str_equal(key, "idle-timeout")) {
+		return sharkapi_config_parse_uint(key, value, &self->idle_timeout, error);
+	} else if (g_str_equal(key, "queue-limit")) {
+		return sharkapi_config_parse_uint(key, value, &self->queue_limit, error);
+	} else {
+		g_set_error(error, SHARKAPI_ERROR, SHARKAPI_ERROR_BAD_REQUEST, "unknown setting '%s'", key);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static gboolean
+sharkapi_config_load_file(SharkapiConfig *self, const char *path, GError **error)
+{
+	g_autoptr(GKeyFile) file = g_key_file_new();
+	if (!g_key_file_load_from_file(file, path, G_KEY_FILE_NONE, error)) {
+		g_prefix_error(error, "%s: ", path);
+		return FALSE;
+	}
+	g_auto(GStrv) keys = g_key_file_get_keys(file, SHARKAPI_CONFIG_GROUP, NULL, NULL);
+	for (guint i = 0; keys != NULL && keys[i] != NULL; i++) {
+		g_autofree char *value = g_key_file_get_string(file, SHARKAPI_CONFIG_GROUP, keys[i], error);
+		if (value == NULL || !sharkapi_config_set(self, keys[i], value, error)) {
+			g_prefix_error(error, "%s: ", path);
+			return FALSE;
+		}
+	}
+	return TRUE;
+}
+
+gboolean
+sharkapi_config_parse_serve_args(SharkapiConfig *self, int *argc, char ***argv, GError **error)
+{
+	g_autofree char *config_file = NULL, *listen = NULL, *data_dir = NULL, *workers = NULL;
+	g_autofree char *max_upload = NULL, *wait_limit = NULL, *job_timeout = NULL, *worker_path = NULL;
+	g_autofree char *idle_timeout = NULL, *queue_limit = NULL, *worker_memory = NULL;
+	GOptionEntry entries[] = {
+		{"config", 0, 0, G_OPTION_ARG_FILENAME, &config_file, "Read settings from FILE ([sharkapi] group)", "FILE"},
+		{"listen", 0, 0, G_OPTION_ARG_STRING, &listen, "Address and port (default 127.0.0.1:8080)", "ADDR:PORT"},
+		{"data-dir", 0, 0, G_OPTION_ARG_FILENAME, &data_dir, "Data directory, created if missing (default ./sharkapi-data)", "DIR"},
+		{"workers", 0, 0, G_OPTION_ARG_STRING, &workers, "Dissection worker processes (default: cores)", "N"},
+		{"max-upload-size", 0, 0, G_OPTION_ARG_STRING, &max_upload, "Largest upload body (default 2147483648)", "BYTES"},
+		{"wait-limit", 0, 0, G_OPTION_ARG_STRING, &wait_limit, "Seconds a request waits for an analysis (default 120)", "SECONDS"},
+		{"job-timeout", 0, 0, G_OPTION_ARG_STRING, &job_timeout, "Seconds one worker job may run (default 600)", "SECONDS"},
+		{"idle-timeout", 0, 0, G_OPTION_ARG_STRING, &idle_timeout, "Seconds a connection may stay silent (default 60)", "SECONDS"},
+		{"queue-limit", 0, 0, G_OPTION_ARG_STRING, &queue_limit, "Queued jobs before answering 503 (default 256)", "N"},
+		{"worker-memory-limit", 0, 0, G_OPTION_ARG_STRING, &worker_memory, "Address space limit per worker, 0 = none", "BYTES"},
+		{"worker-path", 0, 0, G_OPTION_ARG_FILENAME, &worker_path, "The sharkapi-worker binary", "PATH"},
+		{NULL},
+	};
+	g_autoptr(GOptionContext) context = g_option_context_new("- run the sharkapi server");
+	g_option_context_add_main_entries(context, entries, NULL);
+	if (!g_option_context_parse(context, argc, argv, error))
+		return FALSE;
+	if (config_file != NULL && !sharkapi_config_load_file(self, config_file, error))
+		return FALSE;
+
+	struct { const char *key; const char *value; } given[] = {
+		{"listen", listen}, {"data-dir", data_dir}, {"workers", workers},
+		{"max-upload-size", max_upload}, {"wait-limit", wait_limit}, {"job-timeout", job_timeout},
+		{"idle-timeout", idle_timeout}, {"queue-limit", queue_limit},
+		{"worker-memory-limit", worker_memory}, {"worker-path", worker_path},
+	};
+	for (guint i = 0; i < G_N_ELEMENTS(given); i++) {
+		if (given[i].value != NULL && !sharkapi_config_set(self, given[i].key, given[i].value, error))
+			return FALSE;
+	}
+	return TRUE;
+}
+
+gboolean
+sharkapi_config_split_listen(const char *listen, char **address, guint16 *port, GError **error)
+{
+	const char *colon = strrchr(listen, ':');
+	guint64 port_value = 0;
+	if (colon == NULL || !g_ascii_string_to_unsigned(colon + 1, 10, 0, 65535, &port_value, NULL)) {
+		g_set_error(error, SHARKAPI_ERROR, SHARKAPI_ERROR_BAD_REQUEST,
+			    "listen: '%s' is not ADDR:PORT", listen);
+		return FALSE;
+	}
+	g_autofree char *host = g_strndup(listen, colon - listen);
+	if (host[0] == '[' && host[strlen(host) - 1] == ']') {
+		char *inner = g_strndup(host + 1, strlen(host) - 2);
+		g_free(host);
+		host = inner;
+	}
+	*address = g_steal_pointer(&host);
+	*port = (guint16)port_value;
+	return TRUE;
+}

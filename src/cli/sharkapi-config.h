@@ -1,0 +1,34 @@
+/* sharkapi-config.h: the server's settings, from defaults, a GKeyFile and the command line.
+ * The command line wins over the file, the file over the defaults. Keys are the long option
+ * names, in the group [sharkapi]. Must not start anything: it only describes.
+ * SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+typedef struct {
+	char *listen;              /* ADDR:PORT, default 127.0.0.1:8080 */
+	char *data_dir;            /* default ./sharkapi-data */
+	guint workers;             /* default: number of cores */
+	guint64 max_upload_size;   /* request body bytes, default 2 GiB */
+	guint wait_limit;          /* seconds a request waits for an analysis, default 120 */
+	guint job_timeout;         /* seconds one worker job may run, default 600 */
+	guint idle_timeout;        /* seconds a connection may stay silent, default 60 */
+	guint queue_limit;         /* queued jobs before 503, default 256 */
+	guint64 worker_memory_limit; /* bytes of address space per worker, 0 = none */
+	char *worker_path;         /* default: sharkapi-worker beside the server binary */
+} SharkapiConfig;
+
+SharkapiConfig *sharkapi_config_new_default(void);
+void sharkapi_config_free(SharkapiConfig *self);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(SharkapiConfig, sharkapi_config_free)
+
+/* Parses `serve` arguments (and the --config file they name) into self. */
+gboolean sharkapi_config_parse_serve_args(SharkapiConfig *self, int *argc, char ***argv, GError **error);
+
+/* Splits "ADDR:PORT" (or "[v6]:PORT"). */
+gboolean sharkapi_config_split_listen(const char *listen, char **address, guint16 *port, GError **error);
+
+G_END_DECLS

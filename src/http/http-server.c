@@ -1,0 +1,250 @@
+/* http-server.c: the route table, request matching and authentication.
+ * SPDX-License-Identifier: GPL-2.0-or-later */
+#define G_LOG_DOMAIN "http"
+
+#include "http/http-server.h"
+
+#include <string.h>
+
+#include "http/http-reply.h"
+#include "http/http-upload.h"
+#include "http/routes-analysis.h"
+#include "http/routes-captures.h"
+#include "sharkapi-error.h"
+#include "store/store-capture.h"
+
+typedef enum {
+	HTTP_AUTH_PATH,   /* v1: /api/v1/<token>/... */
+	HTTP_AUTH_HEADER, /* v2: Authorization: <token> (or Bearer <token>) */
+} HttpAuthKind;
+
+typedef struct {
+	const char *methods; /* space separated */
+	const char *pattern; /* segments; {token} and {id} capture, nothing else varies */
+	HttpAuthKind auth;
+	AuthPermission permission;
+	HttpHandler handler;
+} HttpRoute;
+
+/* The whole API, in one place. */
+static const HttpRoute http_routes[] = {
+	{"POST PUT", "/api/v1/{token}/upload", HTTP_AUTH_PATH, AUTH_PERMISSION_UPLOAD, routes_captures_upload},
+	{"GET", "/api/v1/{token}/info/{id}", HTTP_AUTH_PATH, AUTH_PERMISSION_INFO, routes_captures_info},
+	{"GET", "/api/v1/{token}/download/{id}", HTTP_AUTH_PATH, AUTH_PERMISSION_DOWNLOAD, routes_captures_download},
+	{"POST DELETE GET", "/api/v1/{token}/delete/{id}", HTTP_AUTH_PATH, AUTH_PERMISSION_DELETE, routes_captures_delete},
+	{"GET", "/api/v2/analysis/{id}/status", HTTP_AUTH_HEADER, AUTH_PERMISSION_ANALYSIS, routes_analysis_status},
+	{"GET", "/api/v2/analysis/{id}/stats/hierarchy", HTTP_AUTH_HEADER, AUTH_PERMISSION_ANALYSIS, routes_analysis_hierarchy},
+	{"GET", "/api/v2/analysis/{id}/stats/endpoints", HTTP_AUTH_HEADER, AUTH_PERMISSION_ANALYSIS, routes_analysis_endpoints},
+	{"GET", "/api/v2/analysis/{id}/stats/conversations", HTTP_AUTH_HEADER, AUTH_PERMISSION_ANALYSIS, routes_analysis_conversations},
+	{"GET", "/api/v2/analysis/{id}/dns/lookups", HTTP_AUTH_HEADER, AUTH_PERMISSION_ANALYSIS, routes_analysis_dns},
+	{"GET", "/api/v2/analysis/{id}/packets/fields", HTTP_AUTH_HEADER, AUTH_PERMISSION_ANALYSIS, routes_analysis_fields},
+};
+
+typedef struct {
+	const HttpRoute *route;
+	char *token;
+	char *capture_id;
+} HttpMatch;
+
+static void
+http_match_clear(HttpMatch *match)
+{
+	g_clear_pointer(&match->token, g_free);
+	g_clear_pointer(&match->capture_id, g_free);
+}
+
+/* Matches path segments against a pattern; fills {token} and {id}. */
+static gboolean
+http_route_match_path(const HttpRoute *route, const char *path, HttpMatch *match)
+{
+	g_auto(GStrv) want = g_strsplit(route->pattern, "/", -1);
+	g_auto(GStrv) have = g_strsplit(path, "/", -1);
+	guint n_have = g_strv_length(have);
+
+	/* A trailing slash is tolerated: "/upload/" is "/upload". */
+	if (n_have > 1 && *have[n_have - 1] == '\0')
+		n_have--;
+	if (g_strv_length(want) != n_have)
+		return FALSE;
+	for (guint i = 0; i < n_have; i++) {
+		if (g_str_equal(want[i], "{token}")) {
+			g_free(match->token);
+			match->token = g_strdup(have[i]);
+		} else if (g_str_equal(want[i], "{id}")) {
+			g_free(match->capture_id);
+			match->capture_id = g_strdup(have[i]);
+		} else if (!g_str_equal(want[i], have[i])) {
+			http_match_clear(match);
+			return FALSE;
+		}
+	}
+	return TRUE;
+}
+
+static gboolean
+http_route_allows_method(const HttpRoute *route, const char *method)
+{
+	g_auto(GStrv) methods = g_strsplit(route->methods, " ", -1);
+	return g_strv_contains((const char *const *)methods, method);
+}
+
+/* Finds the route; *path_matched tells 405 from 404 when none allows the method. */
+static gboolean
+http_server_find_route(const char *method, const char *path, HttpMatch *match, gboolean *path_matched)
+{
+	*path_matched = FALSE;
+	for (guint i = 0; i < G_N_ELEMENTS(http_routes); i++) {
+		if (!http_route_match_path(&http_routes[i], path, match))
+			continue;
+		if (!http_route_allows_method(&http_routes[i], method)) {
+			*path_matched = TRUE;
+			http_match_clear(match);
+			continue;
+		}
+		match->route = &http_routes[i];
+		return TRUE;
+	}
+	return FALSE;
+}
+
+static char *
+http_header_token(SoupServerMessage *msg)
+{
+	const char *value =
+		soup_message_headers_get_one(soup_server_message_get_request_headers(msg), "Authorization");
+	if (value == NULL)
+		return NULL;
+	while (*value == ' ')
+		value++;
+	if (g_ascii_strncasecmp(value, "Bearer ", 7) == 0)
+		value += 7;
+	return g_strstrip(g_strdup(value));
+}
+
+static AuthToken *
+http_server_authenticate(SharkapiServer *self, SoupServerMessage *msg, const HttpMatch *match, GError **error)
+{
+	g_autofree char *header_token = NULL;
+	const char *presented = match->token;
+	if (match->route->auth == HTTP_AUTH_HEADER)
+		presented = header_token = http_header_token(msg);
+	g_autoptr(AuthToken) token = auth_token_verify(self->store->db, presented, error);
+	if (token == NULL)
+		return NULL;
+	if (!auth_token_require(token, match->route->permission, error))
+		return NULL;
+	return g_steal_pointer(&token);
+}
+
+static void
+http_server_request_cb(SoupServer *soup, SoupServerMessage *msg, const char *path, GHashTable *query,
+		       gpointer user_data)
+{
+	SharkapiServer *self = user_data;
+	const char *method = soup_server_message_get_method(msg);
+	g_autoptr(GError) error = NULL;
+	HttpMatch match = {0};
+	gboolean path_matched = FALSE;
+
+	/* An upload refused while its body was arriving has its answer already. */
+	if (http_upload_already_answered(msg))
+		return;
+	if (!http_server_find_route(method, path, &match, &path_matched)) {
+		http_reply_error_literal(msg, path_matched ? 405 : 404,
+					 path_matched ? "method not allowed for this route" : "no such route");
+		return;
+	}
+	g_autoptr(AuthToken) token = http_server_authenticate(self, msg, &match, &error);
+	if (token == NULL) {
+		http_reply_error(msg, error);
+		http_match_clear(&match);
+		return;
+	}
+	/* Ids that are not 12 lowercase hex characters never reach the store or the file system. */
+	if (match.capture_id != NULL && !store_capture_id_is_valid(match.capture_id)) {
+		http_reply_error_literal(msg, 404, "capture not found");
+		http_match_clear(&match);
+		return;
+	}
+	g_autoptr(GHashTable) empty = NULL;
+	if (query == NULL)
+		query = empty = g_hash_table_new(g_str_hash, g_str_equal);
+	HttpRequest request = {
+		.server = self,
+		.msg = msg,
+		.token = token,
+		.capture_id = match.capture_id,
+		.query = query,
+	};
+	match.route->handler(&request);
+	http_match_clear(&match);
+}
+
+const char *
+http_request_param(HttpRequest *request, const char *name)
+{
+	return g_hash_table_lookup(request->query, name);
+}
+
+/* Silent connections are closed: libsoup 3.2 has no idle timeout of its own (DESIGN.md). */
+static void
+http_server_request_started_cb(SoupServer *soup, SoupServerMessage *msg, gpointer user_data)
+{
+	SharkapiServer *self = user_data;
+	GSocket *socket = soup_server_message_get_socket(msg);
+	if (socket != NULL && self->config->idle_timeout > 0)
+		g_socket_set_timeout(socket, self->config->idle_timeout);
+}
+
+SharkapiServer *
+http_server_new(SharkapiConfig *config, Store *store, JobQueue *jobs, SummaryTracker *summaries)
+{
+	SharkapiServer *self = g_new0(SharkapiServer, 1);
+	self->config = config;
+	self->store = store;
+	self->jobs = jobs;
+	self->summaries = summaries;
+	self->soup = soup_server_new("server-header", "sharkapi/" SHARKAPI_VERSION " ", NULL);
+	soup_server_add_early_handler(self->soup, "/api/v1", http_upload_early_cb, self, NULL);
+	/* libsoup picks the most specific path's entry for normal handlers too, so the early
+	 * handler's path needs the normal handler as well. */
+	soup_server_add_handler(self->soup, "/api/v1", http_server_request_cb, self, NULL);
+	soup_server_add_handler(self->soup, NULL, http_server_request_cb, self, NULL);
+	g_signal_connect(self->soup, "request-started", G_CALLBACK(http_server_request_started_cb), self);
+	return self;
+}
+
+void
+http_server_free(SharkapiServer *self)
+{
+	if (self == NULL)
+		return;
+	if (self->soup != NULL) {
+		soup_server_disconnect(self->soup);
+		g_object_unref(self->soup);
+	}
+	g_free(self);
+}
+
+char *
+http_server_listen(SharkapiServer *self, const char *listen, GError **error)
+{
+	g_autofree char *address = NULL;
+	guint16 port = 0;
+	if (!sharkapi_config_split_listen(listen, &address, &port, error))
+		return NULL;
+	g_autoptr(GInetAddress) inet = g_inet_address_new_from_string(address);
+	if (inet == NULL) {
+		/* Numeric addresses only: the server never resolves names. */
+		g_set_error(error, SHARKAPI_ERROR, SHARKAPI_ERROR_BAD_REQUEST,
+			    "listen: '%s' is not a numeric IP address", address);
+		return NULL;
+	}
+	g_autoptr(GSocketAddress) socket_address = g_inet_socket_address_new(inet, port);
+	if (!soup_server_listen(self->soup, socket_address, 0, error))
+		return NULL;
+	GSList *uris = soup_server_get_uris(self->soup);
+	char *url = uris != NULL ? g_uri_to_string(uris->data) : g_strdup("?");
+	g_slist_free_full(uris, (GDestroyNotify)g_uri_unref);
+	return url;
+}

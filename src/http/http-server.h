@@ -1,0 +1,47 @@
+/* http-server.h: the HTTP front: a libsoup server, the route table, authentication.
+ * Every request is matched against one table (method, path pattern, permission, handler),
+ * authenticated (v1: token in the path; v2: Authorization header) and handed to the route
+ * group that owns it (routes-captures.c, routes-analysis.c). Must not dissect anything.
+ * SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <libsoup/soup.h>
+
+#include "auth/auth-tokens.h"
+#include "cli/sharkapi-config.h"
+#include "jobs/job-queue.h"
+#include "jobs/summary-tracker.h"
+#include "store/store.h"
+
+G_BEGIN_DECLS
+
+typedef struct {
+	SharkapiConfig *config; /* not owned */
+	Store *store;           /* not owned */
+	JobQueue *jobs;         /* not owned */
+	SummaryTracker *summaries; /* not owned */
+	SoupServer *soup;
+} SharkapiServer;
+
+/* One matched request, as handlers see it. */
+typedef struct {
+	SharkapiServer *server;
+	SoupServerMessage *msg;
+	AuthToken *token;
+	const char *capture_id; /* the {id} of the path, NULL when the route has none */
+	GHashTable *query;      /* decoded query parameters, never NULL */
+} HttpRequest;
+
+typedef void (*HttpHandler)(HttpRequest *request);
+
+SharkapiServer *http_server_new(SharkapiConfig *config, Store *store, JobQueue *jobs, SummaryTracker *summaries);
+void http_server_free(SharkapiServer *self);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(SharkapiServer, http_server_free)
+
+/* Listens on ADDR:PORT (port 0 picks one); returns the base URL, "http://127.0.0.1:8080/". */
+char *http_server_listen(SharkapiServer *self, const char *listen, GError **error);
+
+/* A query parameter, or NULL. */
+const char *http_request_param(HttpRequest *request, const char *name);
+
+G_END_DECLS

@@ -1,0 +1,247 @@
+/* http-upload.c: spooling upload bodies and taking multipart bodies apart.
+ * SPDX-License-Identifier: GPL-2.0-or-later */
+#define G_LOG_DOMAIN "upload"
+
+#include "http/http-upload.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glib/gstdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "http/http-reply.h"
+#include "http/http-server.h"
+#include "sharkapi-error.h"
+
+#define HTTP_UPLOAD_KEY "sharkapi-upload"
+
+typedef struct {
+	SoupServerMessage *msg; /* not a reference: this state lives on the message */
+	char *spool_path;
+	int fd;
+	guint64 received;
+	guint64 limit;
+	gboolean refused;  /* 413 sent, connection closed */
+	int write_errno;   /* first write failure, answered when the body is complete */
+} HttpUpload;
+
+static void
+http_upload_free(HttpUpload *upload)
+{
+	if (upload->fd >= 0)
+		close(upload->fd);
+	if (upload->spool_path != NULL)
+		g_unlink(upload->spool_path);
+	g_free(upload->spool_path);
+	g_free(upload);
+}
+
+static gboolean
+http_upload_path_matches(const char *path)
+{
+	g_auto(GStrv) parts = g_strsplit(path, "/", -1);
+	guint n = g_strv_length(parts);
+	if (n > 1 && *parts[n - 1] == '\0')
+		n--;
+	return n == 5 && g_str_equal(parts[1], "api") && g_str_equal(parts[2], "v1") &&
+	       g_str_equal(parts[4], "upload");
+}
+
+/* Writes the 413 by hand on the stolen connection: libsoup would first read the whole body. */
+static gboolean
+http_upload_refuse_cb(gpointer user_data)
+{
+	SoupServerMessage *msg = user_data;
+	g_autoptr(JsonWriter) writer = json_writer_new();
+	http_reply_write_error(writer, 413, "upload larger than the configured limit (max-upload-size)");
+	g_autoptr(GString) response = g_string_new(NULL);
+	g_string_append_printf(response,
+			       "HTTP/1.1 413 Payload Too Large\r\nContent-Type: " HTTP_JSON_CONTENT_TYPE
+			       "\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n%s",
+			       json_writer_get_length(writer), json_writer_get_data(writer));
+	g_autoptr(GIOStream) stream = soup_server_message_steal_connection(msg);
+	if (stream != NULL) {
+		GOutputStream *out = g_io_stream_get_output_stream(stream);
+		g_output_stream_write_all(out, response->str, response->len, NULL, NULL, NULL);
+		g_io_stream_close(stream, NULL, NULL);
+	}
+	g_object_unref(msg);
+	return G_SOURCE_REMOVE;
+}
+
+static void
+http_upload_refuse(HttpUpload *upload)
+{
+	if (upload->refused)
+		return;
+	upload->refused = TRUE;
+	g_message("upload refused: over %" G_GUINT64_FORMAT " bytes", upload->limit);
+	soup_server_message_pause(upload->msg);
+	g_idle_add(http_upload_refuse_cb, g_object_ref(upload->msg));
+}
+
+static void
+http_upload_got_chunk_cb(SoupServerMessage *msg, GBytes *chunk, gpointer user_data)
+{
+	HttpUpload *upload = user_data;
+	gsize len = 0;
+	const guint8 *data = g_bytes_get_data(chunk, &len);
+
+	if (upload->refused)
+		return;
+	upload->received += len;
+	if (upload->received > upload->limit) {
+		http_upload_refuse(upload);
+		return;
+	}
+	while (len > 0 && upload->write_errno == 0) {
+		ssize_t written = write(upload->fd, data, len);
+		if (written < 0) {
+			if (errno == EINTR)
+				continue;
+			upload->write_errno = errno;
+			break;
+		}
+		data += written;
+		len -= (gsize)written;
+	}
+}
+
+void
+http_upload_early_cb(SoupServer *soup, SoupServerMessage *msg, const char *path, GHashTable *query,
+		     gpointer user_data)
+{
+	SharkapiServer *server = user_data;
+	const char *method = soup_server_message_get_method(msg);
+	g_autoptr(GError) error = NULL;
+
+	if (!http_upload_path_matches(path) || (g_strcmp0(method, "POST") != 0 && g_strcmp0(method, "PUT") != 0))
+		return;
+	SoupMessageHeaders *headers = soup_server_message_get_request_headers(msg);
+	if (soup_message_headers_get_encoding(headers) == SOUP_ENCODING_CONTENT_LENGTH &&
+	    (guint64)soup_message_headers_get_content_length(headers) > server->config->max_upload_size) {
+		HttpUpload *upload = g_new0(HttpUpload, 1);
+		upload->msg = msg;
+		upload->fd = -1;
+		upload->limit = server->config->max_upload_size;
+		g_object_set_data_full(G_OBJECT(msg), HTTP_UPLOAD_KEY, upload, (GDestroyNotify)http_upload_free);
+		http_upload_refuse(upload);
+		return;
+	}
+
+	HttpUpload *upload = g_new0(HttpUpload, 1);
+	upload->msg = msg;
+	upload->fd = -1;
+	upload->limit = server->config->max_upload_size;
+	upload->spool_path = store_new_temp_file(server->store, "spool", &error);
+	if (upload->spool_path != NULL)
+		upload->fd = g_open(upload->spool_path, O_WRONLY | O_APPEND | O_CLOEXEC, 0600);
+	if (upload->fd < 0)
+		upload->write_errno = upload->spool_path == NULL && error->code == SHARKAPI_ERROR_NO_SPACE ? ENOSPC
+												    : EIO;
+	g_object_set_data_full(G_OBJECT(msg), HTTP_UPLOAD_KEY, upload, (GDestroyNotify)http_upload_free);
+	soup_message_body_set_accumulate(soup_server_message_get_request_body(msg), FALSE);
+	g_signal_connect(msg, "got-chunk", G_CALLBACK(http_upload_got_chunk_cb), upload);
+}
+
+gboolean
+http_upload_already_answered(SoupServerMessage *msg)
+{
+	HttpUpload *upload = g_object_get_data(G_OBJECT(msg), HTTP_UPLOAD_KEY);
+	return upload != NULL && upload->refused;
+}
+
+char *
+http_upload_steal_spool(SoupServerMessage *msg)
+{
+	HttpUpload *upload = g_object_get_data(G_OBJECT(msg), HTTP_UPLOAD_KEY);
+	if (upload == NULL || upload->spool_path == NULL)
+		return NULL;
+	if (upload->fd >= 0) {
+		close(upload->fd);
+		upload->fd = -1;
+	}
+	if (upload->write_errno != 0) {
+		/* The caller learns of the failure through an unreadable spool: report it plainly. */
+		errno = upload->write_errno;
+		return NULL;
+	}
+	return g_steal_pointer(&upload->spool_path);
+}
+
+static gboolean
+http_upload_write_file(const char *path, GBytes *bytes, GError **error)
+{
+	int fd = g_open(path, O_WRONLY | O_TRUNC | O_CLOEXEC, 0600);
+	gsize len = 0;
+	const guint8 *data = g_bytes_get_data(bytes, &len);
+	while (fd >= 0 && len > 0) {
+		ssize_t written = write(fd, data, len);
+		if (written < 0 && errno == EINTR)
+			continue;
+		if (written < 0)
+			break;
+		data += written;
+		len -= (gsize)written;
+	}
+	int errsv = errno;
+	if (fd < 0 || len > 0 || fsync(fd) != 0) {
+		errsv = errno;
+		if (fd >= 0)
+			close(fd);
+		g_set_error(error, SHARKAPI_ERROR, sharkapi_error_code_from_errno(errsv), "writing the capture: %s",
+			    g_strerror(errsv));
+		return FALSE;
+	}
+	close(fd);
+	return TRUE;
+}
+
+gboolean
+http_upload_extract_multipart(const char *spool_path, const char *content_type, const char *capture_path,
+			      GHashTable *options, char **part_filename, GError **error)
+{
+	g_autoptr(GMappedFile) mapped = g_mapped_file_new(spool_path, FALSE, error);
+	if (mapped == NULL)
+		return FALSE;
+	g_autoptr(GBytes) body = g_mapped_file_get_bytes(mapped);
+	g_autoptr(SoupMessageHeaders) headers = soup_message_headers_new(SOUP_MESSAGE_HEADERS_MULTIPART);
+	soup_message_headers_replace(headers, "Content-Type", content_type);
+	g_autoptr(SoupMultipart) multipart = soup_multipart_new_from_message(headers, body);
+	if (multipart == NULL) {
+		g_set_error(error, SHARKAPI_ERROR, SHARKAPI_ERROR_BAD_REQUEST,
+			    "malformed multipart/form-data body");
+		return FALSE;
+	}
+	gboolean have_file = FALSE;
+	for (int i = 0; i < soup_multipart_get_length(multipart); i++) {
+		SoupMessageHeaders *part_headers = NULL;
+		GBytes *part_body = NULL;
+		g_autofree char *disposition = NULL;
+		g_autoptr(GHashTable) params = NULL;
+		if (!soup_multipart_get_part(multipart, i, &part_headers, &part_body) ||
+		    !soup_message_headers_get_content_disposition(part_headers, &disposition, &params))
+			continue;
+		const char *name = g_hash_table_lookup(params, "name");
+		if (name == NULL)
+			continue;
+		if (g_str_equal(name, "file") && !have_file) {
+			if (!http_upload_write_file(capture_path, part_body, error))
+				return FALSE;
+			have_file = TRUE;
+			*part_filename = g_strdup(g_hash_table_lookup(params, "filename"));
+			continue;
+		}
+		gsize len = 0;
+		const char *text = g_bytes_get_data(part_body, &len);
+		if (len <= 64 * 1024 && g_utf8_validate(text, (gssize)len, NULL))
+			g_hash_table_replace(options, g_strdup(name), g_strndup(text, len));
+	}
+	if (!have_file) {
+		g_set_error(error, SHARKAPI_ERROR, SHARKAPI_ERROR_BAD_REQUEST,
+			    "the multipart upload has no 'file' part");
+		return FALSE;
+	}
+	return TRUE;
+}

@@ -1,0 +1,26 @@
+/* http-upload.h: upload bodies streamed to disk as they arrive, and their multipart parts.
+ * An early handler turns off libsoup's accumulation for upload requests and appends each
+ * chunk to a spool file in DATA_DIR/tmp, counting bytes: over the limit the client gets 413 at
+ * once and the connection is closed. Multipart bodies are parsed by libsoup's own parser over a
+ * mapping of the spool file, so no upload is ever held whole in memory.
+ * Must not decide whether the bytes are a capture (capinfo.c) or store it (store-capture.c).
+ * SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <libsoup/soup.h>
+
+G_BEGIN_DECLS
+
+void http_upload_early_cb(SoupServer *soup, SoupServerMessage *msg, const char *path, GHashTable *query,
+			  gpointer user_data);
+/* TRUE when the early handler already answered (413) and the handler must do nothing. */
+gboolean http_upload_already_answered(SoupServerMessage *msg);
+/* Takes the spool file (the caller deletes it); NULL when the request has none. */
+char *http_upload_steal_spool(SoupServerMessage *msg);
+
+/* From a spooled multipart body: writes the "file" part to capture_path and collects the
+ * other parts (text) into options. Fails with 400 when there is no file part. */
+gboolean http_upload_extract_multipart(const char *spool_path, const char *content_type, const char *capture_path,
+				       GHashTable *options, char **part_filename, GError **error);
+
+G_END_DECLS

@@ -1,0 +1,310 @@
+/* routes-analysis.c: status, the stats routes and dns/lookups, answered from persisted summaries.
+ * A summary route parks its request until the capture's summary variant is ready, then sends
+ * the persisted file wrapped in {"data": ...}; nothing is computed here.
+ * SPDX-License-Identifier: GPL-2.0-or-later */
+#define G_LOG_DOMAIN "analysis"
+
+#include "http/routes-analysis.h"
+
+#include <string.h>
+
+#include "http/http-reply.h"
+#include "sharkapi-error.h"
+#include "store/store-capture.h"
+
+/* Wireshark's seven default columns, as CloudShark's status lists them. */
+static const struct {
+	const char *format;
+	const char *title;
+} analysis_default_columns[] = {
+	{"%m", "No."}, {"%t", "Time"}, {"%s", "Source"}, {"%d", "Destination"},
+	{"%p", "Protocol"}, {"%L", "Length"}, {"%i", "Info"},
+};
+
+static void
+analysis_write_columns(JsonWriter *writer)
+{
+	json_writer_begin_array(writer);
+	for (guint i = 0; i < G_N_ELEMENTS(analysis_default_columns); i++) {
+		json_writer_begin_object(writer);
+		json_writer_member_string(writer, "format", analysis_default_columns[i].format);
+		json_writer_member_bool(writer, "resolved", TRUE);
+		json_writer_member_string(writer, "title", analysis_default_columns[i].title);
+		json_writer_member_bool(writer, "visible", TRUE);
+		json_writer_end_object(writer);
+	}
+	json_writer_end_array(writer);
+}
+
+void
+routes_analysis_status(HttpRequest *request)
+{
+	g_autoptr(GError) error = NULL;
+	SharkapiServer *server = request->server;
+	g_autoptr(StoreCapture) capture = store_capture_get(server->store, request->capture_id, &error);
+	if (capture == NULL) {
+		http_reply_error(request->msg, error);
+		return;
+	}
+	double progress = 0;
+	SummaryState state = summary_tracker_get_state(server->summaries, capture->id, &progress);
+	double duration = capture->has_times && capture->num_packets >= 2
+				  ? (double)(capture->end_time_ns - capture->start_time_ns) / 1e9
+				  : 0;
+	g_autoptr(JsonWriter) writer = json_writer_new();
+	json_writer_begin_object(writer);
+	json_writer_key(writer, "data");
+	json_writer_begin_object(writer);
+	json_writer_key(writer, "analysis");
+	json_writer_begin_object(writer);
+	if (state == SUMMARY_STATE_FAILED)
+		json_writer_member_string(writer, "error", capture->analysis_failed);
+	json_writer_member_double(writer, "progress", progress);
+	json_writer_member_string(writer, "state", summary_state_to_string(state));
+	json_writer_end_object(writer);
+	json_writer_key(writer, "columns");
+	analysis_write_columns(writer);
+	json_writer_member_double(writer, "duration", duration);
+	json_writer_member_int(writer, "filesize", (gint64)capture->size);
+	json_writer_member_int(writer, "frames", (gint64)capture->num_packets);
+	json_writer_key(writer, "warnings");
+	json_writer_begin_array(writer);
+	if (*capture->warning != '\0')
+		json_writer_string(writer, capture->warning);
+	json_writer_end_array(writer);
+	json_writer_end_object(writer);
+	json_writer_end_object(writer);
+	http_reply_writer(request->msg, 200, writer);
+}
+
+/* ---- summary routes ---- */
+
+typedef enum {
+	ANALYSIS_HIERARCHY,
+	ANALYSIS_ENDPOINTS,
+	ANALYSIS_CONVERSATIONS,
+	ANALYSIS_DNS,
+} AnalysisRoute;
+
+typedef struct {
+	SharkapiServer *server;
+	SoupServerMessage *msg;
+	AnalysisRoute route;
+	char *protocol; /* endpoints and conversations: as asked */
+	SummaryWaiter *waiter;
+	gulong finished_handler;
+} AnalysisRequest;
+
+static void
+analysis_request_free(AnalysisRequest *request)
+{
+	if (request->finished_handler != 0)
+		g_signal_handler_disconnect(request->msg, request->finished_handler);
+	g_object_unref(request->msg);
+	g_free(request->protocol);
+	g_free(request);
+}
+
+/* Parses passes=1|2 (default 1). */
+static gboolean
+analysis_parse_passes(HttpRequest *request, guint *passes, GError **error)
+{
+	const char *text = http_request_param(request, "passes");
+	*passes = 1;
+	if (text == NULL || *text == '\0')
+		return TRUE;
+	if (g_str_equal(text, "1") || g_str_equal(text, "2")) {
+		*passes = (guint)(text[0] - '0');
+		return TRUE;
+	}
+	g_set_error(error, SHARKAPI_ERROR, SHARKAPI_ERROR_BAD_REQUEST, "passes: must be 1 or 2, not '%s'", text);
+	return FALSE;
+}
+
+/* The table whose filter name or table name is protocol, case-insensitively. */
+static JsonObject *
+analysis_find_table(JsonArray *tables, const char *protocol)
+{
+	for (guint i = 0; tables != NULL && i < json_array_get_length(tables); i++) {
+		JsonObject *table = json_array_get_object_element(tables, i);
+		const char *filter = json_object_get_string_member_with_default(table, "filter", "");
+		const char *name = json_object_get_string_member_with_default(table, "name", "");
+		if (g_ascii_strcasecmp(filter, protocol) == 0 || g_ascii_strcasecmp(name, protocol) == 0)
+			return table;
+	}
+	return NULL;
+}
+
+static GError *
+analysis_unknown_protocol_error(JsonArray *tables, const char *protocol)
+{
+	g_autoptr(GString) names = g_string_new(NULL);
+	for (guint i = 0; tables != NULL && i < json_array_get_length(tables); i++) {
+		JsonObject *table = json_array_get_object_element(tables, i);
+		if (names->len > 0)
+			g_string_append(names, ", ");
+		g_string_append(names, json_object_get_string_member_with_default(table, "filter", ""));
+	}
+	return g_error_new(SHARKAPI_ERROR, SHARKAPI_ERROR_BAD_REQUEST, "protocol: unknown table '%s'; valid: %s",
+			   protocol, names->str);
+}
+
+/* An empty table of a protocol that has no data in this capture. */
+static void
+analysis_reply_empty_table(SoupServerMessage *msg, AnalysisRoute route, const char *table_name)
+{
+	g_autoptr(JsonWriter) writer = json_writer_new();
+	json_writer_begin_object(writer);
+	json_writer_key(writer, "data");
+	json_writer_begin_object(writer);
+	if (route == ANALYSIS_CONVERSATIONS) {
+		json_writer_key(writer, "convs");
+		json_writer_begin_array(writer);
+		json_writer_end_array(writer);
+	}
+	json_writer_member_bool(writer, "geoip", FALSE);
+	if (route == ANALYSIS_ENDPOINTS) {
+		json_writer_key(writer, "hosts");
+		json_writer_begin_array(writer);
+		json_writer_end_array(writer);
+	}
+	json_writer_member_string(writer, "proto", table_name);
+	json_writer_end_object(writer);
+	json_writer_end_object(writer);
+	http_reply_writer(msg, 200, writer);
+}
+
+static void
+analysis_reply_file(SoupServerMessage *msg, const char *path)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GMappedFile) mapped = g_mapped_file_new(path, FALSE, &error);
+	if (mapped == NULL) {
+		g_warning("reading %s: %s", path, error->message);
+		http_reply_error_literal(msg, 500, "a persisted analysis result could not be read");
+		return;
+	}
+	http_reply_data_wrapped(msg, g_mapped_file_get_contents(mapped), g_mapped_file_get_length(mapped));
+}
+
+static void
+analysis_answer(AnalysisRequest *request, const char *summary_dir)
+{
+	g_autofree char *path = NULL;
+	const char *table_name = NULL;
+
+	if (request->route == ANALYSIS_HIERARCHY) {
+		path = g_build_filename(summary_dir, "hierarchy.json", NULL);
+	} else if (request->route == ANALYSIS_DNS) {
+		path = g_build_filename(summary_dir, "dns.json", NULL);
+	} else {
+		JsonArray *tables = job_queue_get_tables(request->server->jobs);
+		JsonObject *table = analysis_find_table(tables, request->protocol);
+		if (table == NULL) {
+			g_autoptr(GError) error = analysis_unknown_protocol_error(tables, request->protocol);
+			http_reply_error(request->msg, error);
+			return;
+		}
+		g_autofree char *file = g_strdup_printf("%s.json", json_object_get_string_member(table, "filter"));
+		table_name = json_object_get_string_member(table, "name");
+		path = g_build_filename(summary_dir,
+					request->route == ANALYSIS_ENDPOINTS ? "endpoints" : "conversations", file,
+					NULL);
+	}
+	if (table_name != NULL && !g_file_test(path, G_FILE_TEST_EXISTS)) {
+		analysis_reply_empty_table(request->msg, request->route, table_name);
+		return;
+	}
+	analysis_reply_file(request->msg, path);
+}
+
+static void
+analysis_ready_cb(const char *summary_dir, const GError *error, gpointer user_data)
+{
+	AnalysisRequest *request = user_data;
+	request->waiter = NULL;
+	if (error != NULL)
+		http_reply_error(request->msg, error);
+	else
+		analysis_answer(request, summary_dir);
+	soup_server_message_unpause(request->msg);
+	analysis_request_free(request);
+}
+
+/* The client went away while parked: stop waiting for it. */
+static void
+analysis_finished_cb(SoupServerMessage *msg, gpointer user_data)
+{
+	AnalysisRequest *request = user_data;
+	if (request->waiter == NULL)
+		return;
+	summary_waiter_cancel(request->waiter);
+	analysis_request_free(request);
+}
+
+static void
+analysis_summary_route(HttpRequest *http, AnalysisRoute route)
+{
+	g_autoptr(GError) error = NULL;
+	SharkapiServer *server = http->server;
+	guint passes = 1;
+	const char *filter = http_request_param(http, "filter");
+
+	if (!analysis_parse_passes(http, &passes, &error)) {
+		http_reply_error(http->msg, error);
+		return;
+	}
+	g_autoptr(StoreCapture) capture = store_capture_get(server->store, http->capture_id, &error);
+	if (capture == NULL) {
+		http_reply_error(http->msg, error);
+		return;
+	}
+	const char *protocol = http_request_param(http, "protocol");
+	if (protocol == NULL || *protocol == '\0')
+		protocol = "ip";
+	/* Before any worker said HELLO the table list is unknown; the answer checks it again. */
+	JsonArray *tables = job_queue_get_tables(server->jobs);
+	if ((route == ANALYSIS_ENDPOINTS || route == ANALYSIS_CONVERSATIONS) && tables != NULL &&
+	    analysis_find_table(tables, protocol) == NULL) {
+		g_autoptr(GError) unknown = analysis_unknown_protocol_error(tables, protocol);
+		http_reply_error(http->msg, unknown);
+		return;
+	}
+	AnalysisRequest *request = g_new0(AnalysisRequest, 1);
+	request->server = server;
+	request->msg = g_object_ref(http->msg);
+	request->route = route;
+	request->protocol = g_strdup(protocol);
+	soup_server_message_pause(http->msg);
+	SummaryWaiter *waiter =
+		summary_tracker_wait(server->summaries, capture->id, filter, passes, analysis_ready_cb, request);
+	if (waiter != NULL) {
+		request->waiter = waiter;
+		request->finished_handler =
+			g_signal_connect(http->msg, "finished", G_CALLBACK(analysis_finished_cb), request);
+	}
+}
+
+void
+routes_analysis_hierarchy(HttpRequest *request)
+{
+	analysis_summary_route(request, ANALYSIS_HIERARCHY);
+}
+
+void
+routes_analysis_endpoints(HttpRequest *request)
+{
+	analysis_summary_route(request, ANALYSIS_ENDPOINTS);
+}
+
+void
+routes_analysis_conversations(HttpRequest *request)
+{
+	analysis_summary_route(request, ANALYSIS_CONVERSATIONS);
+}
+
+void
+routes_analysis_dns(HttpRequest *request)
+{
+	analysis_summary_route(request, ANALYSIS_DNS);
+}

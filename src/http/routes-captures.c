@@ -1,0 +1,352 @@
+/* routes-captures.c: upload, info, download and delete of captures (v1).
+ * SPDX-License-Identifier: GPL-2.0-or-later */
+#define G_LOG_DOMAIN "captures"
+
+#include "http/routes-captures.h"
+
+#include <errno.h>
+#include <glib/gstdio.h>
+#include <string.h>
+
+#include "capinfo.h"
+#include "http/http-reply.h"
+#include "http/http-upload.h"
+#include "sharkapi-error.h"
+#include "store/store-capture.h"
+
+/* ---- upload ---- */
+
+typedef struct {
+	SharkapiServer *server;
+	SoupServerMessage *msg;
+	char *spool_path;
+	char *capture_path;   /* temp file holding the capture itself */
+	char *content_type;
+	gboolean multipart;
+	GHashTable *options;  /* query parameters, then form fields over them */
+	char *part_filename;
+	char *user;
+	CapInfo *info;
+} UploadJob;
+
+static void
+upload_job_free(UploadJob *job)
+{
+	if (job->spool_path != NULL)
+		g_unlink(job->spool_path);
+	if (job->capture_path != NULL)
+		g_unlink(job->capture_path);
+	g_free(job->spool_path);
+	g_free(job->capture_path);
+	g_free(job->content_type);
+	g_free(job->part_filename);
+	g_free(job->user);
+	g_hash_table_unref(job->options);
+	capinfo_free(job->info);
+	g_object_unref(job->msg);
+	g_free(job);
+}
+
+/* Runs in a thread: taking the body apart and reading every record can take seconds. */
+static void
+upload_job_thread(GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+	UploadJob *job = task_data;
+	GError *error = NULL;
+
+	if (job->multipart) {
+		job->capture_path = store_new_temp_file(job->server->store, "capture", &error);
+		if (job->capture_path == NULL ||
+		    !http_upload_extract_multipart(job->spool_path, job->content_type, job->capture_path, job->options,
+						   &job->part_filename, &error)) {
+			g_task_return_error(task, error);
+			return;
+		}
+		g_unlink(job->spool_path);
+		g_clear_pointer(&job->spool_path, g_free);
+	} else {
+		job->capture_path = g_steal_pointer(&job->spool_path);
+	}
+	job->info = capinfo_read(job->capture_path, &error);
+	if (job->info == NULL) {
+		g_task_return_error(task, error);
+		return;
+	}
+	g_task_return_boolean(task, TRUE);
+}
+
+/* Keeps the last path component and drops characters that would break a header. */
+static char *
+upload_clean_filename(const char *name)
+{
+	if (name == NULL || *name == '\0')
+		return NULL;
+	g_autofree char *base = g_path_get_basename(name);
+	if (g_str_equal(base, ".") || g_str_equal(base, "/") || g_str_equal(base, ".."))
+		return NULL;
+	g_autoptr(GString) clean = g_string_new(NULL);
+	for (const char *p = base; *p != '\0' && clean->len < 255; p++) {
+		guchar c = (guchar)*p;
+		g_string_append_c(clean, c < 0x20 || c == 0x7f || c == '"' || c == ';' || c == '\\' ? '_' : (char)c);
+	}
+	if (!g_utf8_validate(clean->str, -1, NULL))
+		return g_utf8_make_valid(clean->str, -1);
+	return g_string_free(g_steal_pointer(&clean), FALSE);
+}
+
+static char *
+upload_default_filename(const CapInfo *info)
+{
+	g_autoptr(GDateTime) now = g_date_time_new_now_utc();
+	g_autofree char *stamp = g_date_time_format(now, "%Y-%m-%d-%H%M%S");
+	const char *ext = info->file_type_name != NULL && *info->file_type_name != '\0' ? info->file_type_name : "cap";
+	return g_strdup_printf("upload-%s.%s", stamp, ext);
+}
+
+/* "a, b,,c" -> "a,b,c" */
+static char *
+upload_clean_tags(const char *tags)
+{
+	if (tags == NULL)
+		return g_strdup("");
+	g_auto(GStrv) parts = g_strsplit(tags, ",", -1);
+	g_autoptr(GPtrArray) kept = g_ptr_array_new();
+	for (guint i = 0; parts[i] != NULL; i++) {
+		char *tag = g_strstrip(parts[i]);
+		if (*tag != '\0')
+			g_ptr_array_add(kept, tag);
+	}
+	g_ptr_array_add(kept, NULL);
+	return g_strjoinv(",", (char **)kept->pdata);
+}
+
+static const char *
+upload_option(UploadJob *job, const char *name)
+{
+	return g_hash_table_lookup(job->options, name);
+}
+
+static void
+upload_reply_created(SoupServerMessage *msg, const StoreCapture *capture)
+{
+	g_autoptr(JsonWriter) writer = json_writer_new();
+	json_writer_begin_object(writer);
+	json_writer_member_string(writer, "filename", capture->filename);
+	json_writer_member_string(writer, "id", capture->id);
+	json_writer_end_object(writer);
+	http_reply_writer(msg, 200, writer);
+}
+
+static void
+upload_job_done_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+	UploadJob *job = user_data;
+	SharkapiServer *server = job->server;
+	g_autoptr(GError) error = NULL;
+
+	if (!g_task_propagate_boolean(G_TASK(result), &error)) {
+		http_reply_error(job->msg, error);
+		soup_server_message_unpause(job->msg);
+		upload_job_free(job);
+		return;
+	}
+	g_autofree char *filename = upload_clean_filename(upload_option(job, "filename"));
+	if (filename == NULL)
+		filename = upload_clean_filename(job->part_filename);
+	if (filename == NULL)
+		filename = upload_default_filename(job->info);
+	const char *tags = upload_option(job, "additional_tags");
+	if (tags == NULL)
+		tags = upload_option(job, "tags"); /* a published client sends this by mistake */
+	g_autofree char *tag_list = upload_clean_tags(tags);
+	StoreCaptureLabels labels = {
+		.filename = filename,
+		.comments = upload_option(job, "comments"),
+		.tag_list = tag_list,
+		.user = job->user,
+	};
+	g_autoptr(StoreCapture) capture =
+		store_capture_commit(server->store, job->capture_path, job->info, &labels, &error);
+	if (capture == NULL) {
+		http_reply_error(job->msg, error);
+	} else {
+		g_clear_pointer(&job->capture_path, g_free); /* now owned by the store */
+		g_message("stored capture %s (%s, %" G_GUINT64_FORMAT " frames)", capture->id, capture->filename,
+			  capture->num_packets);
+		summary_tracker_start(server->summaries, capture->id, NULL, 1);
+		upload_reply_created(job->msg, capture);
+	}
+	soup_server_message_unpause(job->msg);
+	upload_job_free(job);
+}
+
+void
+routes_captures_upload(HttpRequest *request)
+{
+	SoupServerMessage *msg = request->msg;
+	g_autofree char *spool_path = http_upload_steal_spool(msg);
+	if (spool_path == NULL) {
+		int errsv = errno;
+		http_reply_error_literal(msg, errsv == ENOSPC || errsv == EDQUOT ? 507 : 500,
+					 errsv == ENOSPC || errsv == EDQUOT ? "no space left to store the upload"
+									    : "the upload could not be spooled");
+		return;
+	}
+	const char *content_type =
+		soup_message_headers_get_one(soup_server_message_get_request_headers(msg), "Content-Type");
+	UploadJob *job = g_new0(UploadJob, 1);
+	job->server = request->server;
+	job->msg = g_object_ref(msg);
+	job->spool_path = g_steal_pointer(&spool_path);
+	job->content_type = g_strdup(content_type);
+	job->multipart = g_str_equal(soup_server_message_get_method(msg), "POST") && content_type != NULL &&
+			 g_ascii_strncasecmp(content_type, "multipart/", 10) == 0;
+	job->user = g_strdup(request->token->name);
+	job->options = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	GHashTableIter iter;
+	gpointer key, value;
+	g_hash_table_iter_init(&iter, request->query);
+	while (g_hash_table_iter_next(&iter, &key, &value))
+		g_hash_table_replace(job->options, g_strdup(key), g_strdup(value));
+
+	soup_server_message_pause(msg);
+	g_autoptr(GTask) task = g_task_new(NULL, NULL, upload_job_done_cb, job);
+	g_task_set_task_data(task, job, NULL);
+	g_task_run_in_thread(task, upload_job_thread);
+}
+
+/* ---- info ---- */
+
+static char *
+captures_format_time(gint64 ns, gboolean has_times)
+{
+	if (!has_times)
+		return g_strdup("");
+	g_autoptr(GDateTime) time = g_date_time_new_from_unix_utc(ns / G_GINT64_CONSTANT(1000000000));
+	return time != NULL ? g_date_time_format(time, "%Y-%m-%dT%H:%M:%S%:z") : g_strdup("");
+}
+
+/* Seconds from first to last frame; 0 with fewer than two frames (API.md). */
+static double
+captures_duration(const StoreCapture *capture)
+{
+	if (!capture->has_times || capture->num_packets < 2)
+		return 0;
+	return (double)(capture->end_time_ns - capture->start_time_ns) / 1e9;
+}
+
+static void
+captures_member_fixed(JsonWriter *writer, const char *key, double value, int decimals)
+{
+	g_autofree char *text = g_strdup_printf("%.*f", decimals, value);
+	json_writer_member_string(writer, key, text);
+}
+
+static void
+captures_write_info(JsonWriter *writer, const StoreCapture *capture)
+{
+	double duration = captures_duration(capture);
+	double packets = (double)capture->num_packets;
+	double data = (double)capture->data_size;
+	g_autofree char *start = captures_format_time(capture->start_time_ns, capture->has_times);
+	g_autofree char *end = captures_format_time(capture->end_time_ns, capture->has_times);
+	g_autofree char *file = g_strdup_printf("captures/%s/capture", capture->id);
+
+	json_writer_begin_object(writer);
+	captures_member_fixed(writer, "avg_packet_rate", duration > 0 ? packets / duration : 0, 2);
+	captures_member_fixed(writer, "avg_packet_size", packets > 0 ? data / packets : 0, 2);
+	json_writer_member_int(writer, "cap_file_id", capture->cap_file_id);
+	json_writer_member_string(writer, "comments", capture->comments);
+	json_writer_member_string(writer, "created_at", capture->created_at);
+	captures_member_fixed(writer, "data_bit_rate", duration > 0 ? data * 8 / duration : 0, 2);
+	captures_member_fixed(writer, "data_byte_rate", duration > 0 ? data / duration : 0, 2);
+	json_writer_member_int(writer, "data_size", (gint64)capture->data_size);
+	captures_member_fixed(writer, "duration", duration, 6);
+	json_writer_member_string(writer, "encapsulation", capture->encapsulation);
+	json_writer_member_string(writer, "end_time", end);
+	json_writer_member_string(writer, "file", file);
+	json_writer_member_string(writer, "file_source", "upload");
+	json_writer_member_string(writer, "file_type", capture->file_type);
+	json_writer_member_string(writer, "filename", capture->filename);
+	json_writer_member_string(writer, "group", "");
+	json_writer_member_bool(writer, "group_write?", FALSE);
+	json_writer_member_string(writer, "id", capture->id);
+	json_writer_member_string(writer, "last_accessed", capture->last_accessed);
+	json_writer_member_int(writer, "num_packets", (gint64)capture->num_packets);
+	json_writer_member_bool(writer, "public?", FALSE);
+	json_writer_member_int(writer, "size", (gint64)capture->size);
+	json_writer_member_string(writer, "start_time", start);
+	json_writer_member_string(writer, "tag_list", capture->tag_list);
+	json_writer_member_string(writer, "truncated", capture->truncated ? "Yes" : "No");
+	json_writer_member_string(writer, "user", capture->user);
+	json_writer_member_int(writer, "viewcount", capture->viewcount);
+	json_writer_end_object(writer);
+}
+
+void
+routes_captures_info(HttpRequest *request)
+{
+	g_autoptr(GError) error = NULL;
+	Store *store = request->server->store;
+	store_capture_touch(store, request->capture_id);
+	g_autoptr(StoreCapture) capture = store_capture_get(store, request->capture_id, &error);
+	if (capture == NULL) {
+		http_reply_error(request->msg, error);
+		return;
+	}
+	g_autoptr(JsonWriter) writer = json_writer_new();
+	captures_write_info(writer, capture);
+	http_reply_writer(request->msg, 200, writer);
+}
+
+/* ---- download ---- */
+
+void
+routes_captures_download(HttpRequest *request)
+{
+	g_autoptr(GError) error = NULL;
+	Store *store = request->server->store;
+	g_autoptr(StoreCapture) capture = store_capture_get(store, request->capture_id, &error);
+	if (capture == NULL) {
+		http_reply_error(request->msg, error);
+		return;
+	}
+	g_autofree char *path = store_capture_file(store, capture->id);
+	/* A mapping, not a copy: the page cache serves the bytes, the heap stays small. */
+	g_autoptr(GMappedFile) mapped = g_mapped_file_new(path, FALSE, &error);
+	if (mapped == NULL) {
+		http_reply_error_literal(request->msg, 500, "the stored capture could not be read");
+		return;
+	}
+	store_capture_touch(store, capture->id);
+	g_autoptr(GBytes) bytes = g_mapped_file_get_bytes(mapped);
+	SoupMessageHeaders *headers = soup_server_message_get_response_headers(request->msg);
+	g_autofree char *disposition = g_strdup_printf("attachment; filename=%s", capture->filename);
+	soup_message_headers_replace(headers, "Content-Disposition", disposition);
+	soup_message_headers_set_content_type(headers, "application/vnd.tcpdump.pcap", NULL);
+	soup_server_message_set_status(request->msg, 200, NULL);
+	soup_message_body_append_bytes(soup_server_message_get_response_body(request->msg), bytes);
+}
+
+/* ---- delete ---- */
+
+void
+routes_captures_delete(HttpRequest *request)
+{
+	g_autoptr(GError) error = NULL;
+	SharkapiServer *server = request->server;
+	/* Stop its analyses first, so no worker writes into the folder being removed. */
+	summary_tracker_forget(server->summaries, request->capture_id);
+	if (!store_capture_delete(server->store, request->capture_id, &error)) {
+		http_reply_error(request->msg, error);
+		return;
+	}
+	g_message("deleted capture %s", request->capture_id);
+	g_autoptr(JsonWriter) writer = json_writer_new();
+	json_writer_begin_object(writer);
+	json_writer_member_string(writer, "id", request->capture_id);
+	json_writer_member_string(writer, "message", "Capture deleted");
+	json_writer_member_int(writer, "status", 200);
+	json_writer_end_object(writer);
+	http_reply_writer(request->msg, 200, writer);
+}

@@ -1,0 +1,263 @@
+/* routes-fields.c: packets/fields, streamed from a worker to the client.
+ * Parameters are checked here; field names and the filter are checked by libwireshark in the
+ * worker, whose ERROR before any data becomes a 400. Each DATA frame becomes one chunk; the
+ * worker is read again only after libsoup wrote that chunk ("wrote-chunk"), so a slow client
+ * slows the worker, not the server's memory. A failure after the first chunk ends the response
+ * without its final chunk (NDJSON: after one last error line), as API.md says.
+ * SPDX-License-Identifier: GPL-2.0-or-later */
+#define G_LOG_DOMAIN "fields"
+
+#include "http/routes-analysis.h"
+
+#include <string.h>
+
+#include "http/http-reply.h"
+#include "sharkapi-error.h"
+#include "store/store-capture.h"
+
+#define FIELDS_MAX 64
+#define FIELDS_NDJSON_TYPE "application/x-ndjson"
+
+typedef struct {
+	SoupServerMessage *msg;
+	Job *job;
+	gboolean ndjson;
+	gboolean started;  /* headers and a first chunk are out */
+	gboolean aborting; /* connection to be dropped after the last chunk */
+	gulong wrote_chunk_handler;
+	gulong finished_handler;
+} FieldsStream;
+
+static void
+fields_stream_free(FieldsStream *stream)
+{
+	if (stream->wrote_chunk_handler != 0)
+		g_signal_handler_disconnect(stream->msg, stream->wrote_chunk_handler);
+	if (stream->finished_handler != 0)
+		g_signal_handler_disconnect(stream->msg, stream->finished_handler);
+	g_object_unref(stream->msg);
+	g_free(stream);
+}
+
+static gboolean
+fields_name_is_valid(const char *name)
+{
+	if (*name == '\0' || strlen(name) > 256)
+		return FALSE;
+	for (const char *p = name; *p != '\0'; p++) {
+		if (!g_ascii_isalnum(*p) && *p != '.' && *p != '_' && *p != '-')
+			return FALSE;
+	}
+	return TRUE;
+}
+
+static gboolean
+fields_parse_list(const char *text, GPtrArray *fields, GError **error)
+{
+	if (text == NULL || *text == '\0') {
+		g_set_error(error, SHARKAPI_ERROR, SHARKAPI_ERROR_BAD_REQUEST,
+			    "fields: required, a comma separated list of field names");
+		return FALSE;
+	}
+	g_auto(GStrv) names = g_strsplit(text, ",", -1);
+	for (guint i = 0; names[i] != NULL; i++) {
+		char *name = g_strstrip(names[i]);
+		if (*name == '\0')
+			continue;
+		if (!fields_name_is_valid(name)) {
+			g_set_error(error, SHARKAPI_ERROR, SHARKAPI_ERROR_BAD_REQUEST, "fields: '%s' is not a field name",
+				    name);
+			return FALSE;
+		}
+		g_ptr_array_add(fields, g_strdup(name));
+	}
+	if (fields->len == 0 || fields->len > FIELDS_MAX) {
+		g_set_error(error, SHARKAPI_ERROR, SHARKAPI_ERROR_BAD_REQUEST,
+			    "fields: between 1 and %d field names, not %u", FIELDS_MAX, fields->len);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static gboolean
+fields_parse_count(HttpRequest *request, const char *name, gint64 fallback, gint64 *out, GError **error)
+{
+	const char *text = http_request_param(request, name);
+	guint64 value = 0;
+	*out = fallback;
+	if (text == NULL || *text == '\0')
+		return TRUE;
+	if (!g_ascii_string_to_unsigned(text, 10, 0, G_MAXINT64, &value, NULL)) {
+		g_set_error(error, SHARKAPI_ERROR, SHARKAPI_ERROR_BAD_REQUEST, "%s: '%s' is not a whole number",
+			    name, text);
+		return FALSE;
+	}
+	*out = (gint64)value;
+	return TRUE;
+}
+
+static gboolean
+fields_wants_ndjson(HttpRequest *request)
+{
+	const char *format = http_request_param(request, "format");
+	const char *accept =
+		soup_message_headers_get_one(soup_server_message_get_request_headers(request->msg), "Accept");
+	if (format != NULL)
+		return g_ascii_strcasecmp(format, "ndjson") == 0;
+	return accept != NULL && strstr(accept, FIELDS_NDJSON_TYPE) != NULL;
+}
+
+static void
+fields_wrote_chunk_cb(SoupServerMessage *msg, gpointer user_data)
+{
+	FieldsStream *stream = user_data;
+	if (stream->aborting) {
+		/* Dropping the connection without the final chunk marks the answer as broken. */
+		g_autoptr(GIOStream) connection = soup_server_message_steal_connection(msg);
+		if (connection != NULL)
+			g_io_stream_close(connection, NULL, NULL);
+		fields_stream_free(stream);
+		return;
+	}
+	if (stream->job != NULL)
+		job_resume(stream->job);
+}
+
+static void
+fields_finished_cb(SoupServerMessage *msg, gpointer user_data)
+{
+	FieldsStream *stream = user_data;
+	if (stream->job != NULL) {
+		g_message("client left during a fields query: stopping its job");
+		job_cancel(g_steal_pointer(&stream->job));
+	}
+	fields_stream_free(stream);
+}
+
+static void
+fields_start_response(FieldsStream *stream)
+{
+	SoupMessageHeaders *headers = soup_server_message_get_response_headers(stream->msg);
+	soup_server_message_set_status(stream->msg, 200, NULL);
+	soup_message_headers_set_encoding(headers, SOUP_ENCODING_CHUNKED);
+	soup_message_headers_set_content_type(
+		headers, stream->ndjson ? FIELDS_NDJSON_TYPE : "application/json", NULL);
+	soup_message_body_set_accumulate(soup_server_message_get_response_body(stream->msg), FALSE);
+	stream->started = TRUE;
+}
+
+static gboolean
+fields_job_data_cb(Job *job, GBytes *chunk, gpointer user_data)
+{
+	FieldsStream *stream = user_data;
+	if (!stream->started)
+		fields_start_response(stream);
+	soup_message_body_append_bytes(soup_server_message_get_response_body(stream->msg), chunk);
+	soup_server_message_unpause(stream->msg);
+	return TRUE; /* read the worker again once this chunk is written */
+}
+
+static void
+fields_job_done_cb(Job *job, JsonObject *result, const GError *error, gpointer user_data)
+{
+	FieldsStream *stream = user_data;
+	SoupMessageBody *body = soup_server_message_get_response_body(stream->msg);
+	stream->job = NULL;
+
+	if (error == NULL) {
+		if (!stream->started)
+			fields_start_response(stream);
+		soup_message_body_complete(body);
+		soup_server_message_unpause(stream->msg);
+		return; /* "finished" frees the stream */
+	}
+	if (!stream->started) {
+		http_reply_error(stream->msg, error);
+		soup_server_message_unpause(stream->msg);
+		return;
+	}
+	g_warning("fields query failed mid-stream: %s", error->message);
+	stream->aborting = TRUE;
+	g_signal_handler_disconnect(stream->msg, stream->finished_handler);
+	stream->finished_handler = 0;
+	if (stream->ndjson) {
+		g_autoptr(JsonWriter) writer = json_writer_new();
+		http_reply_write_error(writer, sharkapi_error_http_status(error), error->message);
+		g_autofree char *line = g_strconcat(json_writer_get_data(writer), "\n", NULL);
+		soup_message_body_append(body, SOUP_MEMORY_COPY, line, strlen(line));
+	} else {
+		soup_message_body_append(body, SOUP_MEMORY_STATIC, "", 0);
+	}
+	soup_server_message_unpause(stream->msg);
+}
+
+static char *
+fields_request_line(const char *capture_path, GPtrArray *fields, const char *filter, guint passes, gint64 limit,
+		    gint64 offset, gboolean ndjson)
+{
+	g_autoptr(JsonWriter) writer = json_writer_new();
+	json_writer_begin_object(writer);
+	json_writer_member_string(writer, "capture", capture_path);
+	json_writer_key(writer, "fields");
+	json_writer_begin_array(writer);
+	for (guint i = 0; i < fields->len; i++)
+		json_writer_string(writer, g_ptr_array_index(fields, i));
+	json_writer_end_array(writer);
+	json_writer_member_string(writer, "filter", filter != NULL ? filter : "");
+	json_writer_member_string(writer, "format", ndjson ? "ndjson" : "json");
+	json_writer_member_string(writer, "job", "fields");
+	json_writer_member_int(writer, "limit", limit);
+	json_writer_member_int(writer, "offset", offset);
+	json_writer_member_int(writer, "passes", passes);
+	json_writer_end_object(writer);
+	return json_writer_steal_string(writer);
+}
+
+void
+routes_analysis_fields(HttpRequest *request)
+{
+	g_autoptr(GError) error = NULL;
+	SharkapiServer *server = request->server;
+	g_autoptr(GPtrArray) fields = g_ptr_array_new_with_free_func(g_free);
+	gint64 limit = -1, offset = 0;
+	const char *passes_text = http_request_param(request, "passes");
+	guint passes = passes_text != NULL && g_str_equal(passes_text, "2") ? 2 : 1;
+
+	if (passes_text != NULL && *passes_text != '\0' && !g_str_equal(passes_text, "1") && passes != 2) {
+		http_reply_error_literal(request->msg, 400, "passes: must be 1 or 2");
+		return;
+	}
+	if (!fields_parse_list(http_request_param(request, "fields"), fields, &error) ||
+	    !fields_parse_count(request, "limit", -1, &limit, &error) ||
+	    !fields_parse_count(request, "offset", 0, &offset, &error)) {
+		http_reply_error(request->msg, error);
+		return;
+	}
+	g_autoptr(StoreCapture) capture = store_capture_get(server->store, request->capture_id, &error);
+	if (capture == NULL) {
+		http_reply_error(request->msg, error);
+		return;
+	}
+	g_autofree char *capture_path = store_capture_file(server->store, capture->id);
+	FieldsStream *stream = g_new0(FieldsStream, 1);
+	stream->msg = g_object_ref(request->msg);
+	stream->ndjson = fields_wants_ndjson(request);
+	g_autofree char *line = fields_request_line(capture_path, fields, http_request_param(request, "filter"),
+						    passes, limit, offset, stream->ndjson);
+	static const JobCallbacks callbacks = {
+		.data = fields_job_data_cb,
+		.done = fields_job_done_cb,
+	};
+	/* Two-pass queries go back to the worker that keeps this capture's first pass. */
+	stream->job = job_queue_submit(server->jobs, line, passes == 2 ? capture_path : NULL, &callbacks, stream,
+				       &error);
+	if (stream->job == NULL) {
+		http_reply_error(request->msg, error);
+		fields_stream_free(stream);
+		return;
+	}
+	soup_server_message_pause(request->msg);
+	stream->wrote_chunk_handler =
+		g_signal_connect(request->msg, "wrote-chunk", G_CALLBACK(fields_wrote_chunk_cb), stream);
+	stream->finished_handler = g_signal_connect(request->msg, "finished", G_CALLBACK(fields_finished_cb), stream);
+}

@@ -1,0 +1,498 @@
+/* job-queue.c: the bounded job FIFO and the supervised worker pool.
+ * SPDX-License-Identifier: GPL-2.0-or-later */
+#define G_LOG_DOMAIN "jobs"
+
+#include "jobs/job-queue.h"
+
+#include "jobs/worker-process.h"
+#include "sharkapi-error.h"
+
+/* A job is tried at most this often when its worker dies under it (API.md: 422 after two). */
+#define JOB_MAX_ATTEMPTS 2
+/* Pause before replacing a worker that died without saying HELLO: no respawn storm. */
+#define WORKER_RESPAWN_BACKOFF_MS 1000
+
+typedef struct WorkerSlot WorkerSlot;
+
+struct Job {
+	JobQueue *queue;
+	char *request;
+	char *warm_key;
+	JobCallbacks callbacks;
+	gpointer user_data;
+	WorkerSlot *slot;
+	guint attempts;
+	gboolean data_sent;
+	gboolean cancelled;
+	gboolean timed_out;
+};
+
+struct WorkerSlot {
+	JobQueue *queue;
+	WorkerProcess *process;
+	gboolean ready; /* said HELLO */
+	Job *job;
+	char *warm_key;
+	guint timeout_source;
+	guint respawn_source;
+	guint64 first_passes;
+};
+
+struct JobQueue {
+	char *worker_path;
+	char *worker_home;
+	guint job_timeout;
+	guint queue_limit;
+	guint64 worker_memory_limit;
+	GPtrArray *slots;
+	GQueue pending;
+	JsonArray *tables;
+	char *engine_version;
+	guint64 jobs_done;
+	guint64 jobs_failed;
+	guint64 worker_restarts;
+	guint64 retired_first_passes;
+	gboolean shutting_down;
+};
+
+static void job_queue_dispatch(JobQueue *self);
+static gboolean worker_slot_start(WorkerSlot *slot, GError **error);
+
+static void
+job_free(Job *job)
+{
+	g_free(job->request);
+	g_free(job->warm_key);
+	g_free(job);
+}
+
+/* Ends a job: calls done (unless cancelled) and frees it. */
+static void
+job_finish(Job *job, JsonObject *result, const GError *error)
+{
+	JobQueue *self = job->queue;
+	if (error != NULL)
+		self->jobs_failed++;
+	else
+		self->jobs_done++;
+	if (!job->cancelled)
+		job->callbacks.done(job, result, error, job->user_data);
+	job_free(job);
+}
+
+static void
+worker_slot_clear_timeout(WorkerSlot *slot)
+{
+	if (slot->timeout_source != 0) {
+		g_source_remove(slot->timeout_source);
+		slot->timeout_source = 0;
+	}
+}
+
+/* Takes the running job off its slot, which becomes idle. */
+static Job *
+worker_slot_take_job(WorkerSlot *slot)
+{
+	Job *job = g_steal_pointer(&slot->job);
+	worker_slot_clear_timeout(slot);
+	if (job != NULL)
+		job->slot = NULL;
+	return job;
+}
+
+static GError *
+job_error_from_payload(GBytes *payload)
+{
+	g_autoptr(JsonParser) parser = json_parser_new();
+	gsize len = 0;
+	const char *text = g_bytes_get_data(payload, &len);
+	if (json_parser_load_from_data(parser, text, (gssize)len, NULL) &&
+	    JSON_NODE_HOLDS_OBJECT(json_parser_get_root(parser))) {
+		JsonObject *object = json_node_get_object(json_parser_get_root(parser));
+		gint64 status = json_object_get_int_member_with_default(object, "status", 500);
+		const char *message = json_object_get_string_member_with_default(object, "message", "worker error");
+		if (status < 400 || status > 599)
+			status = 500;
+		return g_error_new_literal(SHARKAPI_ERROR, (gint)status, message);
+	}
+	return g_error_new_literal(SHARKAPI_ERROR, SHARKAPI_ERROR_INTERNAL, "worker sent a malformed error");
+}
+
+static JsonObject *
+job_parse_object(GBytes *payload)
+{
+	g_autoptr(JsonParser) parser = json_parser_new();
+	gsize len = 0;
+	const char *text = g_bytes_get_data(payload, &len);
+	if (!json_parser_load_from_data(parser, text, (gssize)len, NULL) ||
+	    !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(parser)))
+		return NULL;
+	return json_object_ref(json_node_get_object(json_parser_get_root(parser)));
+}
+
+static void
+worker_slot_hello(WorkerSlot *slot, GBytes *payload)
+{
+	JobQueue *self = slot->queue;
+	g_autoptr(JsonObject) hello = job_parse_object(payload);
+	slot->ready = TRUE;
+	if (hello == NULL) {
+		g_warning("worker %s sent a malformed HELLO, ignoring", worker_process_get_identifier(slot->process));
+		return;
+	}
+	if (self->tables == NULL && json_object_has_member(hello, "tables")) {
+		self->tables = json_array_ref(json_object_get_array_member(hello, "tables"));
+		self->engine_version = g_strdup(json_object_get_string_member_with_default(hello, "version", ""));
+	}
+}
+
+static void
+worker_slot_frame_cb(WorkerProcess *process, WorkerFrameType type, GBytes *payload, gpointer user_data)
+{
+	WorkerSlot *slot = user_data;
+	JobQueue *self = slot->queue;
+	Job *job = slot->job;
+
+	if (type == WORKER_FRAME_HELLO) {
+		worker_slot_hello(slot, payload);
+		job_queue_dispatch(self);
+		return;
+	}
+	if (job == NULL) {
+		g_warning("worker %s sent a frame without a job, replacing it", worker_process_get_identifier(process));
+		worker_process_kill(process);
+		return;
+	}
+	switch (type) {
+	case WORKER_FRAME_PROGRESS:
+		if (job->callbacks.progress != NULL && !job->cancelled)
+			job->callbacks.progress(job, g_ascii_strtod(g_bytes_get_data(payload, NULL), NULL), job->user_data);
+		break;
+	case WORKER_FRAME_DATA:
+		job->data_sent = TRUE;
+		if (!job->cancelled && job->callbacks.data != NULL && job->callbacks.data(job, payload, job->user_data))
+			worker_process_pause(process);
+		break;
+	case WORKER_FRAME_END: {
+		g_autoptr(JsonObject) result = job_parse_object(payload);
+		if (result == NULL)
+			result = json_object_new();
+		if (json_object_has_member(result, "first_passes"))
+			slot->first_passes = (guint64)json_object_get_int_member(result, "first_passes");
+		g_free(slot->warm_key);
+		slot->warm_key = g_strdup(job->warm_key);
+		job_finish(worker_slot_take_job(slot), result, NULL);
+		job_queue_dispatch(self);
+		break;
+	}
+	case WORKER_FRAME_ERROR: {
+		g_autoptr(GError) error = job_error_from_payload(payload);
+		job_finish(worker_slot_take_job(slot), NULL, error);
+		job_queue_dispatch(self);
+		break;
+	}
+	default:
+		break;
+	}
+}
+
+static gboolean
+worker_slot_respawn_cb(gpointer user_data)
+{
+	WorkerSlot *slot = user_data;
+	g_autoptr(GError) error = NULL;
+	slot->respawn_source = 0;
+	if (!worker_slot_start(slot, &error)) {
+		g_warning("%s; retrying", error->message);
+		slot->respawn_source = g_timeout_add(WORKER_RESPAWN_BACKOFF_MS, worker_slot_respawn_cb, slot);
+	}
+	return G_SOURCE_REMOVE;
+}
+
+/* Decides what a job whose worker died becomes: retried, or failed. */
+static void
+job_after_worker_death(JobQueue *self, Job *job, const char *reason)
+{
+	if (job->cancelled) {
+		job_free(job);
+		return;
+	}
+	if (job->timed_out) {
+		g_autoptr(GError) error = g_error_new(SHARKAPI_ERROR, SHARKAPI_ERROR_UNAVAILABLE,
+						      "the analysis exceeded the time limit of %u s", self->job_timeout);
+		job_finish(job, NULL, error);
+		return;
+	}
+	if (job->data_sent) {
+		g_autoptr(GError) error = g_error_new(SHARKAPI_ERROR, SHARKAPI_ERROR_INTERNAL,
+						      "the dissection worker failed while answering (%s)", reason);
+		job_finish(job, NULL, error);
+		return;
+	}
+	if (job->attempts < JOB_MAX_ATTEMPTS) {
+		g_message("retrying a job after its worker died (%s)", reason);
+		g_queue_push_head(&self->pending, job);
+		return;
+	}
+	g_autoptr(GError) error = g_error_new(SHARKAPI_ERROR, SHARKAPI_ERROR_UNPROCESSABLE,
+					      "the capture could not be analysed: the dissection worker crashed on it "
+					      "twice (%s)",
+					      reason);
+	job_finish(job, NULL, error);
+}
+
+static void
+worker_slot_died_cb(WorkerProcess *process, const char *reason, gpointer user_data)
+{
+	WorkerSlot *slot = user_data;
+	JobQueue *self = slot->queue;
+	gboolean was_ready = slot->ready;
+	Job *job = worker_slot_take_job(slot);
+
+	if (!self->shutting_down)
+		g_warning("worker %s died: %s", worker_process_get_identifier(process), reason);
+	self->retired_first_passes += slot->first_passes;
+	slot->first_passes = 0;
+	slot->ready = FALSE;
+	g_clear_pointer(&slot->warm_key, g_free);
+	g_clear_pointer(&slot->process, worker_process_free);
+	if (job != NULL)
+		job_after_worker_death(self, job, reason);
+	if (self->shutting_down)
+		return;
+	self->worker_restarts++;
+	slot->respawn_source =
+		g_timeout_add(was_ready ? 0 : WORKER_RESPAWN_BACKOFF_MS, worker_slot_respawn_cb, slot);
+	job_queue_dispatch(self);
+}
+
+static gboolean
+worker_slot_start(WorkerSlot *slot, GError **error)
+{
+	JobQueue *self = slot->queue;
+	WorkerProcessOptions options = {
+		.worker_path = self->worker_path,
+		.home = self->worker_home,
+		.memory_limit = self->worker_memory_limit,
+	};
+	static const WorkerProcessCallbacks callbacks = {
+		.frame = worker_slot_frame_cb,
+		.died = worker_slot_died_cb,
+	};
+	slot->process = worker_process_spawn(&options, &callbacks, slot, error);
+	return slot->process != NULL;
+}
+
+static gboolean
+job_timeout_cb(gpointer user_data)
+{
+	WorkerSlot *slot = user_data;
+	slot->timeout_source = 0;
+	if (slot->job != NULL) {
+		g_warning("job over its time limit of %u s: killing worker %s", slot->queue->job_timeout,
+			  worker_process_get_identifier(slot->process));
+		slot->job->timed_out = TRUE;
+		worker_process_kill(slot->process);
+	}
+	return G_SOURCE_REMOVE;
+}
+
+static gboolean
+worker_slot_is_idle(WorkerSlot *slot)
+{
+	return slot->process != NULL && slot->ready && slot->job == NULL;
+}
+
+/* The slot a job should run on now, or NULL to keep it waiting. A job with a warm key waits
+ * for the worker that holds that capture's first pass rather than repeat it elsewhere. */
+static WorkerSlot *
+job_queue_pick_slot(JobQueue *self, Job *job)
+{
+	WorkerSlot *idle = NULL;
+	for (guint i = 0; i < self->slots->len; i++) {
+		WorkerSlot *slot = g_ptr_array_index(self->slots, i);
+		if (job->warm_key != NULL && g_strcmp0(slot->warm_key, job->warm_key) == 0)
+			return worker_slot_is_idle(slot) ? slot : NULL;
+		if (idle == NULL && worker_slot_is_idle(slot))
+			idle = slot;
+	}
+	/* Prefer an idle worker that is not keeping some other capture warm. */
+	for (guint i = 0; idle != NULL && i < self->slots->len; i++) {
+		WorkerSlot *slot = g_ptr_array_index(self->slots, i);
+		if (worker_slot_is_idle(slot) && slot->warm_key == NULL)
+			return slot;
+	}
+	return idle;
+}
+
+static void
+job_queue_run(JobQueue *self, Job *job, WorkerSlot *slot)
+{
+	g_autoptr(GError) error = NULL;
+	job->attempts++;
+	job->slot = slot;
+	slot->job = job;
+	if (!worker_process_send(slot->process, job->request, &error)) {
+		g_warning("%s", error->message);
+		worker_process_kill(slot->process); /* the death handler retries the job */
+		return;
+	}
+	if (self->job_timeout > 0)
+		slot->timeout_source = g_timeout_add_seconds(self->job_timeout, job_timeout_cb, slot);
+}
+
+static void
+job_queue_dispatch(JobQueue *self)
+{
+	GList *link = self->pending.head;
+	while (link != NULL) {
+		GList *next = link->next;
+		Job *job = link->data;
+		WorkerSlot *slot = job_queue_pick_slot(self, job);
+		if (slot != NULL) {
+			g_queue_delete_link(&self->pending, link);
+			job_queue_run(self, job, slot);
+		}
+		link = next;
+	}
+}
+
+JobQueue *
+job_queue_new(const JobQueueOptions *options, GError **error)
+{
+	g_autoptr(JobQueue) self = g_new0(JobQueue, 1);
+	self->worker_path = g_strdup(options->worker_path);
+	self->worker_home = g_strdup(options->worker_home);
+	self->job_timeout = options->job_timeout;
+	self->queue_limit = options->queue_limit;
+	self->worker_memory_limit = options->worker_memory_limit;
+	self->slots = g_ptr_array_new();
+	g_queue_init(&self->pending);
+	for (guint i = 0; i < MAX(options->workers, 1); i++) {
+		WorkerSlot *slot = g_new0(WorkerSlot, 1);
+		slot->queue = self;
+		g_ptr_array_add(self->slots, slot);
+		if (!worker_slot_start(slot, error))
+			return NULL;
+	}
+	return g_steal_pointer(&self);
+}
+
+void
+job_queue_free(JobQueue *self)
+{
+	if (self == NULL)
+		return;
+	self->shutting_down = TRUE;
+	for (guint i = 0; i < self->slots->len; i++) {
+		WorkerSlot *slot = g_ptr_array_index(self->slots, i);
+		Job *job = worker_slot_take_job(slot);
+		if (job != NULL)
+			job_free(job); /* at shutdown nobody is left to answer */
+		if (slot->respawn_source != 0)
+			g_source_remove(slot->respawn_source);
+		g_clear_pointer(&slot->process, worker_process_free);
+		g_free(slot->warm_key);
+		g_free(slot);
+	}
+	g_ptr_array_free(self->slots, TRUE);
+	g_queue_clear_full(&self->pending, (GDestroyNotify)job_free);
+	if (self->tables != NULL)
+		json_array_unref(self->tables);
+	g_free(self->engine_version);
+	g_free(self->worker_path);
+	g_free(self->worker_home);
+	g_free(self);
+}
+
+Job *
+job_queue_submit(JobQueue *self, const char *request, const char *warm_key, const JobCallbacks *callbacks,
+		 gpointer user_data, GError **error)
+{
+	if (self->pending.length >= self->queue_limit) {
+		g_set_error(error, SHARKAPI_ERROR, SHARKAPI_ERROR_UNAVAILABLE,
+			    "the analysis queue is full (%u jobs waiting); try again later", self->pending.length);
+		return NULL;
+	}
+	Job *job = g_new0(Job, 1);
+	job->queue = self;
+	job->request = g_strdup(request);
+	job->warm_key = g_strdup(warm_key);
+	job->callbacks = *callbacks;
+	job->user_data = user_data;
+	g_queue_push_tail(&self->pending, job);
+	job_queue_dispatch(self);
+	return job;
+}
+
+void
+job_cancel(Job *job)
+{
+	JobQueue *self = job->queue;
+	job->cancelled = TRUE;
+	if (job->slot == NULL) {
+		if (g_queue_remove(&self->pending, job))
+			job_free(job);
+		return;
+	}
+	/* Running: stopping the worker is the only way to stop libwireshark mid-pass. */
+	worker_process_kill(job->slot->process);
+}
+
+void
+job_resume(Job *job)
+{
+	if (job->slot != NULL && job->slot->process != NULL)
+		worker_process_resume(job->slot->process);
+}
+
+gboolean
+job_is_running(Job *job)
+{
+	return job->slot != NULL;
+}
+
+JsonArray *
+job_queue_get_tables(JobQueue *self)
+{
+	return self->tables;
+}
+
+const char *
+job_queue_get_engine_version(JobQueue *self)
+{
+	return self->engine_version;
+}
+
+gboolean
+job_queue_wait_ready(JobQueue *self, guint timeout_ms, GError **error)
+{
+	gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
+	while (self->tables == NULL && g_get_monotonic_time() < deadline)
+		g_main_context_iteration(NULL, TRUE);
+	if (self->tables == NULL) {
+		g_set_error(error, SHARKAPI_ERROR, SHARKAPI_ERROR_UNAVAILABLE,
+			    "no dissection worker started within %u ms (%s)", timeout_ms, self->worker_path);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+void
+job_queue_get_stats(JobQueue *self, JobQueueStats *stats)
+{
+	memset(stats, 0, sizeof *stats);
+	stats->queued = self->pending.length;
+	stats->jobs_done = self->jobs_done;
+	stats->jobs_failed = self->jobs_failed;
+	stats->worker_restarts = self->worker_restarts;
+	stats->first_passes = self->retired_first_passes;
+	for (guint i = 0; i < self->slots->len; i++) {
+		WorkerSlot *slot = g_ptr_array_index(self->slots, i);
+		if (slot->process != NULL)
+			stats->workers++;
+		if (slot->job != NULL)
+			stats->running++;
+		stats->first_passes += slot->first_passes;
+	}
+}

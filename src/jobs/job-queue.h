@@ -1,0 +1,66 @@
+/* job-queue.h: dissection jobs, the worker pool that runs them, and their supervision.
+ * Jobs wait in a bounded FIFO (a full queue is a 503). Each runs on one worker; a job whose
+ * worker dies before it produced any output is retried once on a fresh worker, and a second
+ * death answers 422; a job over its wall-clock limit is killed with its worker (503). Dead
+ * workers are replaced. A job that names a warm key (a capture whose first pass a worker keeps)
+ * goes to the worker that has it. Must not know routes or HTTP: results go to callbacks.
+ * SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <json-glib/json-glib.h>
+
+G_BEGIN_DECLS
+
+typedef struct JobQueue JobQueue;
+typedef struct Job Job;
+
+typedef struct {
+	/* Fraction of the capture read; may be NULL. */
+	void (*progress)(Job *job, double fraction, gpointer user_data);
+	/* A chunk of a streamed answer. Return TRUE to stop reading the worker until job_resume(). */
+	gboolean (*data)(Job *job, GBytes *chunk, gpointer user_data);
+	/* Exactly once: result is the END object on success, error set on failure. The job is freed
+	 * right after this returns. */
+	void (*done)(Job *job, JsonObject *result, const GError *error, gpointer user_data);
+} JobCallbacks;
+
+typedef struct {
+	const char *worker_path;
+	const char *worker_home;
+	guint workers;
+	guint job_timeout;       /* seconds */
+	guint queue_limit;
+	guint64 worker_memory_limit;
+} JobQueueOptions;
+
+JobQueue *job_queue_new(const JobQueueOptions *options, GError **error);
+void job_queue_free(JobQueue *self);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(JobQueue, job_queue_free)
+
+/* request: the job's JSON line (worker-protocol.h). warm_key: NULL, or the capture path of a
+ * two-pass job. Fails with 503 when the queue is full. */
+Job *job_queue_submit(JobQueue *self, const char *request, const char *warm_key, const JobCallbacks *callbacks,
+		      gpointer user_data, GError **error);
+/* Withdraws a job whose answer nobody waits for any more: no callback follows. */
+void job_cancel(Job *job);
+void job_resume(Job *job);
+gboolean job_is_running(Job *job);
+
+/* The worker's HELLO: the conversation/endpoint tables, NULL until the first worker is up. */
+JsonArray *job_queue_get_tables(JobQueue *self);
+const char *job_queue_get_engine_version(JobQueue *self);
+/* Waits (iterating the main context) until a worker said HELLO or the timeout passes. */
+gboolean job_queue_wait_ready(JobQueue *self, guint timeout_ms, GError **error);
+
+typedef struct {
+	guint queued;
+	guint running;
+	guint workers;
+	guint64 jobs_done;
+	guint64 jobs_failed;
+	guint64 worker_restarts;
+	guint64 first_passes; /* sum over the workers' END reports */
+} JobQueueStats;
+void job_queue_get_stats(JobQueue *self, JobQueueStats *stats);
+
+G_END_DECLS

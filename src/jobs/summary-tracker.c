@@ -1,0 +1,335 @@
+/* summary-tracker.c: summary variants under way and the requests parked on them.
+ * SPDX-License-Identifier: GPL-2.0-or-later */
+#define G_LOG_DOMAIN "summary"
+
+#include "jobs/summary-tracker.h"
+
+#include "json-writer.h"
+#include "sharkapi-error.h"
+#include "store/store-capture.h"
+
+typedef struct {
+	SummaryTracker *tracker;
+	char *capture_id;
+	char *variant;
+	char *summary_dir;
+	Job *job;
+	double progress;
+	GPtrArray *waiters; /* of SummaryWaiter, not owned: a waiter frees itself when answered */
+} SummaryRun;
+
+struct SummaryWaiter {
+	SummaryRun *run;
+	SummaryReadyFunc ready;
+	gpointer user_data;
+	guint timeout_source;
+	guint wait_limit;
+};
+
+struct SummaryTracker {
+	Store *store;
+	JobQueue *jobs;
+	guint wait_limit;
+	GHashTable *runs; /* "<capture>/<variant>" -> SummaryRun */
+};
+
+static void
+summary_waiter_free(SummaryWaiter *waiter)
+{
+	if (waiter->timeout_source != 0)
+		g_source_remove(waiter->timeout_source);
+	g_free(waiter);
+}
+
+static void
+summary_run_free(SummaryRun *run)
+{
+	g_free(run->capture_id);
+	g_free(run->variant);
+	g_free(run->summary_dir);
+	g_ptr_array_unref(run->waiters);
+	g_free(run);
+}
+
+char *
+summary_variant_key(const char *filter, guint passes)
+{
+	if ((filter == NULL || *filter == '\0') && passes <= 1)
+		return g_strdup("default");
+	g_autofree char *material = g_strdup_printf("%u\n%s", passes, filter != NULL ? filter : "");
+	g_autofree char *hash = g_compute_checksum_for_string(G_CHECKSUM_SHA256, material, -1);
+	return g_strdup_printf("v-%.24s", hash);
+}
+
+SummaryTracker *
+summary_tracker_new(Store *store, JobQueue *jobs, guint wait_limit_seconds)
+{
+	SummaryTracker *self = g_new0(SummaryTracker, 1);
+	self->store = store;
+	self->jobs = jobs;
+	self->wait_limit = wait_limit_seconds;
+	self->runs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)summary_run_free);
+	return self;
+}
+
+void
+summary_tracker_free(SummaryTracker *self)
+{
+	if (self == NULL)
+		return;
+	GHashTableIter iter;
+	gpointer value;
+	g_hash_table_iter_init(&iter, self->runs);
+	while (g_hash_table_iter_next(&iter, NULL, &value)) {
+		SummaryRun *run = value;
+		if (run->job != NULL)
+			job_cancel(run->job);
+		for (guint i = 0; i < run->waiters->len; i++)
+			summary_waiter_free(g_ptr_array_index(run->waiters, i));
+	}
+	g_hash_table_unref(self->runs);
+	g_free(self);
+}
+
+/* Answers and frees every waiter of a finished run, then drops the run. */
+static void
+summary_run_complete(SummaryRun *run, const GError *error)
+{
+	SummaryTracker *self = run->tracker;
+	g_autofree char *key = g_strdup_printf("%s/%s", run->capture_id, run->variant);
+	g_autoptr(GPtrArray) waiters = g_steal_pointer(&run->waiters);
+	g_autofree char *summary_dir = g_strdup(run->summary_dir);
+
+	run->waiters = g_ptr_array_new();
+	g_hash_table_remove(self->runs, key); /* frees run */
+	for (guint i = 0; i < waiters->len; i++) {
+		SummaryWaiter *waiter = g_ptr_array_index(waiters, i);
+		waiter->ready(summary_dir, error, waiter->user_data);
+		summary_waiter_free(waiter);
+	}
+}
+
+static void
+summary_job_progress_cb(Job *job, double fraction, gpointer user_data)
+{
+	SummaryRun *run = user_data;
+	run->progress = CLAMP(fraction, 0.0, 1.0);
+}
+
+static void
+summary_job_done_cb(Job *job, JsonObject *result, const GError *error, gpointer user_data)
+{
+	SummaryRun *run = user_data;
+	SummaryTracker *self = run->tracker;
+	run->job = NULL;
+	if (error != NULL) {
+		g_warning("summary of %s (%s) failed: %s", run->capture_id, run->variant, error->message);
+		/* Only a crash verdict is final; a full queue or a time limit may pass. */
+		if (g_str_equal(run->variant, "default") && error->code == SHARKAPI_ERROR_UNPROCESSABLE) {
+			g_autoptr(GError) error_local = NULL;
+			if (!store_capture_set_analysis_failed(self->store, run->capture_id, error->message,
+							       &error_local))
+				g_warning("%s, ignoring", error_local->message);
+		}
+	}
+	summary_run_complete(run, error);
+}
+
+static char *
+summary_request_line(const char *capture_path, const char *output, const char *filter, guint passes)
+{
+	g_autoptr(JsonWriter) writer = json_writer_new();
+	json_writer_begin_object(writer);
+	json_writer_member_string(writer, "capture", capture_path);
+	json_writer_member_string(writer, "filter", filter != NULL ? filter : "");
+	json_writer_member_string(writer, "job", "summary");
+	json_writer_member_string(writer, "output", output);
+	json_writer_member_int(writer, "passes", passes);
+	json_writer_end_object(writer);
+	return json_writer_steal_string(writer);
+}
+
+/* The run of a variant, started if needed; NULL when the variant is ready (or cannot start,
+ * with error set). */
+static SummaryRun *
+summary_tracker_ensure_run(SummaryTracker *self, const char *capture_id, const char *filter, guint passes,
+			   char **summary_dir_out, GError **error)
+{
+	g_autofree char *variant = summary_variant_key(filter, passes);
+	g_autofree char *key = g_strdup_printf("%s/%s", capture_id, variant);
+	g_autofree char *summary_dir = store_capture_summary_dir(self->store, capture_id, variant);
+	SummaryRun *run = g_hash_table_lookup(self->runs, key);
+
+	*summary_dir_out = g_strdup(summary_dir);
+	if (run != NULL)
+		return run;
+	if (g_file_test(summary_dir, G_FILE_TEST_IS_DIR))
+		return NULL;
+
+	g_autofree char *capture_path = store_capture_file(self->store, capture_id);
+	g_autofree char *request = summary_request_line(capture_path, summary_dir, filter, passes);
+	static const JobCallbacks callbacks = {
+		.progress = summary_job_progress_cb,
+		.done = summary_job_done_cb,
+	};
+	run = g_new0(SummaryRun, 1);
+	run->tracker = self;
+	run->capture_id = g_strdup(capture_id);
+	run->variant = g_strdup(variant);
+	run->summary_dir = g_strdup(summary_dir);
+	run->waiters = g_ptr_array_new();
+	run->job = job_queue_submit(self->jobs, request, NULL, &callbacks, run, error);
+	if (run->job == NULL) {
+		summary_run_free(run);
+		return NULL;
+	}
+	g_hash_table_insert(self->runs, g_steal_pointer(&key), run);
+	return run;
+}
+
+void
+summary_tracker_start(SummaryTracker *self, const char *capture_id, const char *filter, guint passes)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *summary_dir = NULL;
+	if (summary_tracker_ensure_run(self, capture_id, filter, passes, &summary_dir, &error) == NULL &&
+	    error != NULL)
+		g_warning("summary of %s not started: %s", capture_id, error->message);
+}
+
+void
+summary_tracker_resume_all(SummaryTracker *self)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GPtrArray) ids = store_capture_list_ids(self->store, &error);
+	guint resumed = 0;
+	if (ids == NULL) {
+		g_warning("resuming analyses: %s", error->message);
+		return;
+	}
+	for (guint i = 0; i < ids->len; i++) {
+		const char *id = g_ptr_array_index(ids, i);
+		g_autoptr(StoreCapture) capture = store_capture_get(self->store, id, NULL);
+		g_autofree char *dir = store_capture_summary_dir(self->store, id, "default");
+		if (capture == NULL || *capture->analysis_failed != '\0' || g_file_test(dir, G_FILE_TEST_IS_DIR))
+			continue;
+		summary_tracker_start(self, id, NULL, 1);
+		resumed++;
+	}
+	if (resumed > 0)
+		g_message("resumed %u summary analyses", resumed);
+}
+
+static gboolean
+summary_waiter_timeout_cb(gpointer user_data)
+{
+	SummaryWaiter *waiter = user_data;
+	g_autoptr(GError) error = g_error_new(SHARKAPI_ERROR, SHARKAPI_ERROR_UNAVAILABLE,
+					      "the analysis is not ready after %u s; it goes on, try again later",
+					      waiter->wait_limit);
+	waiter->timeout_source = 0;
+	g_ptr_array_remove(waiter->run->waiters, waiter);
+	waiter->ready(NULL, error, waiter->user_data);
+	summary_waiter_free(waiter);
+	return G_SOURCE_REMOVE;
+}
+
+SummaryWaiter *
+summary_tracker_wait(SummaryTracker *self, const char *capture_id, const char *filter, guint passes,
+		     SummaryReadyFunc ready, gpointer user_data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *summary_dir = NULL;
+	gboolean is_default = (filter == NULL || *filter == '\0') && passes <= 1;
+
+	if (is_default) {
+		g_autoptr(StoreCapture) capture = store_capture_get(self->store, capture_id, &error);
+		if (capture == NULL) {
+			ready(NULL, error, user_data);
+			return NULL;
+		}
+		if (*capture->analysis_failed != '\0') {
+			g_autoptr(GError) failed = g_error_new_literal(SHARKAPI_ERROR, SHARKAPI_ERROR_UNPROCESSABLE,
+								       capture->analysis_failed);
+			ready(NULL, failed, user_data);
+			return NULL;
+		}
+	}
+	SummaryRun *run = summary_tracker_ensure_run(self, capture_id, filter, passes, &summary_dir, &error);
+	if (run == NULL) {
+		ready(error == NULL ? summary_dir : NULL, error, user_data);
+		return NULL;
+	}
+	SummaryWaiter *waiter = g_new0(SummaryWaiter, 1);
+	waiter->run = run;
+	waiter->ready = ready;
+	waiter->user_data = user_data;
+	waiter->wait_limit = self->wait_limit;
+	waiter->timeout_source = g_timeout_add_seconds(self->wait_limit, summary_waiter_timeout_cb, waiter);
+	g_ptr_array_add(run->waiters, waiter);
+	return waiter;
+}
+
+void
+summary_waiter_cancel(SummaryWaiter *waiter)
+{
+	g_ptr_array_remove(waiter->run->waiters, waiter);
+	summary_waiter_free(waiter);
+}
+
+SummaryState
+summary_tracker_get_state(SummaryTracker *self, const char *capture_id, double *progress)
+{
+	g_autofree char *key = g_strdup_printf("%s/default", capture_id);
+	g_autofree char *dir = store_capture_summary_dir(self->store, capture_id, "default");
+	SummaryRun *run = g_hash_table_lookup(self->runs, key);
+
+	*progress = 0;
+	if (run != NULL) {
+		*progress = run->progress;
+		return job_is_running(run->job) ? SUMMARY_STATE_RUNNING : SUMMARY_STATE_QUEUED;
+	}
+	if (g_file_test(dir, G_FILE_TEST_IS_DIR)) {
+		*progress = 1;
+		return SUMMARY_STATE_READY;
+	}
+	g_autoptr(StoreCapture) capture = store_capture_get(self->store, capture_id, NULL);
+	if (capture != NULL && *capture->analysis_failed != '\0')
+		return SUMMARY_STATE_FAILED;
+	return SUMMARY_STATE_QUEUED;
+}
+
+const char *
+summary_state_to_string(SummaryState state)
+{
+	switch (state) {
+	case SUMMARY_STATE_QUEUED: return "queued";
+	case SUMMARY_STATE_RUNNING: return "running";
+	case SUMMARY_STATE_READY: return "ready";
+	case SUMMARY_STATE_FAILED: return "failed";
+	}
+	return "queued";
+}
+
+void
+summary_tracker_forget(SummaryTracker *self, const char *capture_id)
+{
+	g_autofree char *prefix = g_strdup_printf("%s/", capture_id);
+	g_autoptr(GPtrArray) doomed = g_ptr_array_new();
+	GHashTableIter iter;
+	gpointer key, value;
+
+	g_hash_table_iter_init(&iter, self->runs);
+	while (g_hash_table_iter_next(&iter, &key, &value)) {
+		if (g_str_has_prefix(key, prefix))
+			g_ptr_array_add(doomed, value);
+	}
+	for (guint i = 0; i < doomed->len; i++) {
+		SummaryRun *run = g_ptr_array_index(doomed, i);
+		g_autoptr(GError) error = g_error_new(SHARKAPI_ERROR, SHARKAPI_ERROR_NOT_FOUND,
+						      "capture %s was deleted", capture_id);
+		if (run->job != NULL)
+			job_cancel(g_steal_pointer(&run->job));
+		summary_run_complete(run, error);
+	}
+}

@@ -1,0 +1,56 @@
+/* summary-tracker.h: the summary analyses of captures: started, waited for, resumed.
+ * A summary variant is a (capture, display filter, passes) triple; the default one (no filter,
+ * one pass) starts when an upload is accepted, the others on first request. A variant is ready
+ * when its folder exists (the worker renames it into place as its last act), so readiness
+ * survives restarts with no bookkeeping; only a final failure of the default variant is
+ * recorded in the database. Requests that arrive early are parked until the variant is ready
+ * or the wait limit passes (503). Must not format answers: routes read the folder.
+ * SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <glib.h>
+
+#include "jobs/job-queue.h"
+#include "store/store.h"
+
+G_BEGIN_DECLS
+
+typedef struct SummaryTracker SummaryTracker;
+typedef struct SummaryWaiter SummaryWaiter;
+
+/* error NULL: the variant's folder is ready at summary_dir. */
+typedef void (*SummaryReadyFunc)(const char *summary_dir, const GError *error, gpointer user_data);
+
+typedef enum {
+	SUMMARY_STATE_QUEUED,
+	SUMMARY_STATE_RUNNING,
+	SUMMARY_STATE_READY,
+	SUMMARY_STATE_FAILED,
+} SummaryState;
+
+SummaryTracker *summary_tracker_new(Store *store, JobQueue *jobs, guint wait_limit_seconds);
+void summary_tracker_free(SummaryTracker *self);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(SummaryTracker, summary_tracker_free)
+
+/* Folder name of a variant: "default", or "v-<hash>" of filter and passes. */
+char *summary_variant_key(const char *filter, guint passes);
+
+/* Starts the default summary of every capture that lacks one and has not failed. */
+void summary_tracker_resume_all(SummaryTracker *self);
+/* Starts a variant if it is neither ready nor under way. */
+void summary_tracker_start(SummaryTracker *self, const char *capture_id, const char *filter, guint passes);
+
+/* Calls ready at once (returning NULL) when the variant is ready or failed; otherwise parks
+ * the caller and returns a waiter it may cancel (client gone). */
+SummaryWaiter *summary_tracker_wait(SummaryTracker *self, const char *capture_id, const char *filter,
+				    guint passes, SummaryReadyFunc ready, gpointer user_data);
+void summary_waiter_cancel(SummaryWaiter *waiter);
+
+/* For status.analysis. */
+SummaryState summary_tracker_get_state(SummaryTracker *self, const char *capture_id, double *progress);
+const char *summary_state_to_string(SummaryState state);
+
+/* A deleted capture: its running analyses stop and waiters get 404. */
+void summary_tracker_forget(SummaryTracker *self, const char *capture_id);
+
+G_END_DECLS

@@ -1,0 +1,288 @@
+/* store-capture.c: capture records in the captures table and their folders.
+ * SPDX-License-Identifier: GPL-2.0-or-later */
+#define G_LOG_DOMAIN "store"
+
+#include "store/store-capture.h"
+
+#include <errno.h>
+#include <glib/gstdio.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "sharkapi-error.h"
+#include "store/store-db.h"
+
+#define STORE_CAPTURE_COLUMNS                                                                         \
+	"cap_file_id, id, filename, comments, tag_list, user, created_at, last_accessed, viewcount, " \
+	"size, num_packets, data_size, has_times, start_time_ns, end_time_ns, time_digits, file_type, encapsulation, "  \
+	"truncated, warning, analysis_failed"
+
+void
+store_capture_free(StoreCapture *capture)
+{
+	if (capture == NULL)
+		return;
+	g_free(capture->id);
+	g_free(capture->filename);
+	g_free(capture->comments);
+	g_free(capture->tag_list);
+	g_free(capture->user);
+	g_free(capture->created_at);
+	g_free(capture->last_accessed);
+	g_free(capture->file_type);
+	g_free(capture->encapsulation);
+	g_free(capture->warning);
+	g_free(capture->analysis_failed);
+	g_free(capture);
+}
+
+gboolean
+store_capture_id_is_valid(const char *id)
+{
+	if (id == NULL || strlen(id) != STORE_CAPTURE_ID_LENGTH)
+		return FALSE;
+	for (const char *p = id; *p != '\0'; p++) {
+		if (!g_ascii_isdigit(*p) && !(*p >= 'a' && *p <= 'f'))
+			return FALSE;
+	}
+	return TRUE;
+}
+
+char *
+store_capture_dir(Store *store, const char *id)
+{
+	g_return_val_if_fail(store_capture_id_is_valid(id), NULL);
+	return g_build_filename(store->captures_dir, id, NULL);
+}
+
+char *
+store_capture_file(Store *store, const char *id)
+{
+	g_return_val_if_fail(store_capture_id_is_valid(id), NULL);
+	return g_build_filename(store->captures_dir, id, "capture", NULL);
+}
+
+char *
+store_capture_summary_dir(Store *store, const char *id, const char *variant)
+{
+	g_return_val_if_fail(store_capture_id_is_valid(id), NULL);
+	return g_build_filename(store->captures_dir, id, "summary", variant, NULL);
+}
+
+static char *
+store_capture_new_id(void)
+{
+	guint8 bytes[STORE_CAPTURE_ID_LENGTH / 2];
+	if (getrandom(bytes, sizeof bytes, 0) != sizeof bytes) {
+		for (guint i = 0; i < sizeof bytes; i++)
+			bytes[i] = (guint8)g_random_int();
+	}
+	GString *id = g_string_sized_new(STORE_CAPTURE_ID_LENGTH);
+	for (guint i = 0; i < sizeof bytes; i++)
+		g_string_append_printf(id, "%02x", bytes[i]);
+	return g_string_free(id, FALSE);
+}
+
+static gboolean
+store_capture_insert(Store *store, const char *id, const CapInfo *info, const StoreCaptureLabels *labels,
+		     GError **error)
+{
+	g_autofree char *now = store_db_now_iso8601();
+	g_autoptr(sqlite3_stmt) stmt = store_db_prepare(
+		store->db,
+		"INSERT INTO captures (id, filename, comments, tag_list, user, created_at, last_accessed, "
+		"size, num_packets, data_size, has_times, start_time_ns, end_time_ns, file_type, encapsulation, "
+		"truncated, warning, time_digits) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+		error);
+	if (stmt == NULL)
+		return FALSE;
+	sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 2, labels->filename, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 3, labels->comments != NULL ? labels->comments : "", -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 4, labels->tag_list != NULL ? labels->tag_list : "", -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 5, labels->user != NULL ? labels->user : "", -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 6, now, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 7, now, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(stmt, 8, (sqlite3_int64)info->file_size);
+	sqlite3_bind_int64(stmt, 9, (sqlite3_int64)info->packets);
+	sqlite3_bind_int64(stmt, 10, (sqlite3_int64)info->data_size);
+	sqlite3_bind_int(stmt, 11, info->has_times);
+	sqlite3_bind_int64(stmt, 12, info->start_time_ns);
+	sqlite3_bind_int64(stmt, 13, info->end_time_ns);
+	sqlite3_bind_text(stmt, 14, info->file_type != NULL ? info->file_type : "", -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 15, info->encapsulation != NULL ? info->encapsulation : "", -1, SQLITE_STATIC);
+	sqlite3_bind_int(stmt, 16, info->truncated);
+	sqlite3_bind_text(stmt, 17, info->warning != NULL ? info->warning : "", -1, SQLITE_STATIC);
+	sqlite3_bind_int(stmt, 18, info->time_digits);
+	if (sqlite3_step(stmt) != SQLITE_DONE) {
+		store_db_set_error(store->db, error, "recording the capture");
+		return FALSE;
+	}
+	return TRUE;
+}
+
+StoreCapture *
+store_capture_commit(Store *store, const char *temp_path, const CapInfo *info,
+		     const StoreCaptureLabels *labels, GError **error)
+{
+	g_autofree char *id = NULL;
+	g_autofree char *dir = NULL;
+
+	/* 48 random bits: a collision is unlikely, and mkdir's EEXIST catches it anyway. */
+	for (guint attempt = 0; attempt < 8 && dir == NULL; attempt++) {
+		g_free(id);
+		id = store_capture_new_id();
+		g_autofree char *candidate = store_capture_dir(store, id);
+		if (g_mkdir(candidate, 0750) == 0) {
+			dir = g_steal_pointer(&candidate);
+		} else if (errno != EEXIST) {
+			int errsv = errno;
+			g_set_error(error, SHARKAPI_ERROR, sharkapi_error_code_from_errno(errsv),
+				    "creating the capture folder: %s", g_strerror(errsv));
+			return NULL;
+		}
+	}
+	if (dir == NULL) {
+		g_set_error(error, SHARKAPI_ERROR, SHARKAPI_ERROR_INTERNAL, "no free capture id");
+		return NULL;
+	}
+	g_autofree char *final_path = g_build_filename(dir, "capture", NULL);
+	if (!store_fsync_path(temp_path, error))
+		goto fail;
+	if (g_rename(temp_path, final_path) != 0) {
+		int errsv = errno;
+		g_set_error(error, SHARKAPI_ERROR, sharkapi_error_code_from_errno(errsv), "storing the capture: %s",
+			    g_strerror(errsv));
+		goto fail;
+	}
+	if (!store_fsync_path(dir, error) || !store_fsync_path(store->captures_dir, error))
+		goto fail;
+	if (!store_capture_insert(store, id, info, labels, error))
+		goto fail;
+	return store_capture_get(store, id, error);
+
+fail:
+	/* Not visible yet (no row): removing the folder leaves nothing behind. */
+	store_remove_tree(dir, NULL);
+	return NULL;
+}
+
+static StoreCapture *
+store_capture_from_row(sqlite3_stmt *stmt)
+{
+	StoreCapture *capture = g_new0(StoreCapture, 1);
+	capture->cap_file_id = sqlite3_column_int64(stmt, 0);
+	capture->id = g_strdup((const char *)sqlite3_column_text(stmt, 1));
+	capture->filename = g_strdup((const char *)sqlite3_column_text(stmt, 2));
+	capture->comments = g_strdup((const char *)sqlite3_column_text(stmt, 3));
+	capture->tag_list = g_strdup((const char *)sqlite3_column_text(stmt, 4));
+	capture->user = g_strdup((const char *)sqlite3_column_text(stmt, 5));
+	capture->created_at = g_strdup((const char *)sqlite3_column_text(stmt, 6));
+	capture->last_accessed = g_strdup((const char *)sqlite3_column_text(stmt, 7));
+	capture->viewcount = sqlite3_column_int64(stmt, 8);
+	capture->size = (guint64)sqlite3_column_int64(stmt, 9);
+	capture->num_packets = (guint64)sqlite3_column_int64(stmt, 10);
+	capture->data_size = (guint64)sqlite3_column_int64(stmt, 11);
+	capture->has_times = sqlite3_column_int(stmt, 12) != 0;
+	capture->start_time_ns = sqlite3_column_int64(stmt, 13);
+	capture->end_time_ns = sqlite3_column_int64(stmt, 14);
+	capture->time_digits = sqlite3_column_int(stmt, 15);
+	capture->file_type = g_strdup((const char *)sqlite3_column_text(stmt, 16));
+	capture->encapsulation = g_strdup((const char *)sqlite3_column_text(stmt, 17));
+	capture->truncated = sqlite3_column_int(stmt, 18) != 0;
+	capture->warning = g_strdup((const char *)sqlite3_column_text(stmt, 19));
+	capture->analysis_failed = g_strdup((const char *)sqlite3_column_text(stmt, 20));
+	return capture;
+}
+
+StoreCapture *
+store_capture_get(Store *store, const char *id, GError **error)
+{
+	if (!store_capture_id_is_valid(id)) {
+		g_set_error(error, SHARKAPI_ERROR, SHARKAPI_ERROR_NOT_FOUND, "capture not found");
+		return NULL;
+	}
+	g_autoptr(sqlite3_stmt) stmt = store_db_prepare(
+		store->db, "SELECT " STORE_CAPTURE_COLUMNS " FROM captures WHERE id = ?", error);
+	if (stmt == NULL)
+		return NULL;
+	sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW)
+		return store_capture_from_row(stmt);
+	if (rc != SQLITE_DONE) {
+		store_db_set_error(store->db, error, "reading the capture record");
+		return NULL;
+	}
+	g_set_error(error, SHARKAPI_ERROR, SHARKAPI_ERROR_NOT_FOUND, "capture %s not found", id);
+	return NULL;
+}
+
+gboolean
+store_capture_delete(Store *store, const char *id, GError **error)
+{
+	if (!store_capture_id_is_valid(id)) {
+		g_set_error(error, SHARKAPI_ERROR, SHARKAPI_ERROR_NOT_FOUND, "capture not found");
+		return FALSE;
+	}
+	g_autoptr(sqlite3_stmt) stmt = store_db_prepare(store->db, "DELETE FROM captures WHERE id = ?", error);
+	if (stmt == NULL)
+		return FALSE;
+	sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC);
+	if (sqlite3_step(stmt) != SQLITE_DONE) {
+		store_db_set_error(store->db, error, "deleting the capture record");
+		return FALSE;
+	}
+	if (sqlite3_changes(store->db) == 0) {
+		g_set_error(error, SHARKAPI_ERROR, SHARKAPI_ERROR_NOT_FOUND, "capture %s not found", id);
+		return FALSE;
+	}
+	g_autofree char *dir = store_capture_dir(store, id);
+	g_autoptr(GError) error_local = NULL;
+	if (!store_remove_tree(dir, &error_local))
+		g_warning("%s; recovery removes it at the next start, ignoring", error_local->message);
+	return TRUE;
+}
+
+void
+store_capture_touch(Store *store, const char *id)
+{
+	g_autofree char *now = store_db_now_iso8601();
+	g_autoptr(sqlite3_stmt) stmt = store_db_prepare(
+		store->db, "UPDATE captures SET last_accessed = ?, viewcount = viewcount + 1 WHERE id = ?", NULL);
+	if (stmt == NULL)
+		return;
+	sqlite3_bind_text(stmt, 1, now, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 2, id, -1, SQLITE_STATIC);
+	if (sqlite3_step(stmt) != SQLITE_DONE)
+		g_debug("touching capture %s: %s, ignoring", id, sqlite3_errmsg(store->db));
+}
+
+gboolean
+store_capture_set_analysis_failed(Store *store, const char *id, const char *message, GError **error)
+{
+	g_autoptr(sqlite3_stmt) stmt =
+		store_db_prepare(store->db, "UPDATE captures SET analysis_failed = ? WHERE id = ?", error);
+	if (stmt == NULL)
+		return FALSE;
+	sqlite3_bind_text(stmt, 1, message, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 2, id, -1, SQLITE_STATIC);
+	if (sqlite3_step(stmt) != SQLITE_DONE) {
+		store_db_set_error(store->db, error, "recording the analysis failure");
+		return FALSE;
+	}
+	return TRUE;
+}
+
+GPtrArray *
+store_capture_list_ids(Store *store, GError **error)
+{
+	g_autoptr(GPtrArray) ids = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(sqlite3_stmt) stmt =
+		store_db_prepare(store->db, "SELECT id FROM captures ORDER BY cap_file_id", error);
+	if (stmt == NULL)
+		return NULL;
+	while (sqlite3_step(stmt) == SQLITE_ROW)
+		g_ptr_array_add(ids, g_strdup((const char *)sqlite3_column_text(stmt, 0)));
+	return g_steal_pointer(&ids);
+}

@@ -1,0 +1,71 @@
+/* store-capture.h: capture records: a checked capture file made visible, looked up, deleted.
+ * A capture becomes visible only when complete: its file is fsynced in tmp/, renamed into
+ * captures/<id>/, the folder fsynced, and only then is the database row inserted. Deleting
+ * removes the row first, so a crash half-way leaves only files that recovery sweeps.
+ * Must not read capture contents: capinfo.c does, before commit.
+ * SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <glib.h>
+
+#include "capinfo.h"
+#include "store/store.h"
+
+G_BEGIN_DECLS
+
+#define STORE_CAPTURE_ID_LENGTH 12
+
+typedef struct {
+	gint64 cap_file_id;
+	char *id;
+	char *filename;
+	char *comments;
+	char *tag_list;
+	char *user;
+	char *created_at;
+	char *last_accessed;
+	gint64 viewcount;
+	guint64 size;
+	guint64 num_packets;
+	guint64 data_size;
+	gboolean has_times;
+	gint64 start_time_ns; /* epoch nanoseconds */
+	gint64 end_time_ns;
+	int time_digits;      /* fraction digits of the time stamps (6 for usec) */
+	char *file_type;
+	char *encapsulation;
+	gboolean truncated;
+	char *warning;
+	char *analysis_failed; /* "" unless the default summary failed for good */
+} StoreCapture;
+
+void store_capture_free(StoreCapture *capture);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(StoreCapture, store_capture_free)
+
+typedef struct {
+	const char *filename;
+	const char *comments;
+	const char *tag_list;
+	const char *user;
+} StoreCaptureLabels;
+
+/* TRUE for exactly 12 lowercase hex characters: the only ids that reach the file system. */
+gboolean store_capture_id_is_valid(const char *id);
+
+/* Moves the checked temp file into the store and records it; returns the new record. */
+StoreCapture *store_capture_commit(Store *store, const char *temp_path, const CapInfo *info,
+				   const StoreCaptureLabels *labels, GError **error);
+StoreCapture *store_capture_get(Store *store, const char *id, GError **error);
+gboolean store_capture_delete(Store *store, const char *id, GError **error);
+/* Records a read of the capture (info, download): last_accessed, viewcount. */
+void store_capture_touch(Store *store, const char *id);
+gboolean store_capture_set_analysis_failed(Store *store, const char *id, const char *message, GError **error);
+/* Ids of every capture, oldest first. */
+GPtrArray *store_capture_list_ids(Store *store, GError **error);
+
+char *store_capture_dir(Store *store, const char *id);
+char *store_capture_file(Store *store, const char *id);
+/* captures/<id>/summary/<variant> */
+char *store_capture_summary_dir(Store *store, const char *id, const char *variant);
+
+G_END_DECLS

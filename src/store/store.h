@@ -1,0 +1,41 @@
+/* store.h: a data dir as a whole: its folders, its database, and recovery after a crash.
+ *   DATA_DIR/sharkapi.db                  metadata and tokens (store-db.c)
+ *   DATA_DIR/captures/<id>/capture        the capture exactly as uploaded
+ *   DATA_DIR/captures/<id>/summary/<key>/ persisted results of one analysis variant
+ *   DATA_DIR/tmp/                         spools and temp files; emptied at start
+ *   DATA_DIR/worker-home/                 empty HOME for workers (no personal Lua or prefs)
+ * Must not know about HTTP or workers.
+ * SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <glib.h>
+#include <sqlite3.h>
+
+G_BEGIN_DECLS
+
+typedef struct {
+	char *data_dir;
+	char *captures_dir;
+	char *tmp_dir;
+	char *worker_home;
+	sqlite3 *db;
+} Store;
+
+/* Creates the folders if missing, opens the database. */
+Store *store_open(const char *data_dir, GError **error);
+void store_free(Store *self);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(Store, store_free)
+
+/* After a crash: empties tmp/, removes capture folders without a database row and half-written
+ * result folders (*.tmp). Returns how many entries it removed. */
+guint store_recover(Store *self);
+
+/* A new temp file path in tmp/ (the file is created empty, mode 0600). */
+char *store_new_temp_file(Store *self, const char *prefix, GError **error);
+
+/* Removes a folder tree; missing is fine. */
+gboolean store_remove_tree(const char *path, GError **error);
+/* fsync()s a file or folder by path. */
+gboolean store_fsync_path(const char *path, GError **error);
+
+G_END_DECLS
