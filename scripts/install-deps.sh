@@ -1,0 +1,26 @@
+#!/bin/sh
+# Installs what sharkapi needs to build, run and test on Debian 12, when it is missing.
+# Usage: scripts/install-deps.sh [--test]   (--test adds the test oracles and tools)
+# SPDX-License-Identifier: GPL-2.0-or-later
+set -eu
+
+packages="build-essential cmake pkg-config libglib2.0-dev libsoup-3.0-dev libjson-glib-dev
+libsqlite3-dev libwireshark-dev libwiretap-dev libwsutil-dev curl jq"
+if [ "${1:-}" = "--test" ]; then
+	# tshark, sharkd and capinfos are the oracles; python3 runs the HTTP test suites.
+	packages="$packages tshark wireshark-common python3"
+fi
+
+missing=""
+for p in $packages; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO="sudo"
+echo "installing:$missing" >&2
+$SUDO apt-get update -qq
+# wireshark-common asks whether non-root users may capture; the answer does not matter here.
+echo "wireshark-common wireshark-common/install-setuid boolean false" | $SUDO debconf-set-selections
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null

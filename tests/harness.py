@@ -1,0 +1,201 @@
+"""harness.py: a real sharkapi server for the HTTP test suites.
+
+Starts build/sharkapi serve on 127.0.0.1 with port 0 and a temporary data dir, reads the port
+from its "listening on" line, and speaks HTTP to it with http.client (loopback only). Also a
+tiny test runner: every function named test_* runs, failures are collected, and the last line
+is "N passed, M failed" (ctest and CI read it).
+SPDX-License-Identifier: GPL-2.0-or-later
+"""
+import http.client
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import traceback
+import urllib.parse
+
+BUILD_DIR = os.environ.get("SHARKAPI_BUILD_DIR", os.path.join(os.path.dirname(__file__), "..", "build"))
+SHARED_DIR = os.environ.get("SHARKAPI_SHARED_DIR", os.path.join(os.path.dirname(__file__), "..", "..", "shared"))
+CAPTURES_DIR = os.path.join(SHARED_DIR, "captures")
+BAD_DIR = os.path.join(CAPTURES_DIR, "bad")
+
+
+def captures():
+    """Every good capture of the shared set, sorted by name."""
+    names = sorted(n for n in os.listdir(CAPTURES_DIR)
+                   if os.path.isfile(os.path.join(CAPTURES_DIR, n)) and re.search(r"\.(pcap|pcapng|cap)(\.gz)?$", n))
+    return [os.path.join(CAPTURES_DIR, n) for n in names]
+
+
+def oracle_env():
+    """Environment for tshark/capinfos/sharkd: fixed locale and zone, an empty home."""
+    home = tempfile.mkdtemp(prefix="sharkapi-oracle-home-")
+    env = dict(os.environ, LC_ALL="C", TZ="UTC", HOME=home, XDG_CONFIG_HOME=os.path.join(home, ".config"))
+    return env
+
+
+class Response:
+    def __init__(self, status, headers, body):
+        self.status = status
+        self.headers = headers
+        self.body = body
+
+    def json(self):
+        return json.loads(self.body)
+
+    def header(self, name):
+        for key, value in self.headers:
+            if key.lower() == name.lower():
+                return value
+        return None
+
+
+class Server:
+    def __init__(self, data_dir=None, args=()):
+        self.own_dir = data_dir is None
+        self.data_dir = data_dir or tempfile.mkdtemp(prefix="sharkapi-test-")
+        self.args = list(args)
+        self.proc = None
+        self.port = None
+        self.log = []
+
+    def start(self, timeout=30):
+        cmd = [os.path.join(BUILD_DIR, "sharkapi"), "serve", "--listen", "127.0.0.1:0",
+               "--data-dir", self.data_dir] + self.args
+        self.proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            line = self.proc.stderr.readline()
+            if not line:
+                break
+            self.log.append(line)
+            m = re.search(r"listening on http://127\.0\.0\.1:(\d+)/", line)
+            if m:
+                self.port = int(m.group(1))
+                threading.Thread(target=self._drain, daemon=True).start()
+                return self
+        raise RuntimeError("server did not start: " + "".join(self.log))
+
+    def _drain(self):
+        for line in self.proc.stderr:
+            self.log.append(line)
+
+    def stop(self, sig=signal.SIGTERM, timeout=30):
+        if self.proc is None:
+            return None
+        self.proc.send_signal(sig)
+        try:
+            code = self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            code = self.proc.wait()
+        self.proc = None
+        return code
+
+    def cleanup(self):
+        self.stop()
+        if self.own_dir:
+            shutil.rmtree(self.data_dir, ignore_errors=True)
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def token(self, permissions=None, name="tester"):
+        cmd = [os.path.join(BUILD_DIR, "sharkapi"), "token", "create", "--data-dir", self.data_dir, "--name", name]
+        if permissions is not None:
+            cmd += ["--permissions", permissions]
+        return subprocess.run(cmd, check=True, capture_output=True, text=True).stdout.strip()
+
+    def request(self, method, path, body=None, headers=None, timeout=300):
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        try:
+            conn.request(method, path, body=body, headers=headers or {})
+            resp = conn.getresponse()
+            data = resp.read()
+            return Response(resp.status, resp.getheaders(), data)
+        finally:
+            conn.close()
+
+    def v2(self, token, capture_id, route, **params):
+        query = ("?" + urllib.parse.urlencode(params)) if params else ""
+        return self.request("GET", "/api/v2/analysis/%s/%s%s" % (capture_id, route, query),
+                            headers={"Authorization": token})
+
+    def upload_put(self, token, path, **params):
+        query = ("?" + urllib.parse.urlencode(params)) if params else ""
+        with open(path, "rb") as f:
+            data = f.read()
+        return self.request("PUT", "/api/v1/%s/upload%s" % (token, query), body=data)
+
+    def upload_post(self, token, path, fields=None, query=None, filename=None):
+        boundary = "sharkapiTestBoundary7MA4YWxkTrZu0gW"
+        with open(path, "rb") as f:
+            data = f.read()
+        parts = []
+        for key, value in (fields or {}).items():
+            parts.append(("--%s\r\nContent-Disposition: form-data; name=\"%s\"\r\n\r\n%s\r\n"
+                          % (boundary, key, value)).encode())
+        parts.append(("--%s\r\nContent-Disposition: form-data; name=\"file\"; filename=\"%s\"\r\n"
+                      "Content-Type: application/octet-stream\r\n\r\n"
+                      % (boundary, filename or os.path.basename(path))).encode() + data + b"\r\n")
+        parts.append(("--%s--\r\n" % boundary).encode())
+        q = ("?" + urllib.parse.urlencode(query)) if query else ""
+        return self.request("POST", "/api/v1/%s/upload%s" % (token, q), body=b"".join(parts),
+                            headers={"Content-Type": "multipart/form-data; boundary=" + boundary})
+
+    def wait_ready(self, token, capture_id, timeout=300):
+        """Waits until the capture's summary analysis is ready (or failed)."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            state = self.v2(token, capture_id, "status").json()["data"]["analysis"]["state"]
+            if state in ("ready", "failed"):
+                return state
+            time.sleep(0.1)
+        raise AssertionError("analysis of %s not ready after %s s" % (capture_id, timeout))
+
+
+def rss_kib(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def worker_pids(server_pid):
+    out = subprocess.run(["pgrep", "-P", str(server_pid)], capture_output=True, text=True).stdout.split()
+    return [int(p) for p in out]
+
+
+class Failures(Exception):
+    pass
+
+
+def check(condition, message):
+    if not condition:
+        raise AssertionError(message)
+
+
+def run(tests):
+    """Runs test functions in order; prints one line each and the closing count."""
+    passed = failed = 0
+    only = sys.argv[1:] if len(sys.argv) > 1 else None
+    for test in tests:
+        if only and test.__name__ not in only:
+            continue
+        started = time.time()
+        try:
+            test()
+            passed += 1
+            print("ok %s (%.1fs)" % (test.__name__, time.time() - started), flush=True)
+        except Exception:
+            failed += 1
+            print("FAIL %s\n%s" % (test.__name__, traceback.format_exc()), flush=True)
+    print("%d passed, %d failed" % (passed, failed))
+    sys.exit(1 if failed else 0)
