@@ -24,7 +24,7 @@ def capinfos(path):
 
 
 def capinfos_epoch(text):
-    return datetime.datetime.strptime(text, "%Y-%m-%d %H:%M:%S.%f").replace(
+    return datetime.datetime.strptime(text.split(".")[0], "%Y-%m-%d %H:%M:%S").replace(
         tzinfo=datetime.timezone.utc).timestamp()
 
 
