@@ -1,0 +1,208 @@
+/* engine-output.c: atomic results directories (temp dir, fsync, rename), see engine-output.h.
+ * Must not be used for anything but a worker's own output directory: it deletes DIR.tmp and
+ * an older DIR recursively.
+ * SPDX-License-Identifier: GPL-2.0-or-later */
+#define G_LOG_DOMAIN "engine"
+
+#include "engine/engine-output.h"
+
+#include "sharkapi-error.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glib/gstdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct EngineOutput {
+	char *dir;
+	char *tmp_dir;
+	GPtrArray *subdirs; /* relative paths of directories created, to fsync */
+	gboolean committed;
+};
+
+/* Names only the last path component: the message may reach a client. */
+static gboolean
+engine_output_fail(GError **error, int errsv, const char *what, const char *path)
+{
+	g_autofree char *name = g_path_get_basename(path);
+	g_set_error(error, SHARKAPI_ERROR, sharkapi_error_code_from_errno(errsv),
+		    "writing results: %s %s: %s", what, name, g_strerror(errsv));
+	return FALSE;
+}
+
+/* rm -rf of a directory tree the worker made; a missing path is fine. */
+static gboolean
+engine_output_remove_tree(const char *path, GError **error)
+{
+	struct stat st;
+	g_autoptr(GDir) dir = NULL;
+	const char *name;
+
+	if (lstat(path, &st) != 0)
+		return errno == ENOENT ? TRUE : engine_output_fail(error, errno, "stat", path);
+	if (!S_ISDIR(st.st_mode)) {
+		if (unlink(path) != 0)
+			return engine_output_fail(error, errno, "unlink", path);
+		return TRUE;
+	}
+	dir = g_dir_open(path, 0, error);
+	if (dir == NULL)
+		return FALSE;
+	while ((name = g_dir_read_name(dir)) != NULL) {
+		g_autofree char *child = g_build_filename(path, name, NULL);
+		if (!engine_output_remove_tree(child, error))
+			return FALSE;
+	}
+	if (rmdir(path) != 0)
+		return engine_output_fail(error, errno, "rmdir", path);
+	return TRUE;
+}
+
+static gboolean
+engine_output_fsync_path(const char *path, int flags, GError **error)
+{
+	int fd = open(path, flags | O_CLOEXEC);
+	if (fd < 0)
+		return engine_output_fail(error, errno, "open", path);
+	if (fsync(fd) != 0) {
+		int errsv = errno;
+		close(fd);
+		return engine_output_fail(error, errsv, "fsync", path);
+	}
+	close(fd);
+	return TRUE;
+}
+
+EngineOutput *
+engine_output_begin(const char *dir, GError **error)
+{
+	g_autoptr(EngineOutput) self = g_new0(EngineOutput, 1);
+	g_autofree char *parent = g_path_get_dirname(dir);
+
+	self->dir = g_strdup(dir);
+	self->tmp_dir = g_strconcat(dir, ".tmp", NULL);
+	self->subdirs = g_ptr_array_new_with_free_func(g_free);
+	self->committed = TRUE; /* nothing to clean up until DIR.tmp exists */
+	if (!engine_output_remove_tree(self->tmp_dir, error))
+		return NULL;
+	if (g_mkdir_with_parents(parent, 0755) != 0) {
+		engine_output_fail(error, errno, "mkdir", parent);
+		return NULL;
+	}
+	if (g_mkdir(self->tmp_dir, 0755) != 0) {
+		engine_output_fail(error, errno, "mkdir", self->tmp_dir);
+		return NULL;
+	}
+	self->committed = FALSE;
+	return g_steal_pointer(&self);
+}
+
+void
+engine_output_free(EngineOutput *self)
+{
+	if (self == NULL)
+		return;
+	if (!self->committed) {
+		g_autoptr(GError) error_local = NULL;
+		if (!engine_output_remove_tree(self->tmp_dir, &error_local))
+			g_warning("%s, ignoring", error_local->message);
+	}
+	g_ptr_array_free(self->subdirs, TRUE);
+	g_free(self->tmp_dir);
+	g_free(self->dir);
+	g_free(self);
+}
+
+static gboolean
+engine_output_make_subdir(EngineOutput *self, const char *relative_path, GError **error)
+{
+	g_autofree char *relative_dir = g_path_get_dirname(relative_path);
+	g_autofree char *path = NULL;
+
+	if (strcmp(relative_dir, ".") == 0)
+		return TRUE;
+	for (guint i = 0; i < self->subdirs->len; i++) {
+		if (strcmp(g_ptr_array_index(self->subdirs, i), relative_dir) == 0)
+			return TRUE;
+	}
+	path = g_build_filename(self->tmp_dir, relative_dir, NULL);
+	if (g_mkdir_with_parents(path, 0755) != 0)
+		return engine_output_fail(error, errno, "mkdir", path);
+	g_ptr_array_add(self->subdirs, g_steal_pointer(&relative_dir));
+	return TRUE;
+}
+
+static gboolean
+engine_output_write_all(int fd, const char *data, gsize length)
+{
+	while (length > 0) {
+		ssize_t written = write(fd, data, length);
+		if (written < 0) {
+			if (errno == EINTR)
+				continue;
+			return FALSE;
+		}
+		data += written;
+		length -= (gsize)written;
+	}
+	return TRUE;
+}
+
+gboolean
+engine_output_write(EngineOutput *self, const char *relative_path, const char *data,
+		    gsize length, GError **error)
+{
+	g_autofree char *path = g_build_filename(self->tmp_dir, relative_path, NULL);
+	int fd;
+
+	if (!engine_output_make_subdir(self, relative_path, error))
+		return FALSE;
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return engine_output_fail(error, errno, "create", relative_path);
+	if (!engine_output_write_all(fd, data, length) || fsync(fd) != 0) {
+		int errsv = errno;
+		close(fd);
+		return engine_output_fail(error, errsv, "write", relative_path);
+	}
+	if (close(fd) != 0)
+		return engine_output_fail(error, errno, "close", relative_path);
+	return TRUE;
+}
+
+gboolean
+engine_output_commit(EngineOutput *self, GError **error)
+{
+	g_autofree char *parent = g_path_get_dirname(self->dir);
+	g_autofree char *old_dir = g_strconcat(self->dir, ".old", NULL);
+	gboolean replaced = FALSE;
+
+	for (guint i = 0; i < self->subdirs->len; i++) {
+		g_autofree char *path =
+		    g_build_filename(self->tmp_dir, g_ptr_array_index(self->subdirs, i), NULL);
+		if (!engine_output_fsync_path(path, O_RDONLY | O_DIRECTORY, error))
+			return FALSE;
+	}
+	if (!engine_output_fsync_path(self->tmp_dir, O_RDONLY | O_DIRECTORY, error))
+		return FALSE;
+	/* rename(2) cannot replace a non-empty directory: move an older result aside first. */
+	if (!engine_output_remove_tree(old_dir, error))
+		return FALSE;
+	if (rename(self->dir, old_dir) == 0)
+		replaced = TRUE;
+	else if (errno != ENOENT)
+		return engine_output_fail(error, errno, "rename", self->dir);
+	if (rename(self->tmp_dir, self->dir) != 0)
+		return engine_output_fail(error, errno, "rename", self->tmp_dir);
+	self->committed = TRUE;
+	if (!engine_output_fsync_path(parent, O_RDONLY | O_DIRECTORY, error))
+		return FALSE;
+	if (replaced) {
+		g_autoptr(GError) error_local = NULL;
+		if (!engine_output_remove_tree(old_dir, &error_local))
+			g_warning("%s, ignoring", error_local->message);
+	}
+	return TRUE;
+}

@@ -1,0 +1,27 @@
+/* engine-output.h: a results directory written atomically: files go into DIR.tmp, each fsynced,
+ * then DIR.tmp is renamed to DIR, so readers see all results or none.
+ * Must not know what the files hold.
+ * SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+typedef struct EngineOutput EngineOutput;
+
+/* Removes a stale DIR.tmp, creates DIR's parents and DIR.tmp. Errors: 507 for a full disk,
+ * else 500. */
+EngineOutput *engine_output_begin(const char *dir, GError **error);
+/* Removes DIR.tmp unless committed. */
+void engine_output_free(EngineOutput *self);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(EngineOutput, engine_output_free)
+
+/* Writes relative_path (subdirectories created as needed) and fsyncs it. */
+gboolean engine_output_write(EngineOutput *self, const char *relative_path, const char *data,
+			     gsize length, GError **error);
+
+/* fsyncs the directories and renames DIR.tmp to DIR, replacing an older DIR. */
+gboolean engine_output_commit(EngineOutput *self, GError **error);
+
+G_END_DECLS

@@ -1,0 +1,27 @@
+/* engine-summary.h: the summary job: one dissection pass (two with passes=2) computing every
+ * summary result together, written into an output directory (worker-protocol.h).
+ * Must not speak the worker protocol: progress goes through EngineProgress, errors as GError.
+ * SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <glib.h>
+
+#include "engine/engine.h"
+
+G_BEGIN_DECLS
+
+typedef struct {
+	const char *capture; /* path of the capture */
+	const char *output;  /* results directory, written atomically */
+	const char *filter;  /* display filter restricting what is counted; NULL or "" for all */
+	int passes;          /* 1 or 2 */
+} EngineSummaryRequest;
+
+/* Writes hierarchy.json, endpoints/<table>.json, conversations/<table>.json (tables with data
+ * only) and dns.json. *frames gets the number of frames dissected. Errors: 400 bad filter,
+ * 422 unreadable capture, 507 no space, 500 otherwise. */
+gboolean engine_summary_run(Engine *engine, const EngineSummaryRequest *request,
+			    EngineProgressFunc progress, gpointer progress_data, guint32 *frames,
+			    GError **error);
+
+G_END_DECLS

@@ -1,0 +1,102 @@
+/* engine.c: the worker's engine state (see engine.h). Keeping one two-pass session warm is what
+ * sharkd does with its loaded file: a later passes=2 job on the same capture skips the first
+ * pass, the expensive half of two-pass dissection.
+ * Must not hold more than one session: epan aborts on a second concurrent epan_new().
+ * SPDX-License-Identifier: GPL-2.0-or-later */
+#define G_LOG_DOMAIN "engine"
+
+#include "engine/engine.h"
+
+#include "engine/engine-filter.h"
+#include "engine/engine-session.h"
+#include "engine/engine-tables.h"
+
+#include <wireshark.h>
+#include <epan/epan.h>
+
+struct Engine {
+	GPtrArray *tables;   /* of EngineTableInfo */
+	EngineSession *warm; /* two-pass session with its first pass done, or NULL */
+	guint first_passes;
+};
+
+Engine *
+engine_new(void)
+{
+	Engine *self = g_new0(Engine, 1);
+	self->tables = engine_tables_list();
+	return self;
+}
+
+void
+engine_free(Engine *self)
+{
+	if (self == NULL)
+		return;
+	engine_drop_warm(self);
+	g_ptr_array_free(self->tables, TRUE);
+	g_free(self);
+}
+
+const char *
+engine_get_version(void)
+{
+	return epan_get_version();
+}
+
+gboolean
+engine_check_filter(const char *text, GError **error)
+{
+	g_autoptr(dfilter_t) filter = NULL;
+	return engine_filter_compile(text, &filter, error);
+}
+
+const GPtrArray *
+engine_get_tables(Engine *self)
+{
+	return self->tables;
+}
+
+guint
+engine_get_first_passes(Engine *self)
+{
+	return self->first_passes;
+}
+
+gboolean
+engine_is_warm(Engine *self, const char *path)
+{
+	return self->warm != NULL && engine_session_matches(self->warm, path);
+}
+
+void
+engine_drop_warm(Engine *self)
+{
+	g_clear_pointer(&self->warm, engine_session_free);
+}
+
+EngineSession *
+engine_open_single_pass(Engine *self, const char *path, GError **error)
+{
+	engine_drop_warm(self);
+	return engine_session_open(path, FALSE, error);
+}
+
+EngineSession *
+engine_get_two_pass(Engine *self, const char *path, const EngineProgress *progress,
+		    GError **error)
+{
+	g_autoptr(EngineSession) session = NULL;
+
+	if (engine_is_warm(self, path))
+		return self->warm;
+	engine_drop_warm(self);
+	session = engine_session_open(path, TRUE, error);
+	if (session == NULL)
+		return NULL;
+	self->first_passes++;
+	if (!engine_session_run_first_pass(session, progress, error))
+		return NULL;
+	self->warm = g_steal_pointer(&session);
+	return self->warm;
+}

@@ -1,0 +1,217 @@
+/* worker-jobs.c: the worker's jobs. One table maps a request's "job" to its handler; each
+ * handler reads its members, runs the engine and, on success, sends END itself. A job's
+ * failure becomes an ERROR frame and the worker stays usable for the next request.
+ * Must not include epan headers or touch libwireshark: the engine does.
+ * SPDX-License-Identifier: GPL-2.0-or-later */
+#define G_LOG_DOMAIN "worker"
+
+#include "worker/worker-jobs.h"
+
+#include "engine/engine-fields.h"
+#include "engine/engine-summary.h"
+#include "engine/engine-tables.h"
+#include "sharkapi-error.h"
+#include "worker/worker-request.h"
+
+#include <string.h>
+
+typedef struct {
+	Engine *engine;
+	WorkerChannel *channel;
+	gboolean channel_failed; /* set when a send failed: the worker must exit */
+} WorkerJob;
+
+typedef gboolean (*WorkerJobFunc)(WorkerJob *job, JsonObject *request, GError **error);
+
+gboolean
+worker_jobs_hello(Engine *engine, WorkerChannel *channel, GError **error)
+{
+	g_autoptr(JsonWriter) writer = json_writer_new();
+
+	json_writer_begin_object(writer);
+	json_writer_key(writer, "tables");
+	engine_tables_write_list(engine_get_tables(engine), writer);
+	json_writer_member_string(writer, "version", engine_get_version());
+	json_writer_end_object(writer);
+	return worker_channel_send_json(channel, WORKER_FRAME_HELLO, writer, error);
+}
+
+static void
+worker_jobs_progress_cb(double fraction, gpointer user_data)
+{
+	WorkerJob *job = user_data;
+	worker_channel_progress(job->channel, fraction);
+}
+
+/* Sends END; a failure here is the channel's, not the job's. */
+static gboolean
+worker_jobs_end(WorkerJob *job, JsonWriter *writer, GError **error)
+{
+	if (!worker_channel_send_json(job->channel, WORKER_FRAME_END, writer, error)) {
+		job->channel_failed = TRUE;
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static gboolean
+worker_jobs_get_passes(JsonObject *request, int *passes, GError **error)
+{
+	gint64 value = 1;
+
+	if (!worker_request_get_int(request, "passes", 1, &value, error))
+		return FALSE;
+	if (value != 1 && value != 2) {
+		g_set_error(error, SHARKAPI_ERROR, SHARKAPI_ERROR_BAD_REQUEST,
+			    "request member passes must be 1 or 2");
+		return FALSE;
+	}
+	*passes = (int)value;
+	return TRUE;
+}
+
+/* {"job":"summary","capture":PATH,"output":DIR,"filter":"","passes":1}
+ * -> END {"first_passes":N,"frames":N} */
+static gboolean
+worker_jobs_summary(WorkerJob *job, JsonObject *request, GError **error)
+{
+	EngineSummaryRequest summary = {0};
+	g_autoptr(JsonWriter) writer = NULL;
+	guint32 frames = 0;
+
+	if (!worker_request_get_string(request, "capture", NULL, &summary.capture, error) ||
+	    !worker_request_get_string(request, "output", NULL, &summary.output, error) ||
+	    !worker_request_get_string(request, "filter", "", &summary.filter, error) ||
+	    !worker_jobs_get_passes(request, &summary.passes, error))
+		return FALSE;
+	if (!engine_summary_run(job->engine, &summary, worker_jobs_progress_cb, job, &frames,
+				error))
+		return FALSE;
+	writer = json_writer_new();
+	json_writer_begin_object(writer);
+	json_writer_member_int(writer, "first_passes", engine_get_first_passes(job->engine));
+	json_writer_member_int(writer, "frames", frames);
+	json_writer_end_object(writer);
+	return worker_jobs_end(job, writer, error);
+}
+
+static gboolean
+worker_jobs_data_cb(const char *data, gsize length, gpointer user_data, GError **error)
+{
+	WorkerJob *job = user_data;
+
+	if (!worker_channel_send(job->channel, WORKER_FRAME_DATA, data, length, error)) {
+		job->channel_failed = TRUE;
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static gboolean
+worker_jobs_get_format(JsonObject *request, gboolean *ndjson, GError **error)
+{
+	const char *format = NULL;
+
+	if (!worker_request_get_string(request, "format", "json", &format, error))
+		return FALSE;
+	if (strcmp(format, "json") != 0 && strcmp(format, "ndjson") != 0) {
+		g_set_error(error, SHARKAPI_ERROR, SHARKAPI_ERROR_BAD_REQUEST,
+			    "request member format must be \"json\" or \"ndjson\"");
+		return FALSE;
+	}
+	*ndjson = strcmp(format, "ndjson") == 0;
+	return TRUE;
+}
+
+/* {"job":"fields","capture":PATH,"fields":[...],"filter":"","passes":1,"limit":-1,"offset":0,
+ *  "format":"json"|"ndjson"} -> DATA... then END {"first_passes":N,"rows":N} */
+static gboolean
+worker_jobs_fields(WorkerJob *job, JsonObject *request, GError **error)
+{
+	EngineFieldsRequest fields = {0};
+	g_autoptr(GPtrArray) names = NULL;
+	g_autoptr(JsonWriter) writer = NULL;
+	guint64 rows = 0;
+
+	if (!worker_request_get_string(request, "capture", NULL, &fields.capture, error) ||
+	    !worker_request_get_strings(request, "fields", &names, error) ||
+	    !worker_request_get_string(request, "filter", "", &fields.filter, error) ||
+	    !worker_jobs_get_passes(request, &fields.passes, error) ||
+	    !worker_request_get_int(request, "limit", -1, &fields.limit, error) ||
+	    !worker_request_get_int(request, "offset", 0, &fields.offset, error) ||
+	    !worker_jobs_get_format(request, &fields.ndjson, error))
+		return FALSE;
+	fields.fields = (const char *const *)names->pdata;
+	fields.n_fields = names->len;
+	if (!engine_fields_run(job->engine, &fields, worker_jobs_data_cb, job,
+			       worker_jobs_progress_cb, job, &rows, error))
+		return FALSE;
+	writer = json_writer_new();
+	json_writer_begin_object(writer);
+	json_writer_member_int(writer, "first_passes", engine_get_first_passes(job->engine));
+	json_writer_member_int(writer, "rows", (gint64)rows);
+	json_writer_end_object(writer);
+	return worker_jobs_end(job, writer, error);
+}
+
+/* {"job":"check_filter","filter":"..."} -> END {} */
+static gboolean
+worker_jobs_check_filter(WorkerJob *job, JsonObject *request, GError **error)
+{
+	g_autoptr(JsonWriter) writer = NULL;
+	const char *text = NULL;
+
+	if (!worker_request_get_string(request, "filter", NULL, &text, error) ||
+	    !engine_check_filter(text, error))
+		return FALSE;
+	writer = json_writer_new();
+	json_writer_begin_object(writer);
+	json_writer_end_object(writer);
+	return worker_jobs_end(job, writer, error);
+}
+
+static const struct {
+	const char *name;
+	WorkerJobFunc func;
+} worker_jobs_table[] = {
+    {"check_filter", worker_jobs_check_filter},
+    {"fields", worker_jobs_fields},
+    {"summary", worker_jobs_summary},
+};
+
+static gboolean
+worker_jobs_dispatch(WorkerJob *job, const char *line, gsize length, GError **error)
+{
+	g_autoptr(JsonNode) root = worker_request_parse(line, length, error);
+	JsonObject *request;
+	const char *name = NULL;
+
+	if (root == NULL)
+		return FALSE;
+	request = json_node_get_object(root);
+	if (!worker_request_get_string(request, "job", NULL, &name, error))
+		return FALSE;
+	for (gsize i = 0; i < G_N_ELEMENTS(worker_jobs_table); i++) {
+		if (strcmp(worker_jobs_table[i].name, name) == 0)
+			return worker_jobs_table[i].func(job, request, error);
+	}
+	g_set_error(error, SHARKAPI_ERROR, SHARKAPI_ERROR_BAD_REQUEST, "unknown job: %s", name);
+	return FALSE;
+}
+
+gboolean
+worker_jobs_run_line(Engine *engine, WorkerChannel *channel, const char *line, gsize length,
+		     GError **error)
+{
+	WorkerJob job = {engine, channel, FALSE};
+	g_autoptr(GError) job_error = NULL;
+
+	worker_channel_reset_progress(channel);
+	if (worker_jobs_dispatch(&job, line, length, &job_error))
+		return TRUE;
+	if (job.channel_failed) {
+		g_propagate_error(error, g_steal_pointer(&job_error));
+		return FALSE;
+	}
+	return worker_channel_send_error(channel, job_error, error);
+}
