@@ -66,8 +66,11 @@ def check_capture(path, capture_id):
     if frames > 0 and ci["Start time"] != "n/a":
         check(abs(iso_epoch(i["start_time"]) - int(capinfos_epoch(ci["Start time"]))) < 1.5, "start_time")
         check(abs(iso_epoch(i["end_time"]) - int(capinfos_epoch(ci["End time"]))) < 1.5, "end_time")
-    check(close(float(i["avg_packet_size"]), float(ci["Average packet size (bytes)"]) if frames else 0, 1e-3),
-          "avg_packet_size")
+    rates = {"avg_packet_rate": "Average packet rate (packets/sec)", "avg_packet_size": "Average packet size (bytes)",
+             "data_byte_rate": "Data byte rate (bytes/sec)", "data_bit_rate": "Data bit rate (bits/sec)"}
+    for key, column in rates.items():
+        want = ci[column] if ci[column] not in ("n/a", "") else "0.00"
+        check(i[key] == want, "%s %s != capinfos %s" % (key, i[key], want))
 
     download = server.request("GET", "/api/v1/%s/download/%s" % (token, capture_id))
     check(download.status == 200, "download status")

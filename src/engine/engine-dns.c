@@ -28,8 +28,9 @@ typedef enum {
 	ENGINE_DNS_ROLE_QUERY_TYPE,
 	ENGINE_DNS_ROLE_RESPONSE_TO,
 	ENGINE_DNS_ROLE_TIME,
-	ENGINE_DNS_ROLE_RR_NAME,     /* starts a resource record */
-	ENGINE_DNS_ROLE_RR_TYPE,
+	ENGINE_DNS_ROLE_RR_NAME,     /* owner name of the next resource record */
+	ENGINE_DNS_ROLE_SRV_LABEL,   /* SRV owners come as service, protocol, name instead */
+	ENGINE_DNS_ROLE_RR_TYPE,     /* every record has one: it starts the record */
 	ENGINE_DNS_ROLE_RR_TTL,
 	ENGINE_DNS_ROLE_RR_DATA,     /* a value the Info column shows after the record type */
 	ENGINE_DNS_ROLE_IP_SRC,
@@ -54,11 +55,15 @@ static const struct {
 	{"dns.response_to", ENGINE_DNS_ROLE_RESPONSE_TO},
 	{"dns.time", ENGINE_DNS_ROLE_TIME},
 	{"dns.resp.name", ENGINE_DNS_ROLE_RR_NAME},
+	{"dns.srv.service", ENGINE_DNS_ROLE_SRV_LABEL},
+	{"dns.srv.proto", ENGINE_DNS_ROLE_SRV_LABEL},
+	{"dns.srv.name", ENGINE_DNS_ROLE_SRV_LABEL},
 	{"dns.resp.type", ENGINE_DNS_ROLE_RR_TYPE},
 	{"dns.resp.ttl", ENGINE_DNS_ROLE_RR_TTL},
-	/* Record data as the Info column shows it: one field for addresses and names, the
-	 * preference before the exchange for MX, priority weight port target for SRV. Types
-	 * whose data the Info column leaves out (TXT, RRSIG, OPT, ...) get "". */
+	/* Record data as the Info column shows it, fields joined by spaces in tree order:
+	 * one field for addresses and names, "preference exchange" for MX, "priority weight
+	 * port target" for SRV, "order preference flags" for NAPTR, "cpu os" for HINFO. Types
+	 * whose data the Info column leaves out (TXT, RRSIG, HTTPS, OPT, ...) get "". */
 	{"dns.a", ENGINE_DNS_ROLE_RR_DATA},
 	{"dns.aaaa", ENGINE_DNS_ROLE_RR_DATA},
 	{"dns.cname", ENGINE_DNS_ROLE_RR_DATA},
@@ -77,6 +82,12 @@ static const struct {
 	{"dns.srv.weight", ENGINE_DNS_ROLE_RR_DATA},
 	{"dns.srv.port", ENGINE_DNS_ROLE_RR_DATA},
 	{"dns.srv.target", ENGINE_DNS_ROLE_RR_DATA},
+	{"dns.naptr.order", ENGINE_DNS_ROLE_RR_DATA},
+	{"dns.naptr.preference", ENGINE_DNS_ROLE_RR_DATA},
+	{"dns.naptr.flags", ENGINE_DNS_ROLE_RR_DATA},
+	{"dns.hinfo.cpu", ENGINE_DNS_ROLE_RR_DATA},
+	{"dns.hinfo.os", ENGINE_DNS_ROLE_RR_DATA},
+	{"dns.wks.address", ENGINE_DNS_ROLE_RR_DATA},
 	{"ip.src", ENGINE_DNS_ROLE_IP_SRC},
 	{"ip.dst", ENGINE_DNS_ROLE_IP_DST},
 	{"ipv6.src", ENGINE_DNS_ROLE_IP_SRC},
@@ -124,6 +135,7 @@ typedef struct {
 	guint answers_start;     /* into EngineDns.answers */
 	guint answers_len;
 	gboolean past_answers;   /* reading authority/additional records: ignored */
+	GString *owner;          /* owner name of the record being read (while reading only) */
 } EngineDnsMessage;
 
 struct EngineDns {
@@ -264,7 +276,18 @@ engine_dns_current_answer(EngineDns *self, EngineDnsMessage *message)
 	return &g_array_index(self->answers, EngineDnsAnswer, self->answers->len - 1);
 }
 
-/* A resource record starts: an answer while the header's answer count lasts. */
+/* Owner names come before the type: a whole name, or SRV's three labels to be joined. */
+static void
+engine_dns_add_owner(EngineDns *self, EngineDnsMessage *message, EngineDnsRole role, field_info *fi)
+{
+	if (role == ENGINE_DNS_ROLE_RR_NAME)
+		g_string_truncate(message->owner, 0);
+	else if (message->owner->len > 0)
+		g_string_append_c(message->owner, '.');
+	g_string_append(message->owner, engine_dns_text(self, fi));
+}
+
+/* A resource record starts at its type: an answer while the header's answer count lasts. */
 static void
 engine_dns_begin_record(EngineDns *self, EngineDnsMessage *message, field_info *fi)
 {
@@ -272,7 +295,12 @@ engine_dns_begin_record(EngineDns *self, EngineDnsMessage *message, field_info *
 		message->past_answers = TRUE;
 		return;
 	}
-	EngineDnsAnswer answer = {.name = engine_dns_text(self, fi), .type = "", .data = ""};
+	EngineDnsAnswer answer = {
+		.name = g_string_chunk_insert_const(self->strings, message->owner->str),
+		.type = engine_dns_type_name(self, engine_dns_uint(fi)),
+		.data = "",
+	};
+	g_string_truncate(message->owner, 0);
 	g_array_append_val(self->answers, answer);
 	message->answers_len++;
 }
@@ -292,16 +320,18 @@ engine_dns_add_record_data(EngineDns *self, EngineDnsAnswer *answer, field_info 
 static void
 engine_dns_read_record_field(EngineDns *self, EngineDnsMessage *message, EngineDnsRole role, field_info *fi)
 {
-	if (role == ENGINE_DNS_ROLE_RR_NAME) {
+	if (role == ENGINE_DNS_ROLE_RR_NAME || role == ENGINE_DNS_ROLE_SRV_LABEL) {
+		engine_dns_add_owner(self, message, role, fi);
+		return;
+	}
+	if (role == ENGINE_DNS_ROLE_RR_TYPE) {
 		engine_dns_begin_record(self, message, fi);
 		return;
 	}
 	EngineDnsAnswer *answer = engine_dns_current_answer(self, message);
 	if (answer == NULL)
 		return;
-	if (role == ENGINE_DNS_ROLE_RR_TYPE) {
-		answer->type = engine_dns_type_name(self, engine_dns_uint(fi));
-	} else if (role == ENGINE_DNS_ROLE_RR_TTL) {
+	if (role == ENGINE_DNS_ROLE_RR_TTL) {
 		answer->ttl = engine_dns_uint(fi);
 		answer->has_ttl = TRUE;
 	} else {
@@ -334,6 +364,7 @@ engine_dns_read_field(EngineDns *self, EngineDnsMessage *message, EngineDnsRole 
 	case ENGINE_DNS_ROLE_QUERY_TYPE:
 		if (message->query_type == NULL)
 			message->query_type = engine_dns_type_name(self, engine_dns_uint(fi));
+		g_string_truncate(message->owner, 0); /* SRV labels of a question are no owner */
 		break;
 	case ENGINE_DNS_ROLE_RESPONSE_TO:
 		message->response_to = engine_dns_uint(fi);
@@ -343,6 +374,7 @@ engine_dns_read_field(EngineDns *self, EngineDnsMessage *message, EngineDnsRole 
 		message->has_rtt = TRUE;
 		break;
 	case ENGINE_DNS_ROLE_RR_NAME:
+	case ENGINE_DNS_ROLE_SRV_LABEL:
 	case ENGINE_DNS_ROLE_RR_TYPE:
 	case ENGINE_DNS_ROLE_RR_TTL:
 	case ENGINE_DNS_ROLE_RR_DATA:
@@ -380,8 +412,11 @@ engine_dns_read_message(EngineDns *self, proto_node *node, const EngineDnsCarrie
 		.time = fdata->abs_ts,
 		.carrier = *carrier,
 		.answers_start = self->answers->len,
+		.owner = g_string_new(NULL),
 	};
 	engine_dns_read_subtree(self, &message, node);
+	g_string_free(message.owner, TRUE);
+	message.owner = NULL;
 	g_array_append_val(self->messages, message);
 }
 

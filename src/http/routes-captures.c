@@ -242,24 +242,42 @@ captures_member_fixed(JsonWriter *writer, const char *key, double value, int dec
 	json_writer_member_string(writer, key, text);
 }
 
+/* The stored numbers as a CapInfo, so the derived values come from capinfo.c's capinfos rules. */
+static void
+captures_capinfo_view(const StoreCapture *capture, CapInfo *info)
+{
+	const gint64 ns_per_second = G_GINT64_CONSTANT(1000000000);
+	memset(info, 0, sizeof *info);
+	info->packets = capture->num_packets;
+	info->data_size = capture->data_size;
+	info->has_times = capture->has_times;
+	info->start_time_ns = capture->start_time_ns;
+	info->end_time_ns = capture->end_time_ns;
+	/* As nstime_to_sec(): seconds plus nanoseconds, as capinfos computes its rates. */
+	info->start_time = (double)(capture->start_time_ns / ns_per_second) +
+			   (double)(capture->start_time_ns % ns_per_second) / 1e9;
+	info->end_time = (double)(capture->end_time_ns / ns_per_second) +
+			 (double)(capture->end_time_ns % ns_per_second) / 1e9;
+}
+
 static void
 captures_write_info(JsonWriter *writer, const StoreCapture *capture)
 {
+	CapInfo view;
+	captures_capinfo_view(capture, &view);
 	double duration = captures_duration(capture);
-	double packets = (double)capture->num_packets;
-	double data = (double)capture->data_size;
 	g_autofree char *start = captures_format_time(capture->start_time_ns, capture->has_times);
 	g_autofree char *end = captures_format_time(capture->end_time_ns, capture->has_times);
 	g_autofree char *file = g_strdup_printf("captures/%s/capture", capture->id);
 
 	json_writer_begin_object(writer);
-	captures_member_fixed(writer, "avg_packet_rate", duration > 0 ? packets / duration : 0, 2);
-	captures_member_fixed(writer, "avg_packet_size", packets > 0 ? data / packets : 0, 2);
+	captures_member_fixed(writer, "avg_packet_rate", capinfo_avg_packet_rate(&view), 2);
+	captures_member_fixed(writer, "avg_packet_size", capinfo_avg_packet_size(&view), 2);
 	json_writer_member_int(writer, "cap_file_id", capture->cap_file_id);
 	json_writer_member_string(writer, "comments", capture->comments);
 	json_writer_member_string(writer, "created_at", capture->created_at);
-	captures_member_fixed(writer, "data_bit_rate", duration > 0 ? data * 8 / duration : 0, 2);
-	captures_member_fixed(writer, "data_byte_rate", duration > 0 ? data / duration : 0, 2);
+	captures_member_fixed(writer, "data_bit_rate", capinfo_data_bit_rate(&view), 2);
+	captures_member_fixed(writer, "data_byte_rate", capinfo_data_byte_rate(&view), 2);
 	json_writer_member_int(writer, "data_size", (gint64)capture->data_size);
 	captures_member_fixed(writer, "duration", duration, 6);
 	json_writer_member_string(writer, "encapsulation", capture->encapsulation);

@@ -1,0 +1,248 @@
+"""test_http_analysis.py: every v2 analysis route over real HTTP, for every shared capture,
+against the oracles of the same libwireshark: tshark -z io,phs (default, a filter, -2),
+sharkd's endpt:/conv: taps, tshark -T fields, tshark's DNS fields; CloudShark's seed jq
+pipelines run as printed; a restarted server answers without a new pass.
+SPDX-License-Identifier: GPL-2.0-or-later
+"""
+import json
+import os
+import subprocess
+import tempfile
+
+import harness
+import oracle
+import test_dns_oracle
+from harness import check
+
+server = None
+token = None
+uploaded = {}  # capture path -> id
+
+TABLES = [("eth", "Ethernet"), ("ip", "IPv4"), ("ipv6", "IPv6"), ("tcp", "TCP"), ("udp", "UDP")]
+
+FIELD_QUERIES = [
+    (["tcp.stream", "ip.src", "ip.dst", "tcp.dstport", "tcp.analysis.initial_rtt"], "tcp.analysis.initial_rtt", 1),
+    (["tls.handshake.extensions_server_name"], "tls.handshake.extensions_server_name", 1),
+    (["dns.qry.name", "dns.a", "dns.aaaa", "dns.id"], "dns", 1),
+    (["ip.src", "ip.dst", "icmp.type"], "icmp", 1),
+    (["tcp.analysis.retransmission", "tcp.seq", "tcp.len"], "tcp.analysis.retransmission", 1),
+    (["frame.len", "eth.src", "ip.proto"], None, 1),
+    (["_ws.col.Protocol", "_ws.col.Info"], None, 1),
+    (["http.request.method", "http.host", "http.request.uri", "http.user_agent"], "http.request", 1),
+    (["dns.qry.name", "dns.response_in", "dns.response_to"], "dns", 2),
+    (["tcp.stream", "tcp.analysis.acks_frame"], "tcp", 2),
+]
+
+
+def upload_all():
+    for path in harness.captures():
+        r = server.upload_put(token, path)
+        check(r.status == 200, "upload %s: %d" % (path, r.status))
+        uploaded[path] = r.json()["id"]
+
+
+def data_of(response, what):
+    check(response.status == 200, "%s: %d %s" % (what, response.status, response.body[:300]))
+    return response.json()["data"]
+
+
+def for_each_capture(check_one):
+    problems = []
+    for path, capture_id in uploaded.items():
+        try:
+            check_one(path, capture_id)
+        except AssertionError as error:
+            problems.append("%s: %s" % (os.path.basename(path), error))
+    check(not problems, "\n".join(problems))
+
+
+def test_hierarchy_vs_tshark():
+    def one(path, capture_id):
+        got = data_of(server.v2(token, capture_id, "stats/hierarchy"), "hierarchy")
+        check(got == oracle.tshark_phs(path), "hierarchy differs from tshark -z io,phs")
+        got = data_of(server.v2(token, capture_id, "stats/hierarchy", filter="tcp || dns"), "filtered")
+        check(got == oracle.tshark_phs(path, filter="tcp || dns"), "hierarchy,filter differs")
+        got = data_of(server.v2(token, capture_id, "stats/hierarchy", passes=2), "two-pass")
+        check(got == oracle.tshark_phs(path, two_pass=True), "two-pass hierarchy differs from tshark -2")
+    for_each_capture(one)
+
+
+def normalise_hosts(hosts):
+    return sorted(json.dumps({k: str(v) for k, v in h.items()}, sort_keys=True) for h in hosts)
+
+
+def normalise_convs(convs):
+    rows = []
+    for c in convs:
+        item = {k: str(v) for k, v in c.items() if k not in ("start", "stop", "duration", "rx_rate", "tx_rate")}
+        item["start"] = "%.6f" % c["start"]
+        item["stop"] = "%.6f" % c["stop"]
+        rows.append(json.dumps(item, sort_keys=True))
+    return sorted(rows)
+
+
+def test_endpoints_and_conversations_vs_sharkd():
+    taps = ["endpt:" + name for _, name in TABLES] + ["conv:" + name for _, name in TABLES]
+
+    def one(path, capture_id):
+        want = oracle.sharkd_taps(path, taps)
+        for protocol, name in TABLES:
+            got = data_of(server.v2(token, capture_id, "stats/endpoints", protocol=protocol), "endpoints")
+            check(got["proto"] == name and got["geoip"] is False, "endpoints %s proto" % protocol)
+            check(normalise_hosts(got["hosts"]) == normalise_hosts(want["endpt:" + name]["hosts"]),
+                  "endpoints %s differ from sharkd" % protocol)
+            got = data_of(server.v2(token, capture_id, "stats/conversations", protocol=name.lower()), "convs")
+            check(got["proto"] == name, "conversations %s proto" % protocol)
+            check(normalise_convs(got["convs"]) == normalise_convs(want["conv:" + name]["convs"]),
+                  "conversations %s differ from sharkd" % protocol)
+            for conv in got["convs"]:
+                check(abs(conv["duration"] - (conv["stop"] - conv["start"])) < 1e-6, "duration")
+                want_rate = round(conv["txb"] / conv["duration"], 2) if conv["duration"] > 0 else 0
+                check(abs(conv["tx_rate"] - want_rate) < 0.011, "tx_rate")
+    for_each_capture(one)
+
+
+def test_protocol_parameter():
+    capture_id = next(iter(uploaded.values()))
+    r = server.v2(token, capture_id, "stats/endpoints", protocol="nosuch")
+    check(r.status == 400 and "tcp" in r.json()["exceptions"][0], "unknown protocol must list valid names")
+    default = data_of(server.v2(token, capture_id, "stats/endpoints"), "default protocol")
+    check(default["proto"] == "IPv4", "default protocol is ip")
+    r = data_of(server.v2(token, capture_id, "stats/conversations", protocol="SCTP"), "empty table")
+    check(r == {"convs": [], "geoip": False, "proto": "SCTP"}, "empty table: %s" % r)
+    r = server.v2(token, capture_id, "stats/hierarchy", filter="ip.src ==")
+    check(r.status == 400 and r.json()["exceptions"][0], "bad filter on hierarchy: %d" % r.status)
+
+
+def test_fields_vs_tshark():
+    def one(path, capture_id):
+        for fields, display_filter, passes in FIELD_QUERIES:
+            params = {"fields": ",".join(fields), "passes": passes}
+            if display_filter:
+                params["filter"] = display_filter
+            got = data_of(server.v2(token, capture_id, "packets/fields", **params), "fields")["packets"]
+            want = oracle.tshark_fields(path, fields, display_filter, two_pass=passes == 2)
+            got = [{"fields": {k: oracle.csv_escape(v) for k, v in row["fields"].items()}, "frame": row["frame"]}
+                   for row in got]
+            if got != want:
+                diff = next(((g, w) for g, w in zip(got, want) if g != w), (len(got), len(want)))
+                raise AssertionError("fields %s filter %s passes %d differ from tshark: %s"
+                                     % (fields, display_filter, passes, diff))
+    for_each_capture(one)
+
+
+def test_fields_paging_ndjson_and_errors():
+    path = os.path.join(harness.CAPTURES_DIR, "zeek-http-bro.org.pcap")
+    capture_id = uploaded[path]
+    whole = data_of(server.v2(token, capture_id, "packets/fields", fields="ip.src,tcp.stream"), "all")["packets"]
+    page = data_of(server.v2(token, capture_id, "packets/fields", fields="ip.src,tcp.stream", limit=50,
+                             offset=100), "page")["packets"]
+    check(page == whole[100:150], "limit/offset page differs")
+    nd = server.v2(token, capture_id, "packets/fields", fields="ip.src,tcp.stream", format="ndjson")
+    check(nd.status == 200, "ndjson status")
+    rows = [json.loads(line) for line in nd.body.decode().splitlines()]
+    check(rows == whole, "ndjson rows differ")
+    nd = server.request("GET", "/api/v2/analysis/%s/packets/fields?fields=ip.src,tcp.stream" % capture_id,
+                        headers={"Authorization": token, "Accept": "application/x-ndjson"})
+    check([json.loads(line) for line in nd.body.decode().splitlines()] == whole, "Accept ndjson")
+    for params, what in (({"fields": "no.such.field"}, "unknown field"), ({}, "no fields"),
+                         ({"fields": "ip.src", "filter": "ip.src =="}, "bad filter"),
+                         ({"fields": ",".join(["ip.src"] * 65)}, "65 fields"),
+                         ({"fields": "ip.src", "limit": "-1"}, "negative limit")):
+        r = server.v2(token, capture_id, "packets/fields", **params)
+        check(r.status == 400 and r.json()["status"] == 400 and r.json()["exceptions"][0], what)
+    r = server.v2(token, capture_id, "packets/fields", fields="ip.src", filter="ip.src ==")
+    want = oracle.tshark_filter_error("ip.src ==")
+    check(want is None or r.json()["exceptions"][0] in want, "filter message is libwireshark's: %s" % r.body)
+
+
+def test_dns_lookups_vs_tshark():
+    home = tempfile.mkdtemp(prefix="sharkapi-dns-")
+
+    def one(path, capture_id):
+        lookups = data_of(server.v2(token, capture_id, "dns/lookups"), "dns")["lookups"]
+        problems = test_dns_oracle.compare_capture(lookups, test_dns_oracle.tshark_rows(path, home))
+        check(not problems, "; ".join(problems[:5]))
+        for record in lookups:
+            check(list(record.keys()) == sorted(record.keys()), "dns keys out of order")
+    for_each_capture(one)
+
+
+def jq(program, body):
+    return json.loads(subprocess.run(["jq", "-c", program], input=body, capture_output=True, check=True).stdout)
+
+
+def curl(path):
+    url = "http://127.0.0.1:%d%s" % (server.port, path)
+    return subprocess.run(["curl", "--request", "GET", "--header", "Authorization: " + token, "--silent",
+                           "--url", url], capture_output=True, check=True).stdout
+
+
+def test_seed_examples_as_printed():
+    path = os.path.join(harness.CAPTURES_DIR, "zeek-wikipedia.pcap")
+    capture_id = uploaded[path]
+    base = "/api/v2/analysis/" + capture_id
+    got = jq("{frames: .data.frames, duration: .data.duration}", curl(base + "/status"))
+    check(got["frames"] == 136 and got["duration"] > 0, "status example")
+    for proto in ("eth", "ip", "ipv6", "tcp", "udp"):
+        got = jq(".data.hosts | sort_by(.txb) | last | {host, txf, txb}",
+                 curl(base + "/stats/endpoints?protocol=" + proto))
+        name = dict(TABLES)[proto]
+        hosts = oracle.sharkd_taps(path, ["endpt:" + name])["endpt:" + name]["hosts"]
+        best = max(h["txb"] for h in hosts)
+        check(got["txb"] == best and any(h["host"] == got["host"] and h["txf"] == got["txf"] for h in hosts),
+              "top talker %s" % proto)
+    leaves = jq('[.data | .. | objects | select(has("proto")) | select(.protos == null) | {proto, frames, bytes}]',
+                curl(base + "/stats/hierarchy"))
+    check(any(leaf["proto"] == "dns" for leaf in leaves) and all(leaf["frames"] > 0 for leaf in leaves), "leaves")
+    rtts = jq('[.data.packets[].fields | {"stream": .["tcp.stream"], "src": .["ip.src"], "dst": .["ip.dst"], '
+              '"dstport": .["tcp.dstport"], "initial_rtt": .["tcp.analysis.initial_rtt"]}] | unique_by(.["stream"])',
+              curl(base + "/packets/fields?fields=tcp.stream,ip.src,ip.dst,tcp.dstport,tcp.analysis.initial_rtt"
+                   "&filter=tcp.analysis.initial_rtt"))
+    check(len(rtts) == 8 and all(r["dstport"] == "80" for r in rtts), "initial rtt example: %s" % rtts)
+    dns = jq("[.data.lookups[] | {client, full_query, query_type}]", curl(base + "/dns/lookups"))
+    check(dns[0] == {"client": "141.142.220.118", "full_query": "upload.wikimedia.org", "query_type": "AAAA"},
+          "dns audit example: %s" % dns[:1])
+    tls_path = os.path.join(harness.CAPTURES_DIR, "zeek-tls-google-cert-repeat.pcap")
+    names = jq('[.data.packets[].fields["tls.handshake.extensions_server_name"]] | unique',
+               curl("/api/v2/analysis/%s/packets/fields?fields=tls.handshake.extensions_server_name"
+                    "&filter=tls.handshake.extensions_server_name" % uploaded[tls_path]))
+    want = sorted({r["fields"]["tls.handshake.extensions_server_name"]
+                   for r in oracle.tshark_fields(tls_path, ["tls.handshake.extensions_server_name"],
+                                                 "tls.handshake.extensions_server_name")})
+    check(names == want and names, "SNI example: %s vs %s" % (names, want))
+
+
+def test_restart_answers_without_new_pass():
+    path = os.path.join(harness.CAPTURES_DIR, "zeek-http-bro.org.pcap")
+    capture_id = uploaded[path]
+    before = server.v2(token, capture_id, "stats/hierarchy").body
+    server.stop()
+    server.start()
+    status = server.v2(token, capture_id, "status").json()["data"]["analysis"]
+    check(status["state"] == "ready", "summary not ready at once after restart: %s" % status)
+    check(server.v2(token, capture_id, "stats/hierarchy").body == before, "hierarchy changed over restart")
+
+
+def main():
+    global server, token
+    missing = oracle.available()
+    if missing:
+        print("missing oracles: %s" % missing)
+        print("0 passed, 1 failed")
+        raise SystemExit(1)
+    server = harness.Server(args=["--workers", "2"]).start()
+    token = server.token()
+    try:
+        upload_all()
+        for capture_id in uploaded.values():
+            server.wait_ready(token, capture_id)
+        harness.run([test_hierarchy_vs_tshark, test_endpoints_and_conversations_vs_sharkd, test_protocol_parameter,
+                     test_fields_vs_tshark, test_fields_paging_ndjson_and_errors, test_dns_lookups_vs_tshark,
+                     test_seed_examples_as_printed, test_restart_answers_without_new_pass])
+    finally:
+        server.cleanup()
+
+
+if __name__ == "__main__":
+    main()
