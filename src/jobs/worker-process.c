@@ -95,22 +95,31 @@ worker_process_die(WorkerProcess *self, const char *reason)
 	self->callbacks.died(self, reason, self->user_data);
 }
 
+/* The common start of both read callbacks: FALSE when the worker is gone or being freed. */
+static gboolean
+worker_process_read_finish(WorkerProcess *self, GAsyncResult *result, gsize *read)
+{
+	g_autoptr(GError) error = NULL;
+	self->reading = FALSE;
+	if (self->free_pending) {
+		worker_process_destroy(self);
+		return FALSE;
+	}
+	if (!g_input_stream_read_all_finish(self->output, result, read, &error)) {
+		worker_process_die(self, error->message);
+		return FALSE;
+	}
+	return TRUE;
+}
+
 static void
 worker_process_payload_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 {
 	WorkerProcess *self = user_data;
-	g_autoptr(GError) error = NULL;
 	gsize read = 0;
 
-	self->reading = FALSE;
-	if (self->free_pending) {
-		worker_process_destroy(self);
+	if (!worker_process_read_finish(self, result, &read))
 		return;
-	}
-	if (!g_input_stream_read_all_finish(G_INPUT_STREAM(source), result, &read, &error)) {
-		worker_process_die(self, error->message);
-		return;
-	}
 	guint32 length = worker_frame_header_length(self->header);
 	if (read != length) {
 		worker_process_die(self, "worker output ended inside a frame");
@@ -140,18 +149,10 @@ static void
 worker_process_header_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 {
 	WorkerProcess *self = user_data;
-	g_autoptr(GError) error = NULL;
 	gsize read = 0;
 
-	self->reading = FALSE;
-	if (self->free_pending) {
-		worker_process_destroy(self);
+	if (!worker_process_read_finish(self, result, &read))
 		return;
-	}
-	if (!g_input_stream_read_all_finish(G_INPUT_STREAM(source), result, &read, &error)) {
-		worker_process_die(self, error->message);
-		return;
-	}
 	if (read != WORKER_FRAME_HEADER_SIZE) {
 		worker_process_die(self, read == 0 ? "worker exited" : "worker output ended inside a frame");
 		return;
