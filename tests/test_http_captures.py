@@ -130,7 +130,11 @@ def test_bad_files_refused_or_truncated():
 
 
 def test_upload_over_limit_is_413():
-    small = harness.Server(args=["--max-upload-size", "1000", "--workers", "1"]).start()
+    # The limit comes from a --config file here, which also proves the file is read.
+    config = os.path.join(server.data_dir, "small.conf")
+    with open(config, "w") as f:
+        f.write("[sharkapi]\nmax-upload-size=1000\nworkers=1\n")
+    small = harness.Server(args=["--config", config]).start()
     try:
         t = small.token()
         big = os.path.join(harness.CAPTURES_DIR, "sv-http-aptget.pcap")
