@@ -226,6 +226,20 @@ def test_worker_killed_mid_job_is_retried():
     check(server_rss * 3 < worker_rss, "server RSS %d KiB not far below a worker's %d KiB" % (server_rss, worker_rss))
 
 
+def test_job_over_time_limit_is_503_and_server_goes_on():
+    slow = harness.Server(args=["--job-timeout", "1", "--workers", "1"]).start()
+    try:
+        t = slow.token()
+        big = slow.upload_put(t, os.path.join(harness.CAPTURES_DIR, "zeek-echo-connections.pcap.gz")).json()["id"]
+        r = slow.v2(t, big, "stats/hierarchy")
+        check(r.status == 503 and r.header("Retry-After") and "time limit" in r.json()["exceptions"][0],
+              "over the time limit: %d %s" % (r.status, r.body[:200]))
+        small = slow.upload_put(t, os.path.join(harness.CAPTURES_DIR, "zeek-dhcp.pcap")).json()["id"]
+        check(slow.v2(t, small, "stats/hierarchy").status == 200, "a new worker serves the next job")
+    finally:
+        slow.cleanup()
+
+
 def main():
     global server, token
     server = harness.Server(args=["--workers", "2"]).start()
@@ -233,7 +247,8 @@ def main():
     try:
         harness.run([test_upload_every_capture_post_and_put, test_bad_files_refused_or_truncated,
                      test_upload_over_limit_is_413, test_tokens_and_permissions,
-                     test_restart_keeps_captures_and_tokens, test_worker_killed_mid_job_is_retried])
+                     test_restart_keeps_captures_and_tokens, test_worker_killed_mid_job_is_retried,
+                     test_job_over_time_limit_is_503_and_server_goes_on])
     finally:
         server.cleanup()
 
