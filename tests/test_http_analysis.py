@@ -168,6 +168,17 @@ def test_dns_lookups_vs_tshark():
     for_each_capture(one)
 
 
+def test_dns_lookups_filter():
+    path = os.path.join(harness.CAPTURES_DIR, "zeek-dns-edns-ecs.pcap")
+    capture_id = uploaded[path]
+    everything = data_of(server.v2(token, capture_id, "dns/lookups"), "dns")["lookups"]
+    only_udp = data_of(server.v2(token, capture_id, "dns/lookups", filter="udp"), "dns udp")["lookups"]
+    check(any(r["transport"] == "tcp" for r in everything), "the capture has DNS over TCP")
+    check(only_udp == [r for r in everything if r["transport"] == "udp"], "filter=udp keeps exactly the UDP records")
+    r = server.v2(token, capture_id, "dns/lookups", filter="udp ==")
+    check(r.status == 400, "bad dns filter: %d" % r.status)
+
+
 def jq(program, body):
     return json.loads(subprocess.run(["jq", "-c", program], input=body, capture_output=True, check=True).stdout)
 
@@ -238,7 +249,7 @@ def main():
         for capture_id in uploaded.values():
             server.wait_ready(token, capture_id)
         harness.run([test_hierarchy_vs_tshark, test_endpoints_and_conversations_vs_sharkd, test_protocol_parameter,
-                     test_fields_vs_tshark, test_fields_paging_ndjson_and_errors, test_dns_lookups_vs_tshark,
+                     test_fields_vs_tshark, test_fields_paging_ndjson_and_errors, test_dns_lookups_vs_tshark, test_dns_lookups_filter,
                      test_seed_examples_as_printed, test_restart_answers_without_new_pass])
     finally:
         server.cleanup()
