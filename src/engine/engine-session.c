@@ -10,6 +10,7 @@
 
 #include "sharkapi-error.h"
 
+#include <errno.h>
 #include <sys/stat.h>
 
 #include <wireshark.h>
@@ -280,12 +281,21 @@ engine_session_dissect(EngineSession *self, const EngineLoop *loop, frame_data *
 	return loop->frame(loop->edt, fdata, loop->user_data);
 }
 
-static void
-engine_session_log_read_error(EngineSession *self, int err, char *err_info)
+/* After the sequential reader stopped: a capture cut short after complete frames is read up to
+ * the cut, as Wireshark opens it (logged); one whose first record is unreadable is a 422. */
+static gboolean
+engine_session_end_of_read(EngineSession *self, int err, char *err_info, GError **error)
 {
+	if (err == 0)
+		return TRUE;
+	if (self->frame_count == 0) {
+		engine_session_set_wtap_error(error, "the capture cannot be read", err, err_info);
+		return FALSE;
+	}
 	g_warning("capture %s: read stopped after frame %u: %s%s%s", self->path, self->frame_count,
 		  wtap_strerror(err), err_info != NULL ? ": " : "", err_info != NULL ? err_info : "");
 	g_free(err_info);
+	return TRUE;
 }
 
 gboolean
@@ -318,8 +328,8 @@ engine_session_run_single_pass(EngineSession *self, const EngineLoop *loop, GErr
 		if (self->frame_count % ENGINE_SESSION_PROGRESS_EVERY == 0)
 			engine_session_report(&loop->progress, engine_session_read_fraction(self));
 	}
-	if (err != 0)
-		engine_session_log_read_error(self, err, err_info);
+	if (!engine_session_end_of_read(self, err, err_info, error))
+		return FALSE;
 	engine_session_report(&loop->progress, 1.0);
 	return TRUE;
 }
@@ -362,8 +372,8 @@ engine_session_run_first_pass(EngineSession *self, const EngineProgress *progres
 			engine_session_report(progress, engine_session_read_fraction(self));
 	}
 	epan_dissect_free(edt);
-	if (err != 0)
-		engine_session_log_read_error(self, err, err_info);
+	if (!engine_session_end_of_read(self, err, err_info, error))
+		return FALSE;
 	/* Second passes only seek; dissectors may drop what only the sequential pass needed. */
 	wtap_sequential_close(self->provider.wth);
 	postseq_cleanup_all_protocols();

@@ -56,7 +56,8 @@ guint32 engine_session_get_frame_count(EngineSession *self);
 gboolean engine_session_matches(EngineSession *self, const char *path);
 
 /* Single-pass session: reads every frame once, dissecting with taps. A capture cut short is
- * read up to its last complete frame, as tshark does (logged, not an error). */
+ * read up to its last complete frame, as tshark does (logged, not an error); one whose first
+ * record cannot be read is a 422. */
 gboolean engine_session_run_single_pass(EngineSession *self, const EngineLoop *loop,
 					GError **error);
 

@@ -12,6 +12,8 @@
 #include "engine/engine-filter.h"
 #include "sharkapi-error.h"
 
+#include <string.h>
+
 #include <wireshark.h>
 #include <epan/conversation_table.h>
 #include <epan/proto.h>
@@ -121,6 +123,28 @@ engine_table_taps_free(EngineTableTaps *self)
 	g_free(self);
 }
 
+/* Listeners libwireshark 4.0.17 crashes in, whatever the caller does: MPTCP's endpoint packet
+ * function asserts in alloc_address_wmem() on ordinary MPTCP traffic (tshark -z
+ * endpoints,mptcp aborts the same way on shared/captures/tcpdump-mptcp-ssh.pcap). Such a
+ * table is reported empty rather than taking the worker down on every such capture. */
+static const struct {
+	const char *filter_name;
+	EngineTableKind kind;
+} engine_tables_broken[] = {
+    {"mptcp", ENGINE_TABLE_ENDPOINTS},
+};
+
+static gboolean
+engine_tables_is_broken(const EngineTableInfo *info, EngineTableKind kind)
+{
+	for (gsize i = 0; i < G_N_ELEMENTS(engine_tables_broken); i++) {
+		if (engine_tables_broken[i].kind == kind &&
+		    strcmp(engine_tables_broken[i].filter_name, info->filter_name) == 0)
+			return TRUE;
+	}
+	return FALSE;
+}
+
 /* Registers one listener unless the table has no packet function of that kind. */
 static gboolean
 engine_table_taps_listen(EngineTableTaps *self, const char *tap_name, conv_hash_t *hash,
@@ -149,11 +173,13 @@ engine_table_taps_register(EngineTableTaps *self, GError **error)
 		const char *tap_name =
 		    proto_get_protocol_filter_name(get_conversation_proto_id(info->table));
 
-		if (!engine_table_taps_listen(self, tap_name, &tap->endpoints,
+		if (!engine_tables_is_broken(info, ENGINE_TABLE_ENDPOINTS) &&
+		    !engine_table_taps_listen(self, tap_name, &tap->endpoints,
 					      get_endpoint_packet_func(info->table),
 					      &tap->endpoints_registered, error))
 			return FALSE;
-		if (!engine_table_taps_listen(self, tap_name, &tap->conversations,
+		if (!engine_tables_is_broken(info, ENGINE_TABLE_CONVERSATIONS) &&
+		    !engine_table_taps_listen(self, tap_name, &tap->conversations,
 					      get_conversation_packet_func(info->table),
 					      &tap->conversations_registered, error))
 			return FALSE;

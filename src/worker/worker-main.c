@@ -75,6 +75,11 @@ main(int argc, char **argv)
 	g_autoptr(WorkerChannel) channel = NULL;
 	int protocol_fd;
 
+	/* `sharkapi --version` asks here: the server itself does not link libwireshark. */
+	if (argc > 1 && g_str_equal(argv[1], "--version")) {
+		g_print("sharkapi-worker %s, libwireshark %s\n", SHARKAPI_VERSION, engine_get_version());
+		return EXIT_SUCCESS;
+	}
 	/* A server that went away is seen as a write error, not a signal. */
 	signal(SIGPIPE, SIG_IGN);
 	protocol_fd = worker_main_take_stdout(&error);
