@@ -336,18 +336,7 @@ engine_fields_dissect(EngineFields *self, Engine *engine, const EngineFieldsRequ
 	};
 	gboolean ok;
 
-	if (request->passes == 2) {
-		EngineProgress first = *progress;
-		gboolean warm = engine_is_warm(engine, request->capture);
-		first.span = progress->span / 2;
-		session = engine_get_two_pass(engine, request->capture, &first, error);
-		if (!warm) {
-			loop.progress.base += first.span;
-			loop.progress.span -= first.span;
-		}
-	} else {
-		session = owned = engine_open_single_pass(engine, request->capture, error);
-	}
+	session = engine_open_for_passes(engine, request->capture, request->passes, &loop.progress, &owned, error);
 	if (session == NULL)
 		return FALSE;
 	if (self->needs_columns) {

@@ -94,18 +94,7 @@ engine_summary_dissect(EngineSummary *self, Engine *engine, const EngineSummaryR
 	};
 	gboolean ok;
 
-	if (request->passes == 2) {
-		EngineProgress first = *progress;
-		gboolean warm = engine_is_warm(engine, request->capture);
-		first.span = progress->span / 2;
-		session = engine_get_two_pass(engine, request->capture, &first, error);
-		if (!warm) {
-			loop.progress.base += first.span;
-			loop.progress.span -= first.span;
-		}
-	} else {
-		session = owned = engine_open_single_pass(engine, request->capture, error);
-	}
+	session = engine_open_for_passes(engine, request->capture, request->passes, &loop.progress, &owned, error);
 	if (session == NULL)
 		return FALSE;
 	loop.edt = epan_dissect_new(engine_session_get_epan(session), TRUE, FALSE);

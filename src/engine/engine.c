@@ -100,3 +100,21 @@ engine_get_two_pass(Engine *self, const char *path, const EngineProgress *progre
 	self->warm = g_steal_pointer(&session);
 	return self->warm;
 }
+
+EngineSession *
+engine_open_for_passes(Engine *self, const char *path, guint passes, EngineProgress *progress,
+		       EngineSession **owned, GError **error)
+{
+	if (passes != 2)
+		return *owned = engine_open_single_pass(self, path, error);
+
+	EngineProgress first = *progress;
+	gboolean warm = engine_is_warm(self, path);
+	first.span = progress->span / 2;
+	EngineSession *session = engine_get_two_pass(self, path, &first, error);
+	if (!warm) {
+		progress->base += first.span;
+		progress->span -= first.span;
+	}
+	return session;
+}

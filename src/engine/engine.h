@@ -43,6 +43,12 @@ EngineSession *engine_get_two_pass(Engine *self, const char *path,
 /* TRUE when a passes=2 job on path would skip the first pass. */
 gboolean engine_is_warm(Engine *self, const char *path);
 
+/* The session a job with this many passes dissects in: a fresh single-pass one (returned also
+ * in *owned, for the caller to free) or the kept two-pass one, whose first pass, when it has to
+ * run now, reports the first half of *progress; *progress is left with the part that remains. */
+EngineSession *engine_open_for_passes(Engine *self, const char *path, guint passes, EngineProgress *progress,
+				      EngineSession **owned, GError **error);
+
 /* Forgets the warm session (after a failure left it in doubt). */
 void engine_drop_warm(Engine *self);
 
