@@ -230,7 +230,12 @@ def test_job_over_time_limit_is_503_and_server_goes_on():
     slow = harness.Server(args=["--job-timeout", "1", "--workers", "1"]).start()
     try:
         t = slow.token()
-        big = slow.upload_put(t, os.path.join(harness.CAPTURES_DIR, "zeek-echo-connections.pcap.gz")).json()["id"]
+        # Eight copies of the largest shared capture back to back: a pass of well over a second.
+        echo = os.path.join(harness.CAPTURES_DIR, "zeek-echo-connections.pcap.gz")
+        big_path = os.path.join(slow.data_dir, "big.pcap")
+        subprocess.run(["mergecap", "-a", "-F", "pcap", "-w", big_path] + [echo] * 8, check=True,
+                       env=harness.oracle_env())
+        big = slow.upload_put(t, big_path).json()["id"]
         r = slow.v2(t, big, "stats/hierarchy")
         check(r.status == 503 and r.header("Retry-After") and "time limit" in r.json()["exceptions"][0],
               "over the time limit: %d %s" % (r.status, r.body[:200]))
