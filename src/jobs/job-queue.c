@@ -35,7 +35,6 @@ struct WorkerSlot {
 	char *warm_key;
 	guint timeout_source;
 	guint respawn_source;
-	guint64 first_passes;
 };
 
 struct JobQueue {
@@ -47,11 +46,6 @@ struct JobQueue {
 	GPtrArray *slots;
 	GQueue pending;
 	JsonArray *tables;
-	char *engine_version;
-	guint64 jobs_done;
-	guint64 jobs_failed;
-	guint64 worker_restarts;
-	guint64 retired_first_passes;
 	gboolean shutting_down;
 };
 
@@ -70,11 +64,6 @@ job_free(Job *job)
 static void
 job_finish(Job *job, JsonObject *result, const GError *error)
 {
-	JobQueue *self = job->queue;
-	if (error != NULL)
-		self->jobs_failed++;
-	else
-		self->jobs_done++;
 	if (!job->cancelled)
 		job->callbacks.done(job, result, error, job->user_data);
 	job_free(job);
@@ -142,7 +131,6 @@ worker_slot_hello(WorkerSlot *slot, GBytes *payload)
 	}
 	if (self->tables == NULL && json_object_has_member(hello, "tables")) {
 		self->tables = json_array_ref(json_object_get_array_member(hello, "tables"));
-		self->engine_version = g_strdup(json_object_get_string_member_with_default(hello, "version", ""));
 	}
 }
 
@@ -177,8 +165,6 @@ worker_slot_frame_cb(WorkerProcess *process, WorkerFrameType type, GBytes *paylo
 		g_autoptr(JsonObject) result = job_parse_object(payload);
 		if (result == NULL)
 			result = json_object_new();
-		if (json_object_has_member(result, "first_passes"))
-			slot->first_passes = (guint64)json_object_get_int_member(result, "first_passes");
 		g_free(slot->warm_key);
 		slot->warm_key = g_strdup(job->warm_key);
 		job_finish(worker_slot_take_job(slot), result, NULL);
@@ -251,8 +237,6 @@ worker_slot_died_cb(WorkerProcess *process, const char *reason, gpointer user_da
 
 	if (!self->shutting_down)
 		g_warning("worker %s died: %s", worker_process_get_identifier(process), reason);
-	self->retired_first_passes += slot->first_passes;
-	slot->first_passes = 0;
 	slot->ready = FALSE;
 	g_clear_pointer(&slot->warm_key, g_free);
 	g_clear_pointer(&slot->process, worker_process_free);
@@ -260,7 +244,6 @@ worker_slot_died_cb(WorkerProcess *process, const char *reason, gpointer user_da
 		job_after_worker_death(self, job, reason);
 	if (self->shutting_down)
 		return;
-	self->worker_restarts++;
 	slot->respawn_source =
 		g_timeout_add(was_ready ? 0 : WORKER_RESPAWN_BACKOFF_MS, worker_slot_respawn_cb, slot);
 	job_queue_dispatch(self);
@@ -399,7 +382,6 @@ job_queue_free(JobQueue *self)
 	g_queue_clear_full(&self->pending, (GDestroyNotify)job_free);
 	if (self->tables != NULL)
 		json_array_unref(self->tables);
-	g_free(self->engine_version);
 	g_free(self->worker_path);
 	g_free(self->worker_home);
 	g_free(self);
@@ -456,43 +438,4 @@ JsonArray *
 job_queue_get_tables(JobQueue *self)
 {
 	return self->tables;
-}
-
-const char *
-job_queue_get_engine_version(JobQueue *self)
-{
-	return self->engine_version;
-}
-
-gboolean
-job_queue_wait_ready(JobQueue *self, guint timeout_ms, GError **error)
-{
-	gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
-	while (self->tables == NULL && g_get_monotonic_time() < deadline)
-		g_main_context_iteration(NULL, TRUE);
-	if (self->tables == NULL) {
-		g_set_error(error, SHARKAPI_ERROR, SHARKAPI_ERROR_UNAVAILABLE,
-			    "no dissection worker started within %u ms (%s)", timeout_ms, self->worker_path);
-		return FALSE;
-	}
-	return TRUE;
-}
-
-void
-job_queue_get_stats(JobQueue *self, JobQueueStats *stats)
-{
-	memset(stats, 0, sizeof *stats);
-	stats->queued = self->pending.length;
-	stats->jobs_done = self->jobs_done;
-	stats->jobs_failed = self->jobs_failed;
-	stats->worker_restarts = self->worker_restarts;
-	stats->first_passes = self->retired_first_passes;
-	for (guint i = 0; i < self->slots->len; i++) {
-		WorkerSlot *slot = g_ptr_array_index(self->slots, i);
-		if (slot->process != NULL)
-			stats->workers++;
-		if (slot->job != NULL)
-			stats->running++;
-		stats->first_passes += slot->first_passes;
-	}
 }

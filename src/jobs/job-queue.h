@@ -48,19 +48,5 @@ gboolean job_is_running(Job *job);
 
 /* The worker's HELLO: the conversation/endpoint tables, NULL until the first worker is up. */
 JsonArray *job_queue_get_tables(JobQueue *self);
-const char *job_queue_get_engine_version(JobQueue *self);
-/* Waits (iterating the main context) until a worker said HELLO or the timeout passes. */
-gboolean job_queue_wait_ready(JobQueue *self, guint timeout_ms, GError **error);
-
-typedef struct {
-	guint queued;
-	guint running;
-	guint workers;
-	guint64 jobs_done;
-	guint64 jobs_failed;
-	guint64 worker_restarts;
-	guint64 first_passes; /* sum over the workers' END reports */
-} JobQueueStats;
-void job_queue_get_stats(JobQueue *self, JobQueueStats *stats);
 
 G_END_DECLS
