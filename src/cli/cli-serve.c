@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "capinfo.h"
+#include "event-log.h"
 #include "cli/cli.h"
 #include "cli/sharkapi-config.h"
 #include "http/http-server.h"
@@ -30,6 +31,12 @@ cli_serve(int argc, char **argv)
 		fprintf(stderr, "sharkapi serve: %s\n", error->message);
 		return 2;
 	}
+	EventLogFormat log_format = EVENT_LOG_TEXT;
+	if (!event_log_parse_format(config->log_format, &log_format, &error)) {
+		fprintf(stderr, "sharkapi serve: %s\n", error->message);
+		return 2;
+	}
+	event_log_install(log_format);
 	if (config->worker_path == NULL)
 		config->worker_path = cli_default_worker_path();
 	if (!capinfo_init(&error)) {

@@ -25,6 +25,7 @@ sharkapi_config_new_default(void)
 	self->job_timeout = 600;
 	self->idle_timeout = 60;
 	self->queue_limit = 256;
+	self->log_format = g_strdup("text");
 	return self;
 }
 
@@ -36,6 +37,8 @@ sharkapi_config_free(SharkapiConfig *self)
 	g_free(self->listen);
 	g_free(self->data_dir);
 	g_free(self->worker_path);
+	g_free(self->metrics_token);
+	g_free(self->log_format);
 	g_free(self);
 }
 
@@ -80,6 +83,17 @@ sharkapi_config_set(SharkapiConfig *self, const char *key, const char *value, GE
 	} else if (g_str_equal(key, "worker-path")) {
 		g_free(self->worker_path);
 		self->worker_path = g_strdup(value);
+	} else if (g_str_equal(key, "metrics-token")) {
+		g_free(self->metrics_token);
+		self->metrics_token = *value != '\0' ? g_strdup(value) : NULL;
+	} else if (g_str_equal(key, "log-format")) {
+		if (!g_str_equal(value, "text") && !g_str_equal(value, "json")) {
+			g_set_error(error, SHARKAPI_ERROR, SHARKAPI_ERROR_BAD_REQUEST,
+				    "log-format: 'text' or 'json', not '%s'", value);
+			return FALSE;
+		}
+		g_free(self->log_format);
+		self->log_format = g_strdup(value);
 	} else if (g_str_equal(key, "max-upload-size")) {
 		return sharkapi_config_parse_size(value, &self->max_upload_size, error);
 	} else if (g_str_equal(key, "worker-memory-limit")) {
@@ -131,6 +145,7 @@ sharkapi_config_parse_serve_args(SharkapiConfig *self, int *argc, char ***argv, 
 	g_autofree char *config_file = NULL, *listen = NULL, *data_dir = NULL, *workers = NULL;
 	g_autofree char *max_upload = NULL, *wait_limit = NULL, *job_timeout = NULL, *worker_path = NULL;
 	g_autofree char *idle_timeout = NULL, *queue_limit = NULL, *worker_memory = NULL;
+	g_autofree char *metrics_token = NULL, *log_format = NULL;
 	GOptionEntry entries[] = {
 		{"config", 0, 0, G_OPTION_ARG_FILENAME, &config_file, "Read settings from FILE ([sharkapi] group)", "FILE"},
 		{"listen", 0, 0, G_OPTION_ARG_STRING, &listen, "Address and port (default 127.0.0.1:8080)", "ADDR:PORT"},
@@ -143,6 +158,8 @@ sharkapi_config_parse_serve_args(SharkapiConfig *self, int *argc, char ***argv, 
 		{"queue-limit", 0, 0, G_OPTION_ARG_STRING, &queue_limit, "Queued jobs before answering 503 (default 256)", "N"},
 		{"worker-memory-limit", 0, 0, G_OPTION_ARG_STRING, &worker_memory, "Address space limit per worker, 0 = none", "BYTES"},
 		{"worker-path", 0, 0, G_OPTION_ARG_FILENAME, &worker_path, "The sharkapi-worker binary", "PATH"},
+		{"metrics-token", 0, 0, G_OPTION_ARG_STRING, &metrics_token, "Secret that GET /metrics requires (default: none)", "SECRET"},
+		{"log-format", 0, 0, G_OPTION_ARG_STRING, &log_format, "Log lines as key=value text or JSON (default text)", "text|json"},
 		{NULL},
 	};
 	g_autoptr(GOptionContext) context = g_option_context_new("- run the sharkapi server");
@@ -157,6 +174,7 @@ sharkapi_config_parse_serve_args(SharkapiConfig *self, int *argc, char ***argv, 
 		{"max-upload-size", max_upload}, {"wait-limit", wait_limit}, {"job-timeout", job_timeout},
 		{"idle-timeout", idle_timeout}, {"queue-limit", queue_limit},
 		{"worker-memory-limit", worker_memory}, {"worker-path", worker_path},
+		{"metrics-token", metrics_token}, {"log-format", log_format},
 	};
 	for (guint i = 0; i < G_N_ELEMENTS(given); i++) {
 		if (given[i].value != NULL && !sharkapi_config_set(self, given[i].key, given[i].value, error))

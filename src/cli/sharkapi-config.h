@@ -19,6 +19,8 @@ typedef struct {
 	guint queue_limit;         /* queued jobs before 503, default 256 */
 	guint64 worker_memory_limit; /* bytes of address space per worker, 0 = none */
 	char *worker_path;         /* default: sharkapi-worker beside the server binary */
+	char *metrics_token;       /* when set, GET /metrics needs it in Authorization; default none */
+	char *log_format;          /* "text" (key=value) or "json", default text */
 } SharkapiConfig;
 
 SharkapiConfig *sharkapi_config_new_default(void);

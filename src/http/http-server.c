@@ -6,16 +6,20 @@
 
 #include <string.h>
 
+#include "http/http-metrics.h"
 #include "http/http-reply.h"
 #include "http/http-upload.h"
 #include "http/routes-analysis.h"
 #include "http/routes-captures.h"
+#include "http/routes-docs.h"
+#include "http/routes-metrics.h"
 #include "sharkapi-error.h"
 #include "store/store-capture.h"
 
 typedef enum {
 	HTTP_AUTH_PATH,   /* v1: /api/v1/<token>/... */
 	HTTP_AUTH_HEADER, /* v2: Authorization: <token> (or Bearer <token>) */
+	HTTP_AUTH_NONE,   /* public (API.md: /, /docs, openapi.json; /metrics checks its own secret) */
 } HttpAuthKind;
 
 typedef struct {
@@ -38,6 +42,9 @@ static const HttpRoute http_routes[] = {
 	{"GET", "/api/v2/analysis/{id}/stats/conversations", HTTP_AUTH_HEADER, AUTH_PERMISSION_ANALYSIS, routes_analysis_conversations},
 	{"GET", "/api/v2/analysis/{id}/dns/lookups", HTTP_AUTH_HEADER, AUTH_PERMISSION_ANALYSIS, routes_analysis_dns},
 	{"GET", "/api/v2/analysis/{id}/packets/fields", HTTP_AUTH_HEADER, AUTH_PERMISSION_ANALYSIS, routes_analysis_fields},
+	{"GET HEAD", "/api/v2/openapi.json", HTTP_AUTH_NONE, 0, routes_docs_openapi},
+	{"GET HEAD", "/docs", HTTP_AUTH_NONE, 0, routes_docs_page},
+	{"GET HEAD", "/metrics", HTTP_AUTH_NONE, 0, routes_metrics_scrape},
 };
 
 typedef struct {
@@ -154,8 +161,9 @@ http_server_request_cb(SoupServer *soup, SoupServerMessage *msg, const char *pat
 					 path_matched ? "method not allowed for this route" : "no such route");
 		return;
 	}
-	g_autoptr(AuthToken) token = http_server_authenticate(self, msg, &match, &error);
-	if (token == NULL) {
+	g_autoptr(AuthToken) token = NULL;
+	if (match.route->auth != HTTP_AUTH_NONE &&
+	    (token = http_server_authenticate(self, msg, &match, &error)) == NULL) {
 		http_reply_error(msg, error);
 		http_match_clear(&match);
 		return;
@@ -194,6 +202,7 @@ http_server_request_started_cb(SoupServer *soup, SoupServerMessage *msg, gpointe
 	GSocket *socket = soup_server_message_get_socket(msg);
 	if (socket != NULL && self->config->idle_timeout > 0)
 		g_socket_set_timeout(socket, self->config->idle_timeout);
+	http_metrics_request_started(msg);
 }
 
 SharkapiServer *
@@ -211,6 +220,8 @@ http_server_new(SharkapiConfig *config, Store *store, JobQueue *jobs, SummaryTra
 	soup_server_add_handler(self->soup, "/api/v1", http_server_request_cb, self, NULL);
 	soup_server_add_handler(self->soup, NULL, http_server_request_cb, self, NULL);
 	g_signal_connect(self->soup, "request-started", G_CALLBACK(http_server_request_started_cb), self);
+	g_signal_connect(self->soup, "request-finished", G_CALLBACK(http_metrics_request_finished_cb), self);
+	g_signal_connect(self->soup, "request-aborted", G_CALLBACK(http_metrics_request_finished_cb), self);
 	return self;
 }
 
@@ -247,4 +258,26 @@ http_server_listen(SharkapiServer *self, const char *listen, GError **error)
 	char *url = uris != NULL ? g_uri_to_string(uris->data) : g_strdup("?");
 	g_slist_free_full(uris, (GDestroyNotify)g_uri_unref);
 	return url;
+}
+
+const char *
+http_server_route_pattern(const char *method, const char *path)
+{
+	HttpMatch match = {0};
+	gboolean path_matched = FALSE;
+	if (method == NULL || path == NULL || !http_server_find_route(method, path, &match, &path_matched))
+		return NULL;
+	http_match_clear(&match);
+	return match.route->pattern;
+}
+
+void
+http_server_foreach_route(HttpRouteFunc func, gpointer user_data)
+{
+	static const char *auth_names[] = {"path-token", "header-token", "none"};
+	for (guint i = 0; i < G_N_ELEMENTS(http_routes); i++) {
+		const HttpRoute *route = &http_routes[i];
+		func(route->methods, route->pattern, auth_names[route->auth],
+		     route->auth == HTTP_AUTH_NONE ? "" : auth_permission_name(route->permission), user_data);
+	}
 }

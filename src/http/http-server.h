@@ -44,4 +44,14 @@ char *http_server_listen(SharkapiServer *self, const char *listen, GError **erro
 /* A query parameter, or NULL. */
 const char *http_request_param(HttpRequest *request, const char *name);
 
+/* The route table's pattern for a request ("/api/v2/analysis/{id}/status"), NULL when no route
+ * takes it: metrics and logs name routes, never paths (v1 paths carry tokens). */
+const char *http_server_route_pattern(const char *method, const char *path);
+
+/* Walks the route table (`sharkapi routes`, the OpenAPI test). auth: "path-token",
+ * "header-token" or "none"; permission "" for public routes. */
+typedef void (*HttpRouteFunc)(const char *methods, const char *pattern, const char *auth, const char *permission,
+			      gpointer user_data);
+void http_server_foreach_route(HttpRouteFunc func, gpointer user_data);
+
 G_END_DECLS

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "http/http-reply.h"
+#include "metrics.h"
 #include "sharkapi-error.h"
 #include "store/store-capture.h"
 
@@ -278,6 +279,7 @@ analysis_summary_route(HttpRequest *http, AnalysisRoute route)
 	soup_server_message_pause(http->msg);
 	SummaryWaiter *waiter =
 		summary_tracker_wait(server->summaries, capture->id, filter, passes, analysis_ready_cb, request);
+	metrics_inc(waiter == NULL ? "sharkapi_cache_hits_total" : "sharkapi_cache_misses_total", "cache=\"summary\"");
 	if (waiter != NULL) {
 		request->waiter = waiter;
 		request->finished_handler =

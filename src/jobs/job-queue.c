@@ -4,7 +4,9 @@
 
 #include "jobs/job-queue.h"
 
+#include "jobs/job-events.h"
 #include "jobs/worker-process.h"
+#include "metrics.h"
 #include "sharkapi-error.h"
 
 /* A job is tried at most this often when its worker dies under it (API.md: 422 after two). */
@@ -25,6 +27,7 @@ struct Job {
 	gboolean data_sent;
 	gboolean cancelled;
 	gboolean timed_out;
+	gint64 started_us; /* when it last went to a worker (job-events.h) */
 };
 
 struct WorkerSlot {
@@ -64,6 +67,7 @@ job_free(Job *job)
 static void
 job_finish(Job *job, JsonObject *result, const GError *error)
 {
+	job_events_finished(job->request, job->started_us, job->cancelled, error);
 	if (!job->cancelled)
 		job->callbacks.done(job, result, error, job->user_data);
 	job_free(job);
@@ -244,6 +248,7 @@ worker_slot_died_cb(WorkerProcess *process, const char *reason, gpointer user_da
 		job_after_worker_death(self, job, reason);
 	if (self->shutting_down)
 		return;
+	metrics_inc("sharkapi_worker_restarts_total", NULL);
 	slot->respawn_source =
 		g_timeout_add(was_ready ? 0 : WORKER_RESPAWN_BACKOFF_MS, worker_slot_respawn_cb, slot);
 	job_queue_dispatch(self);
@@ -313,6 +318,7 @@ job_queue_run(JobQueue *self, Job *job, WorkerSlot *slot)
 {
 	g_autoptr(GError) error = NULL;
 	job->attempts++;
+	job->started_us = g_get_monotonic_time();
 	job->slot = slot;
 	slot->job = job;
 	if (!worker_process_send(slot->process, job->request, &error)) {
@@ -338,6 +344,7 @@ job_queue_dispatch(JobQueue *self)
 		}
 		link = next;
 	}
+	metrics_set("sharkapi_job_queue_length", NULL, self->pending.length);
 }
 
 JobQueue *
@@ -415,6 +422,7 @@ job_cancel(Job *job)
 	if (job->slot == NULL) {
 		if (g_queue_remove(&self->pending, job))
 			job_free(job);
+		metrics_set("sharkapi_job_queue_length", NULL, self->pending.length);
 		return;
 	}
 	/* Running: stopping the worker is the only way to stop libwireshark mid-pass. */
