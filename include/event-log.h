@@ -24,7 +24,7 @@ typedef struct EventLogLine EventLogLine;
 
 /* "text" or "json". */
 gboolean event_log_parse_format(const char *text, EventLogFormat *format, GError **error);
-/* Sets the format and routes GLib's log messages through it. */
+/* Sets the format, turns event lines on (off until then) and routes GLib's log messages through it. */
 void event_log_install(EventLogFormat format);
 
 EventLogLine *event_log_begin(const char *event);

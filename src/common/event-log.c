@@ -28,6 +28,8 @@ struct EventLogLine {
 
 /* Set once at start, before other threads log: the format is the process's, like stderr. */
 static EventLogFormat event_log_format = EVENT_LOG_TEXT;
+/* Only a process that asked for event lines (the server) writes them: the CLI stays quiet. */
+static gboolean event_log_enabled;
 
 gboolean
 event_log_parse_format(const char *text, EventLogFormat *format, GError **error)
@@ -190,6 +192,11 @@ event_log_format_json(EventLogLine *line)
 void
 event_log_end(EventLogLine *line)
 {
+	if (!event_log_enabled) {
+		g_array_unref(line->fields);
+		g_free(line);
+		return;
+	}
 	g_array_sort(line->fields, event_field_compare);
 	g_autofree char *text =
 		event_log_format == EVENT_LOG_JSON ? event_log_format_json(line) : event_log_format_text(line);
@@ -241,5 +248,6 @@ void
 event_log_install(EventLogFormat format)
 {
 	event_log_format = format;
+	event_log_enabled = TRUE;
 	g_log_set_writer_func(event_log_glib_writer, NULL, NULL);
 }

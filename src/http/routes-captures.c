@@ -260,7 +260,7 @@ captures_capinfo_view(const StoreCapture *capture, CapInfo *info)
 			 (double)(capture->end_time_ns % ns_per_second) / 1e9;
 }
 
-static void
+void
 captures_write_info(JsonWriter *writer, const StoreCapture *capture)
 {
 	CapInfo view;

@@ -51,7 +51,7 @@ fields_name_is_valid(const char *name)
 	return TRUE;
 }
 
-static gboolean
+gboolean
 fields_parse_list(const char *text, GPtrArray *fields, GError **error)
 {
 	if (text == NULL || *text == '\0') {
@@ -191,7 +191,7 @@ fields_job_done_cb(Job *job, JsonObject *result, const GError *error, gpointer u
 	soup_server_message_unpause(stream->msg);
 }
 
-static char *
+char *
 fields_request_line(const char *capture_path, GPtrArray *fields, const char *filter, guint passes, gint64 limit,
 		    gint64 offset, gboolean ndjson)
 {
