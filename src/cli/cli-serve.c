@@ -76,9 +76,14 @@ cli_serve(int argc, char **argv)
 	g_autoptr(GMainLoop) loop = g_main_loop_new(NULL, FALSE);
 	g_unix_signal_add(SIGINT, cli_serve_signal_cb, loop);
 	g_unix_signal_add(SIGTERM, cli_serve_signal_cb, loop);
-	/* Tests and scripts read this line to learn the port. */
-	fprintf(stderr, "sharkapi: listening on %s (data dir %s, %u workers)\n", url, store->data_dir,
-		config->workers);
+	/* Tests and scripts read "listening on <url>" in this line to learn the port. */
+	g_autofree char *message = g_strdup_printf("sharkapi: listening on %s (data dir %s, %u workers)", url,
+						   store->data_dir, config->workers);
+	EventLogLine *line = event_log_begin("listening");
+	event_log_add_string(line, "message", message);
+	event_log_add_string(line, "url", url);
+	event_log_add_int(line, "workers", config->workers);
+	event_log_end(line);
 	g_main_loop_run(loop);
 	return 0;
 }

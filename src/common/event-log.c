@@ -149,11 +149,11 @@ event_log_format_text(EventLogLine *line)
 	GString *out = g_string_new(NULL);
 	/* time, level and event first, as people read them; the rest in alphabetical order. */
 	static const char *const leading[] = {"time", "level", "event", NULL};
-	for (guint pass = 0; pass < 2; pass++) {
+	for (guint pass = 0; pass < 4; pass++) {
 		for (guint i = 0; i < line->fields->len; i++) {
 			EventField *field = &g_array_index(line->fields, EventField, i);
-			gboolean is_leading = g_strv_contains(leading, field->key);
-			if ((pass == 0) != is_leading)
+			/* passes 0-2: the leading keys in their order; pass 3: every other key */
+			if (pass < 3 ? !g_str_equal(field->key, leading[pass]) : g_strv_contains(leading, field->key))
 				continue;
 			char number[JSON_DOUBLE_BUFSIZE];
 			if (out->len > 0)
