@@ -40,6 +40,8 @@ typedef struct {
 	Job *job;
 	double job_progress;
 	gboolean show_progress;
+	gboolean bar_visible; /* a bar is on stderr's current line */
+	gboolean stdout_is_tty;
 	gboolean wrote_data;
 	gboolean ends_with_newline;
 	int exit_code;
@@ -56,8 +58,9 @@ analyze_param(Analyze *self, const char *name)
 static void
 analyze_progress_clear(Analyze *self)
 {
-	if (self->show_progress)
+	if (self->bar_visible)
 		fputs("\r\033[K", stderr);
+	self->bar_visible = FALSE;
 }
 
 static void
@@ -65,6 +68,8 @@ analyze_write(Analyze *self, const char *data, gsize len)
 {
 	if (len == 0)
 		return;
+	/* stdout and stderr may be one terminal: the bar goes before the answer comes. */
+	analyze_progress_clear(self);
 	fwrite(data, 1, len, stdout);
 	self->ends_with_newline = data[len - 1] == '\n';
 }
@@ -104,16 +109,24 @@ analyze_print_writer(Analyze *self, JsonWriter *writer)
 	analyze_print_bytes(self, body);
 }
 
-static gboolean
-analyze_progress_cb(gpointer user_data)
+static void
+analyze_progress_draw(Analyze *self, double fraction)
 {
-	Analyze *self = user_data;
-	double fraction = self->waiter != NULL ? summary_waiter_get_progress(self->waiter) : self->job_progress;
 	const int width = 40;
 	int filled = (int)(CLAMP(fraction, 0.0, 1.0) * width);
 	g_autofree char *bar = g_strnfill(filled, '#');
 	g_autofree char *rest = g_strnfill(width - filled, '.');
 	fprintf(stderr, "\r[%s%s] %3d%%", bar, rest, (int)(fraction * 100));
+	self->bar_visible = TRUE;
+}
+
+static gboolean
+analyze_progress_cb(gpointer user_data)
+{
+	Analyze *self = user_data;
+	if (self->wrote_data && self->stdout_is_tty)
+		return G_SOURCE_CONTINUE; /* rows are streaming to the terminal: no bar between them */
+	analyze_progress_draw(self, self->waiter != NULL ? summary_waiter_get_progress(self->waiter) : self->job_progress);
 	return G_SOURCE_CONTINUE;
 }
 
@@ -177,7 +190,6 @@ static gboolean
 analyze_fields_data_cb(Job *job, GBytes *chunk, gpointer user_data)
 {
 	Analyze *self = user_data;
-	analyze_progress_clear(self);
 	self->wrote_data = TRUE;
 	analyze_print_bytes(self, chunk);
 	return FALSE; /* stdout blocks when it must: no need to pause the worker */
@@ -393,8 +405,12 @@ analyze_run(Analyze *self, const char *file, const char *route, const char *work
 	if (!analyze_start(self, route, &error)) {
 		analyze_print_error(self, error);
 	} else if (self->waiter != NULL || self->job != NULL) {
-		guint progress_source =
-			self->show_progress ? g_timeout_add(ANALYZE_PROGRESS_INTERVAL_MS, analyze_progress_cb, self) : 0;
+		guint progress_source = 0;
+		if (self->show_progress) {
+			/* Drawn at once and when done too, so even a short run shows its bar. */
+			analyze_progress_draw(self, 0);
+			progress_source = g_timeout_add(ANALYZE_PROGRESS_INTERVAL_MS, analyze_progress_cb, self);
+		}
 		g_main_loop_run(loop);
 		if (progress_source != 0)
 			g_source_remove(progress_source);
@@ -434,6 +450,7 @@ cli_analyze(int argc, char **argv)
 	Analyze self = {
 		.params = params,
 		.show_progress = !no_progress && isatty(STDERR_FILENO),
+		.stdout_is_tty = isatty(STDOUT_FILENO),
 		.ends_with_newline = TRUE,
 	};
 	int code = analyze_run(&self, argv[1], route, worker_path, data_dir);
