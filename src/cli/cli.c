@@ -35,7 +35,11 @@ cli_default_worker_path(void)
 {
 	g_autofree char *self = g_file_read_link("/proc/self/exe", NULL);
 	g_autofree char *dir = self != NULL ? g_path_get_dirname(self) : g_strdup(".");
-	return g_build_filename(dir, "sharkapi-worker", NULL);
+	g_autofree char *beside = g_build_filename(dir, "sharkapi-worker", NULL);
+	/* A build tree has it beside sharkapi; an installed sharkapi has it where it was installed. */
+	if (g_file_test(beside, G_FILE_TEST_IS_EXECUTABLE))
+		return g_steal_pointer(&beside);
+	return g_strdup(SHARKAPI_WORKER_PATH);
 }
 
 static int

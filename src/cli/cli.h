@@ -12,7 +12,7 @@ int cli_serve(int argc, char **argv);
 int cli_token(int argc, char **argv);
 int cli_analyze(int argc, char **argv);
 
-/* The sharkapi-worker beside this executable. */
+/* The sharkapi-worker beside this executable, else the installed one (SHARKAPI_WORKER_PATH). */
 char *cli_default_worker_path(void);
 
 G_END_DECLS
