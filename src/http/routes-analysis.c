@@ -92,6 +92,7 @@ typedef struct {
 	AnalysisRoute route;
 	char *protocol; /* endpoints and conversations: as asked */
 	SummaryWaiter *waiter;
+	gboolean parked; /* had to wait for the analysis: a cache miss */
 	gulong finished_handler;
 } AnalysisRequest;
 
@@ -237,6 +238,9 @@ analysis_ready_cb(const char *summary_dir, const GError *error, gpointer user_da
 {
 	AnalysisRequest *request = user_data;
 	request->waiter = NULL;
+	if (error == NULL)
+		metrics_inc(request->parked ? "sharkapi_cache_misses_total" : "sharkapi_cache_hits_total",
+			    "cache=\"summary\"");
 	if (error != NULL)
 		http_reply_error(request->msg, error);
 	else
@@ -292,9 +296,9 @@ analysis_summary_route(HttpRequest *http, AnalysisRoute route)
 	soup_server_message_pause(http->msg);
 	SummaryWaiter *waiter =
 		summary_tracker_wait(server->summaries, capture->id, filter, passes, analysis_ready_cb, request);
-	metrics_inc(waiter == NULL ? "sharkapi_cache_hits_total" : "sharkapi_cache_misses_total", "cache=\"summary\"");
 	if (waiter != NULL) {
 		request->waiter = waiter;
+		request->parked = TRUE;
 		request->finished_handler =
 			g_signal_connect(http->msg, "finished", G_CALLBACK(analysis_finished_cb), request);
 	}
