@@ -4,7 +4,8 @@
   from the npm registry, run by openapi-check.mjs);
 - every route the server registers (`sharkapi routes`) is documented with its method;
 - /api/v2/openapi.json and /docs answer without a token; the served document is the repository's,
-  and the page is self-contained (no address outside the server) and its script parses;
+  and the page is self-contained (no address outside the server), its script parses, and
+  rendered in jsdom it shows every operation and schema of the served document;
 - real answers of a real server (successes and errors of every route that exists) are documented
   for their route and status, and validate against the documented schema.
 SPDX-License-Identifier: GPL-2.0-or-later
@@ -92,6 +93,25 @@ def test_public_documents_served():
     proc = subprocess.run(["node", "--check", f.name], capture_output=True, text=True)
     os.unlink(f.name)
     check(proc.returncode == 0, "the /docs script does not parse: %s" % proc.stderr)
+    # Rendered as a browser would, with the served document: every operation and schema appears.
+    files = {}
+    for name, body in (("page", page.body), ("doc", response.body)):
+        with tempfile.NamedTemporaryFile("wb", delete=False) as f:
+            f.write(body)
+            files[name] = f.name
+    proc = subprocess.run(["node", os.path.join(os.path.dirname(os.path.abspath(__file__)), "docs-render.cjs"),
+                           npm_tools.ensure(), files["page"], files["doc"]], capture_output=True, text=True)
+    for path in files.values():
+        os.unlink(path)
+    check(proc.returncode == 0, "docs-render failed: %s" % proc.stderr)
+    rendered = json.loads(proc.stdout)
+    doc = json.loads(response.body)
+    operations = sorted("%s %s" % (m.upper(), p) for p, item in doc["paths"].items() for m in item
+                        if m in ("get", "put", "post", "delete", "patch", "head"))
+    check(rendered["error"] == "", "the page shows an error: %s" % rendered["error"])
+    check(sorted(rendered["operations"]) == operations, "rendered operations differ: %s" % rendered["operations"])
+    check(sorted(rendered["schemas"]) == sorted(doc["components"]["schemas"]), "rendered schemas differ")
+    check(rendered["title"].startswith(doc["info"]["title"]), "page title")
 
 
 class Recorder:
