@@ -29,7 +29,7 @@ http_metrics_request_finished_cb(SoupServer *soup, SoupServerMessage *msg, gpoin
 	double seconds = (double)(g_get_monotonic_time() - *started) / 1e6;
 	const char *method = soup_server_message_get_method(msg);
 	GUri *uri = soup_server_message_get_uri(msg);
-	const char *route = http_server_route_pattern(method, uri != NULL ? g_uri_get_path(uri) : NULL);
+	const char *route = http_server_route_pattern(uri != NULL ? g_uri_get_path(uri) : NULL);
 	guint status = soup_server_message_get_status(msg);
 	g_autofree char *status_text = g_strdup_printf("%u", status);
 	const char *route_label = route != NULL ? route : HTTP_METRICS_NO_ROUTE;

@@ -261,14 +261,17 @@ http_server_listen(SharkapiServer *self, const char *listen, GError **error)
 }
 
 const char *
-http_server_route_pattern(const char *method, const char *path)
+http_server_route_pattern(const char *path)
 {
-	HttpMatch match = {0};
-	gboolean path_matched = FALSE;
-	if (method == NULL || path == NULL || !http_server_find_route(method, path, &match, &path_matched))
-		return NULL;
-	http_match_clear(&match);
-	return match.route->pattern;
+	/* By path alone: a wrong method (405) still names the route it missed. */
+	for (guint i = 0; path != NULL && i < G_N_ELEMENTS(http_routes); i++) {
+		HttpMatch match = {0};
+		gboolean matched = http_route_match_path(&http_routes[i], path, &match);
+		http_match_clear(&match);
+		if (matched)
+			return http_routes[i].pattern;
+	}
+	return NULL;
 }
 
 void
