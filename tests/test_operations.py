@@ -91,6 +91,8 @@ def test_counters_move_by_what_was_done():
         check(server.v2(token, "0123456789ab", "status").status == 404, "unknown capture")
         for _ in range(2):
             check(server.v2("f" * 32, first, "status").status == 401, "bad token")
+        wrong_method = server.request("POST", "/api/v2/analysis/%s/status" % first, headers={"Authorization": token})
+        check(wrong_method.status == 405, "POST status: %d" % wrong_method.status)
         hierarchy_calls = 3
         for _ in range(hierarchy_calls):
             check(server.v2(token, first, "stats/hierarchy").status == 200, "hierarchy")
@@ -108,6 +110,7 @@ def test_counters_move_by_what_was_done():
         # wait_ready polls status too; every poll is one more count, never one less.
         check(delta(req, method="GET", route=STATUS_ROUTE, status="404") == 1, "404 counted once")
         check(delta(req, method="GET", route=STATUS_ROUTE, status="401") == 2, "401 counted twice")
+        check(delta(req, method="POST", route=STATUS_ROUTE, status="405") == 1, "405 counted under its route")
         check(delta(req, method="GET", route="/api/v2/analysis/{id}/stats/hierarchy", status="200") == hierarchy_calls,
               "hierarchy requests")
         check(delta(req, method="PUT", route="/api/v1/{token}/upload", status="200") == 1, "one upload")
