@@ -356,6 +356,11 @@ analyze_run(Analyze *self, const char *file, const char *route, const char *work
 	g_autoptr(GError) error = NULL;
 	g_autoptr(CapInfo) info = NULL;
 
+	if (g_access(file, R_OK) != 0 || g_file_test(file, G_FILE_TEST_IS_DIR)) {
+		int errsv = g_file_test(file, G_FILE_TEST_IS_DIR) ? EISDIR : errno;
+		g_autofree char *message = g_strdup_printf("%s: %s", file, g_strerror(errsv));
+		return analyze_fail(message);
+	}
 	if (!capinfo_init(&error))
 		return analyze_fail(error->message);
 	/* Refused as an upload would be: 415 and the same message. */
