@@ -204,6 +204,7 @@ http_server_new(SharkapiConfig *config, Store *store, JobQueue *jobs, SummaryTra
 	self->store = store;
 	self->jobs = jobs;
 	self->summaries = summaries;
+	self->results = result_cache_new(store, config->result_cache_size);
 	self->soup = soup_server_new("server-header", "sharkapi/" SHARKAPI_VERSION " ", NULL);
 	soup_server_add_early_handler(self->soup, "/api/v1", http_upload_early_cb, self, NULL);
 	/* libsoup picks the most specific path's entry for normal handlers too, so the early
@@ -223,6 +224,7 @@ http_server_free(SharkapiServer *self)
 		soup_server_disconnect(self->soup);
 		g_object_unref(self->soup);
 	}
+	result_cache_free(self->results);
 	g_free(self);
 }
 

@@ -11,6 +11,7 @@
 #include "cli/sharkapi-config.h"
 #include "jobs/job-queue.h"
 #include "jobs/summary-tracker.h"
+#include "store/store-result-cache.h"
 #include "store/store.h"
 
 G_BEGIN_DECLS
@@ -20,6 +21,7 @@ typedef struct {
 	Store *store;           /* not owned */
 	JobQueue *jobs;         /* not owned */
 	SummaryTracker *summaries; /* not owned */
+	ResultCache *results;      /* repeat packets/fields answers */
 	SoupServer *soup;
 } SharkapiServer;
 

@@ -359,6 +359,7 @@ routes_captures_delete(HttpRequest *request)
 		http_reply_error(request->msg, error);
 		return;
 	}
+	result_cache_forget_capture(server->results, request->capture_id);
 	g_message("deleted capture %s", request->capture_id);
 	g_autoptr(JsonWriter) writer = json_writer_new();
 	json_writer_begin_object(writer);
