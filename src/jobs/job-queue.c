@@ -299,7 +299,7 @@ job_timeout_cb(gpointer user_data)
 static gboolean
 worker_slot_is_idle(WorkerSlot *slot)
 {
-	return slot->process != NULL && slot->ready && slot->job == NULL;
+	return slot->process != NULL && slot->ready && slot->job == NULL && worker_process_is_alive(slot->process);
 }
 
 /* The slot a job should run on now, or NULL to keep it waiting. A job with a warm key waits
