@@ -10,6 +10,7 @@
 #include "http/http-upload.h"
 #include "http/routes-analysis.h"
 #include "http/routes-captures.h"
+#include "http/routes-ui.h"
 #include "sharkapi-error.h"
 #include "store/store-capture.h"
 
@@ -38,6 +39,8 @@ static const HttpRoute http_routes[] = {
 	{"GET", "/api/v2/analysis/{id}/stats/conversations", HTTP_AUTH_HEADER, AUTH_PERMISSION_ANALYSIS, routes_analysis_conversations},
 	{"GET", "/api/v2/analysis/{id}/dns/lookups", HTTP_AUTH_HEADER, AUTH_PERMISSION_ANALYSIS, routes_analysis_dns},
 	{"GET", "/api/v2/analysis/{id}/packets/fields", HTTP_AUTH_HEADER, AUTH_PERMISSION_ANALYSIS, routes_analysis_fields},
+	{"GET", "/api/v2/filter/check", HTTP_AUTH_HEADER, AUTH_PERMISSION_ANALYSIS, routes_ui_filter_check},
+	{"GET", "/api/v2/tables", HTTP_AUTH_HEADER, AUTH_PERMISSION_ANALYSIS, routes_ui_tables},
 };
 
 typedef struct {
@@ -148,6 +151,9 @@ http_server_request_cb(SoupServer *soup, SoupServerMessage *msg, const char *pat
 
 	/* An upload refused while its body was arriving has its answer already. */
 	if (http_upload_already_answered(msg))
+		return;
+	/* The web page and its assets need no token (API.md). */
+	if (routes_ui_serve(msg, method, path))
 		return;
 	if (!http_server_find_route(method, path, &match, &path_matched)) {
 		http_reply_error_literal(msg, path_matched ? 405 : 404,
