@@ -46,5 +46,14 @@ document.getElementById('sign-out').addEventListener('click', () => {
 	window.location.hash = '#/';
 	route();
 });
-window.addEventListener('hashchange', route);
+// The skip link must not change the fragment: that would be a route change.
+document.querySelector('.skip-link').addEventListener('click', (event) => {
+	event.preventDefault();
+	main.focus();
+});
+window.addEventListener('hashchange', () => {
+	// Fragments outside "#/..." are in-page anchors, not views.
+	if (window.location.hash === '' || window.location.hash.startsWith('#/'))
+		route();
+});
 route();

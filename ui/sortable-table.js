@@ -22,9 +22,9 @@ export function sortableTable({ caption, columns, rows, sort = null, maxRows = 1
 		let sorted = rows;
 		const column = columns.find((c) => c.key === state.key);
 		if (column) {
-			sorted = [...rows].sort((a, b) => compare(valueOf(column, a), valueOf(column, b), column.numeric));
-			if (state.descending)
-				sorted.reverse();
+			// Stable both ways: equal rows keep the server's order.
+			const direction = state.descending ? -1 : 1;
+			sorted = [...rows].sort((a, b) => direction * compare(valueOf(column, a), valueOf(column, b), column.numeric));
 		}
 		const shown = sorted.slice(0, maxRows);
 		tbody.replaceChildren(...shown.map((row) => h('tr', {}, columns.map((c) => {
