@@ -137,7 +137,7 @@ function dnsTable(data) {
 			{ key: 'query_type', label: 'Type' },
 			{ key: 'rcode_name', label: 'Result', format: (v) => v || 'no response' },
 			{ key: 'rtt', label: 'RTT (s)', numeric: true, format: (v) => (v === null ? '' : formatNumber(v)) },
-			{ key: 'answers', label: 'Answers', value: (row) => (row.answers || []).map((a) => a.data).join(', ') },
+			{ key: 'answers', label: 'Answers', value: (row) => (row.answers || []).map((a) => a.data).filter(Boolean).join(', ') },
 		],
 	});
 }

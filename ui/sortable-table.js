@@ -33,7 +33,7 @@ export function sortableTable({ caption, columns, rows, sort = null, maxRows = 1
 			return h('td', { 'data-column': c.key, class: c.numeric ? 'numeric' : null }, text ?? '');
 		}))));
 		note.textContent = rows.length > shown.length
-			? ` (first ${shown.length} of ${rows.length} rows)` : ` (${rows.length} rows)`;
+			? ` (first ${shown.length} of ${rows.length} rows)` : ` (${rows.length} ${rows.length === 1 ? 'row' : 'rows'})`;
 		for (const { cell, column: c } of headerCells) {
 			const active = c.key === state.key;
 			cell.setAttribute('aria-sort', active ? (state.descending ? 'descending' : 'ascending') : 'none');
