@@ -9,7 +9,10 @@
 #include "http/http-reply.h"
 #include "http/http-upload.h"
 #include "http/routes-analysis.h"
+#include "http/routes-annotations.h"
 #include "http/routes-captures.h"
+#include "http/routes-merge.h"
+#include "http/routes-search.h"
 #include "sharkapi-error.h"
 #include "store/store-capture.h"
 
@@ -32,6 +35,9 @@ static const HttpRoute http_routes[] = {
 	{"GET", "/api/v1/{token}/info/{id}", HTTP_AUTH_PATH, AUTH_PERMISSION_INFO, routes_captures_info},
 	{"GET", "/api/v1/{token}/download/{id}", HTTP_AUTH_PATH, AUTH_PERMISSION_DOWNLOAD, routes_captures_download},
 	{"POST DELETE GET", "/api/v1/{token}/delete/{id}", HTTP_AUTH_PATH, AUTH_PERMISSION_DELETE, routes_captures_delete},
+	{"GET POST", "/api/v1/{token}/annotations/{id}", HTTP_AUTH_PATH, AUTH_PERMISSION_ANNOTATE, routes_annotations},
+	{"POST GET", "/api/v1/{token}/merge", HTTP_AUTH_PATH, AUTH_PERMISSION_UPLOAD, routes_merge},
+	{"GET POST", "/api/v1/{token}/search", HTTP_AUTH_PATH, AUTH_PERMISSION_INFO, routes_search},
 	{"GET", "/api/v2/analysis/{id}/status", HTTP_AUTH_HEADER, AUTH_PERMISSION_ANALYSIS, routes_analysis_status},
 	{"GET", "/api/v2/analysis/{id}/stats/hierarchy", HTTP_AUTH_HEADER, AUTH_PERMISSION_ANALYSIS, routes_analysis_hierarchy},
 	{"GET", "/api/v2/analysis/{id}/stats/endpoints", HTTP_AUTH_HEADER, AUTH_PERMISSION_ANALYSIS, routes_analysis_endpoints},
