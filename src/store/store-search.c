@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "sharkapi-error.h"
+#include "store/store-capture.h"
 #include "store/store-db.h"
 
 #define STORE_SEARCH_US_PER_SECOND G_GINT64_CONSTANT(1000000)
@@ -18,6 +19,7 @@ struct StoreSearchCriteria {
 	char *comments;
 	char *user;
 	GPtrArray *tags;
+	GPtrArray *ids;         /* NULL: any capture; else only these */
 	gint64 created_from_us; /* inclusive; G_MININT64 when open */
 	gint64 created_to_us;   /* exclusive; G_MAXINT64 when open */
 	gint64 start_from_us;
@@ -60,6 +62,8 @@ store_search_criteria_free(StoreSearchCriteria *self)
 	g_free(self->comments);
 	g_free(self->user);
 	g_ptr_array_unref(self->tags);
+	if (self->ids != NULL)
+		g_ptr_array_unref(self->ids);
 	g_free(self);
 }
 
@@ -189,6 +193,12 @@ store_search_criteria_set(StoreSearchCriteria *self, const char *key, const char
 			if (*tag != '\0')
 				g_ptr_array_add(self->tags, g_strdup(tag));
 		}
+	} else if (g_str_equal(key, "id")) {
+		if (self->ids == NULL)
+			self->ids = g_ptr_array_new_with_free_func(g_free);
+		/* Only well-formed ids can match; others are left out, not an error. */
+		if (store_capture_id_is_valid(value))
+			g_ptr_array_add(self->ids, g_strdup(value));
 	} else if (*value == '\0')
 		return TRUE; /* an empty date, page or sort field in a form means "not given" */
 	else if (g_str_equal(key, "created_at.from"))
@@ -324,6 +334,16 @@ store_search_build(StoreSearchQuery *query, const StoreSearchCriteria *criteria)
 	if (criteria->user != NULL) {
 		g_string_append(query->sql, " AND c.user = ?");
 		store_search_bind_text(query, criteria->user);
+	}
+	if (criteria->ids != NULL) {
+		/* One JSON array bound as one value, however many ids. */
+		g_autoptr(GString) array = g_string_new("[");
+		for (guint i = 0; i < criteria->ids->len; i++)
+			g_string_append_printf(array, "%s\"%s\"", i > 0 ? "," : "",
+					       (const char *)g_ptr_array_index(criteria->ids, i));
+		g_string_append_c(array, ']');
+		g_string_append(query->sql, " AND c.id IN (SELECT value FROM json_each(?))");
+		store_search_bind_text(query, array->str);
 	}
 	for (guint i = 0; i < criteria->tags->len; i++) {
 		g_string_append(query->sql, " AND c.id IN (SELECT capture_id FROM capture_tags WHERE tag = ?)");

@@ -24,7 +24,8 @@ void store_search_criteria_free(StoreSearchCriteria *self);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(StoreSearchCriteria, store_search_criteria_free)
 
 /* Sets one criterion. Keys: filename, comments (substring, case-insensitive), user (exact),
- * tags (exact; each call adds one, a capture must have all), created_at.from, created_at.to,
+ * tags (exact; each call adds one, a capture must have all), id (each call adds one; only those
+ * captures, malformed ids matching none), created_at.from, created_at.to,
  * start_time.from, start_time.to (ISO-8601 date or date-time, or epoch seconds; both ends
  * inclusive, a date meaning its whole day, UTC unless an offset is given), limit (1 to
  * STORE_SEARCH_MAX_LIMIT), page (from 1), sort (FIELD, FIELD.asc, FIELD.desc, "FIELD desc" or
