@@ -247,7 +247,7 @@ let serverSearch = false;
 await step('capture-list-and-search', async () => {
 	const probe = await apiStatus(`/api/v1/${TOKEN}/search`);
 	serverSearch = probe.status === 200;
-	console.log(`note: the server ${serverSearch ? 'has' : 'has no'} search route; the list uses ${serverSearch ? 'it' : 'this browser\'s uploads'}`);
+	console.log(`note: the server ${serverSearch ? 'has a' : 'has no'} search route; the list uses ${serverSearch ? 'it' : 'this browser\'s uploads'}`);
 	const rowsNamed = async () => (await tableRows('.captures-view table')).map((r) => r.filename).sort();
 	await page.waitForFunction((n) => document.querySelectorAll('.captures-view tbody tr').length >= n, 2);
 	const all = await rowsNamed();
