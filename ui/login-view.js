@@ -19,8 +19,9 @@ export function loginView(onSignedIn) {
 			try {
 				await api.tables();
 			} catch (failure) {
-				// 403: a real token without the analysis permission; it may still upload.
-				if (!(failure instanceof ApiError && failure.status === 403)) {
+				// Only a 401 says the token is unknown: a 403 (no analysis permission) or a 503
+				// (no worker up yet) came from a server that accepted it.
+				if (failure.status === 401 || failure.status === 0 || !(failure instanceof ApiError)) {
 					clearToken();
 					error.textContent = failure.status === 401
 						? 'The server does not know this token.' : `Could not sign in: ${failure.message}`;

@@ -118,11 +118,10 @@ ui_reply_bytes(SoupServerMessage *msg, GBytes *bytes, const char *content_type, 
 		soup_server_message_set_status(msg, 304, NULL);
 		return;
 	}
-	gsize len = 0;
-	const char *data = g_bytes_get_data(bytes, &len);
 	soup_server_message_set_status(msg, 200, NULL);
-	/* The bytes live in the binary (or in the cache above) for the whole run. */
-	soup_server_message_set_response(msg, content_type, SOUP_MEMORY_STATIC, data, len);
+	soup_message_headers_set_content_type(headers, content_type, NULL);
+	/* The body holds a reference: no copy, and safe whether the resource is compressed or not. */
+	soup_message_body_append_bytes(soup_server_message_get_response_body(msg), bytes);
 }
 
 static void
