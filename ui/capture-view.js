@@ -3,7 +3,7 @@
 // query box. While the summary analysis runs, its progress is shown and the sections wait.
 // SPDX-License-Identifier: GPL-2.0-or-later
 import { api } from './api.js';
-import { formatBytes, formatNumber, h } from './dom.js';
+import { announce, formatBytes, formatNumber, h } from './dom.js';
 import { fieldQuery } from './field-query.js';
 import { hierarchyChart } from './hierarchy-chart.js';
 import { sortableTable } from './sortable-table.js';
@@ -142,11 +142,12 @@ function dnsTable(data) {
 	});
 }
 
-async function waitForAnalysis(captureId, progress, isCurrent) {
+// status answers at once whatever the analysis state; onStatus shows each answer.
+async function waitForAnalysis(captureId, onStatus, isCurrent) {
 	for (;;) {
 		const status = await api.status(captureId);
 		const { state } = status.analysis;
-		progress.value = Math.round((status.analysis.progress || 0) * 100);
+		onStatus(status);
 		if (state === 'ready' || state === 'failed' || !isCurrent())
 			return status;
 		await new Promise((resolve) => window.setTimeout(resolve, STATUS_POLL_MS));
@@ -157,7 +158,8 @@ export function captureView(captureId, isCurrent) {
 	const heading = h('h1', { tabindex: '-1', id: 'capture-heading' }, `Capture ${captureId}`);
 	const summaryHolder = h('div', {}, h('p', {}, 'Loading…'));
 	const progress = h('progress', { max: '100', value: '0', id: 'analysis-progress', 'aria-label': 'Analysis progress' });
-	const analysisNote = h('div', { class: 'analysis-note', role: 'status' }, 'Analysing the capture… ', progress);
+	const progressText = h('span', {}, '');
+	const analysisNote = h('div', { class: 'analysis-note' }, 'Analysing the capture… ', progress, ' ', progressText);
 	const later = h('div', { class: 'capture-sections' });
 	const view = h('div', { class: 'capture-view' },
 		h('p', { class: 'breadcrumb' }, h('a', { href: '#/' }, '← All captures')),
@@ -182,7 +184,12 @@ export function captureView(captureId, isCurrent) {
 		}
 		let status;
 		try {
-			status = await waitForAnalysis(captureId, progress, isCurrent);
+			status = await waitForAnalysis(captureId, (current) => {
+				const percent = Math.round((current.analysis.progress || 0) * 100);
+				progress.value = percent;
+				progressText.textContent = `${percent}%`;
+				summaryHolder.replaceChildren(summaryList(current, info));
+			}, isCurrent);
 		} catch (failure) {
 			summaryHolder.replaceChildren(errorText(failure));
 			analysisNote.remove();
@@ -192,6 +199,9 @@ export function captureView(captureId, isCurrent) {
 			return;
 		summaryHolder.replaceChildren(summaryList(status, info),
 			h('p', {}, h('a', { href: api.downloadUrl(captureId), download: '' }, 'Download the capture')));
+		// The progress bar is not a live region (it would speak every half second): say the end.
+		if (analysisNote.isConnected)
+			announce(`Analysis ${status.analysis.state}`);
 		analysisNote.remove();
 		if (status.analysis.state === 'failed') {
 			later.append(h('p', { class: 'error', role: 'alert' },
