@@ -49,6 +49,8 @@ export function fieldQuery(captureId) {
 	}
 
 	function showFilterVerdict(verdict, filter) {
+		// Which text this verdict is about: typing on may have changed the field meanwhile.
+		filterStatus.dataset.checked = filter;
 		if (verdict.valid) {
 			filterInput.removeAttribute('aria-invalid');
 			filterStatus.textContent = filter.trim() === '' ? 'Empty matches every frame.' : 'Valid filter.';

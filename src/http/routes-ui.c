@@ -41,7 +41,6 @@ static const struct {
 	{".js", "text/javascript; charset=utf-8"},
 	{".css", "text/css; charset=utf-8"},
 	{".svg", "image/svg+xml"},
-	{".json", "application/json; charset=utf-8"},
 };
 
 static const char *

@@ -374,7 +374,8 @@ await step('filter-error-shown-as-you-type', async () => {
 	await page.fill('#query-fields', 'ip.src,ip.dst,frame.len');
 	await page.focus('#query-filter');
 	await page.keyboard.type('ip.src ==');
-	await page.waitForSelector('#query-filter-status.filter-error');
+	await page.waitForFunction(() => document.getElementById('query-filter-status').dataset.checked === 'ip.src ==');
+	check(await page.$eval('#query-filter-status', (el) => el.classList.contains('filter-error')), 'no filter error shown');
 	const shown = await page.textContent('#query-filter-status');
 	const expected = await apiStatus(`/api/v2/analysis/${dropId}/packets/fields?fields=ip.src&filter=${encodeURIComponent('ip.src ==')}&limit=0`,
 		{ headers: { Authorization: TOKEN } });
@@ -383,7 +384,8 @@ await step('filter-error-shown-as-you-type', async () => {
 	check(await page.getAttribute('#query-filter', 'aria-invalid') === 'true', 'filter field not marked invalid');
 	await screenshot('05-filter-error');
 	await page.keyboard.type(' 10.0.0.0/8 || udp');
-	await page.waitForSelector('#query-filter-status.ok');
+	await page.waitForFunction(() => document.getElementById('query-filter-status').dataset.checked === 'ip.src == 10.0.0.0/8 || udp');
+	check(await page.$eval('#query-filter-status', (el) => el.classList.contains('ok')), 'a valid filter is not shown as valid');
 	check(await page.getAttribute('#query-filter', 'aria-invalid') === null, 'a valid filter is still marked invalid');
 });
 
