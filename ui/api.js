@@ -4,7 +4,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 
 const TOKEN_KEY = 'sharkapi.token';
-const UPLOADED_KEY = 'sharkapi.uploaded';
 
 export class ApiError extends Error {
 	constructor(status, message) {
@@ -119,26 +118,5 @@ export const api = {
 			xhr.addEventListener('abort', () => reject(new ApiError(0, 'upload cancelled')));
 			xhr.send(form);
 		});
-	},
-};
-
-// Captures uploaded from this browser, newest first: the list's fallback when the server has
-// no search route (404), so a fresh server still shows what was just uploaded.
-export const uploadedHere = {
-	list() {
-		try {
-			const ids = JSON.parse(window.localStorage.getItem(UPLOADED_KEY) || '[]');
-			return Array.isArray(ids) ? ids.filter((id) => /^[0-9a-f]{12}$/.test(id)) : [];
-		} catch (ignored) {
-			return [];
-		}
-	},
-	add(id) {
-		const ids = [id, ...uploadedHere.list().filter((other) => other !== id)].slice(0, 200);
-		window.localStorage.setItem(UPLOADED_KEY, JSON.stringify(ids));
-	},
-	remove(id) {
-		const ids = uploadedHere.list().filter((other) => other !== id);
-		window.localStorage.setItem(UPLOADED_KEY, JSON.stringify(ids));
 	},
 };

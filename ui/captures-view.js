@@ -1,9 +1,7 @@
 // captures-view.js: the start page: upload by drag and drop (or the file picker) with a
-// progress bar, and the capture list with search by name and tag. The list comes from the
-// v1 search route; a server without it (404) falls back to the captures uploaded from this
-// browser (localStorage), and the page says so.
+// progress bar, and the capture list with search by name and tag (the v1 search route).
 // SPDX-License-Identifier: GPL-2.0-or-later
-import { ApiError, api, uploadedHere } from './api.js';
+import { api } from './api.js';
 import { announce, debounce, formatBytes, formatNumber, h } from './dom.js';
 import { sortableTable } from './sortable-table.js';
 
@@ -39,7 +37,6 @@ function uploadPanel(onUploaded) {
 				});
 				progress.value = 100;
 				progressText.textContent = 'done, checked by the server';
-				uploadedHere.add(answer.id);
 				results.append(h('li', { class: 'ok' }, 'Uploaded ',
 					h('a', { href: `#/capture/${answer.id}` }, answer.filename), ` (${answer.id})`));
 				announce(`Uploaded ${answer.filename}`);
@@ -105,30 +102,25 @@ function listPanel() {
 
 	async function load() {
 		const mine = ++generation;
-		status.textContent = 'Loading…';
+		holder.setAttribute('aria-busy', 'true');
 		const name = nameInput.value.trim();
 		const tag = tagInput.value.trim();
 		let captures;
 		try {
 			captures = await api.search({ name, tag });
 		} catch (failure) {
-			if (!(failure instanceof ApiError && failure.status === 404)) {
-				if (mine === generation) {
-					status.textContent = `Could not list captures: ${failure.message}`;
-					holder.replaceChildren();
-				}
-				return;
+			if (mine === generation) {
+				holder.removeAttribute('aria-busy');
+				status.textContent = `Could not list captures: ${failure.message}`;
+				holder.replaceChildren();
 			}
-			captures = await uploadedFallback(name, tag);
-			if (mine !== generation)
-				return;
-			status.textContent = 'This server has no search route: listing the captures uploaded from this browser.';
-			holder.replaceChildren(captureTable(captures));
 			return;
 		}
 		if (mine !== generation)
 			return;
-		status.textContent = captures.length === 0 ? 'No captures match.' : `${formatNumber(captures.length)} captures`;
+		holder.removeAttribute('aria-busy');
+		status.textContent = captures.length === 0 ? 'No captures match.'
+			: `${formatNumber(captures.length)} ${captures.length === 1 ? 'capture' : 'captures'}`;
 		holder.replaceChildren(captures.length === 0 ? '' : captureTable(captures));
 	}
 
@@ -146,25 +138,6 @@ function listPanel() {
 	const section = h('section', { class: 'card', 'aria-labelledby': 'list-heading' },
 		h('h2', { id: 'list-heading' }, 'Capture list'), form, status, holder);
 	return { element: section, load };
-}
-
-// info of each capture uploaded here, filtered like the server's search would.
-async function uploadedFallback(name, tag) {
-	const infos = await Promise.all(uploadedHere.list().map(async (id) => {
-		try {
-			return await api.info(id);
-		} catch (failure) {
-			if (failure instanceof ApiError && failure.status === 404)
-				uploadedHere.remove(id); // deleted meanwhile
-			return null;
-		}
-	}));
-	const wantedName = name.toLowerCase();
-	const wantedTag = tag.toLowerCase();
-	return infos.filter((info) => info !== null)
-		.filter((info) => !wantedName || String(info.filename).toLowerCase().includes(wantedName))
-		.filter((info) => !wantedTag || String(info.tag_list || '').toLowerCase().split(',')
-			.map((t) => t.trim()).includes(wantedTag));
 }
 
 export function capturesView() {
