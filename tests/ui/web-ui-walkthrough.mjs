@@ -8,7 +8,7 @@
 // ARTIFACTS_DIR, PLAYWRIGHT_DIR (where node_modules/playwright-core is).
 // SPDX-License-Identifier: GPL-2.0-or-later
 import { createRequire } from 'node:module';
-import { readFileSync, mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 
 const require = createRequire(path.join(process.env.PLAYWRIGHT_DIR, 'package.json'));
@@ -22,6 +22,11 @@ const ARTIFACTS = process.env.ARTIFACTS_DIR;
 const TIMEOUT = 60000;
 
 mkdirSync(ARTIFACTS, { recursive: true });
+// Screenshots of an earlier run's failure would mislead: only this run's are kept.
+for (const name of readdirSync(ARTIFACTS)) {
+	if (name.endsWith('.png'))
+		rmSync(path.join(ARTIFACTS, name));
+}
 
 // ---- the oracle: the API's JSON, asked directly ----
 
