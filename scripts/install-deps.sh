@@ -7,10 +7,13 @@ set -eu
 packages="build-essential cmake pkg-config libglib2.0-dev libsoup-3.0-dev libjson-glib-dev
 libsqlite3-dev libwireshark-dev libwiretap-dev libwsutil-dev curl jq"
 if [ "${1:-}" = "--test" ]; then
-	# tshark, sharkd and capinfos are the oracles; python3 runs the HTTP test suites; node and npm
-	# run the OpenAPI validator (installed from npm into the build dir by the test); dpkg-dev,
+	# tshark, sharkd and capinfos are the oracles; python3 runs the HTTP test suites; node and
+	# chromium run the web UI's browser test (it installs playwright-core from npm itself), node
+	# also the OpenAPI validator (installed from npm into the build dir by its test); dpkg-dev,
 	# groff-base and systemd check the Debian package (dpkg-shlibdeps, the man page, the unit).
-	packages="$packages tshark wireshark-common python3 nodejs npm dpkg-dev groff-base systemd"
+	packages="$packages tshark wireshark-common python3 nodejs chromium dpkg-dev groff-base systemd"
+	# A nodejs from elsewhere (NodeSource) brings its own npm and conflicts with Debian's.
+	command -v npm >/dev/null 2>&1 || packages="$packages npm"
 fi
 
 missing=""

@@ -105,7 +105,11 @@ if (responsesPath) {
 		const raw = op.responses[String(r.status)];
 		if (!raw) { report(false, what, `status ${r.status} not documented for ${route}`); continue; }
 		const [response, pointer] = deref(raw, opPointer + "/responses/" + r.status);
-		const media = Object.keys(response.content || {}).find((m) => m === r.media);
+		if (!response.content) {
+			report(r.body === "", what, "a body where the document has none");
+			continue;
+		}
+		const media = Object.keys(response.content).find((m) => m === r.media);
 		if (!media) { report(false, what, `media type ${r.media} not documented`); continue; }
 		const schemaPointer = pointer + "/content/" + escape(media) + "/schema";
 		if (media === "application/json") {

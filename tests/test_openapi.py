@@ -15,6 +15,7 @@ import os
 import re
 import subprocess
 import tempfile
+import time
 import urllib.parse
 
 import npm_tools
@@ -181,6 +182,42 @@ def test_real_responses_match_schemas():
     rec.get("/api/v2/openapi.json")
     rec.get("/docs")
     rec.get("/metrics")
+    page = rec.get("/")
+    for asset in sorted(set(re.findall(r'"(/ui/[^"/]+/[^"]+)"', page.body.decode())))[:4]:
+        rec.get(asset)
+
+    # The routes of the rest of the capture API and of the web interface.
+    v1 = "/api/v1/%s" % token
+    rec.keep("POST", v1 + "/annotations/%s?frame=2&text=first" % dns_id,
+             server.request("POST", v1 + "/annotations/%s?frame=2&text=first" % dns_id))
+    rec.keep("POST", v1 + "/annotations/%s?frame=3&text=quiet&quiet=true" % dns_id,
+             server.request("POST", v1 + "/annotations/%s?frame=3&text=quiet&quiet=true" % dns_id))
+    rec.get(v1 + "/annotations/%s" % dns_id)
+    rec.keep("POST", v1 + "/merge?capture_ids=%s,%s" % (dns_id, tcp_id),
+             server.request("POST", v1 + "/merge?capture_ids=%s,%s" % (dns_id, tcp_id)))
+    rec.get(v1 + "/merge?capture_ids=%s,0123456789ab" % dns_id)
+    rec.get(v1 + "/search?search%5Bfilename%5D=pcap&search%5Blimit%5D=5")
+    rec.keep("POST", v1 + "/search?search%5Btags%5D%5B%5D=web", server.request("POST", v1 + "/search?search%5Btags%5D%5B%5D=web"))
+    body = json.dumps({"capture_ids": [dns_id, tcp_id], "display_filter": "dns"})
+    created = rec.keep("POST", "/api/v2/deep_search/", server.request(
+        "POST", "/api/v2/deep_search/", body=body, headers={"Authorization": token, "Content-Type": "application/json"}))
+    check(created.status == 201, "deep search: %d" % created.status)
+    search_id = created.json()["id"]
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        status = rec.get("/api/v2/deep_search/%s" % search_id, headers={"Authorization": token},
+                         label="/api/v2/deep_search/{search}")
+        if status.json().get("finished?"):
+            break
+        time.sleep(0.2)
+    rec.get("/api/v2/deep_search/%s/results" % search_id, headers={"Authorization": token},
+            label="/api/v2/deep_search/{search}/results")
+    rec.keep("POST", "/api/v2/deep_search/", server.request(
+        "POST", "/api/v2/deep_search/", body=json.dumps({"capture_ids": [dns_id], "display_filter": "dns =="}),
+        headers={"Authorization": token, "Content-Type": "application/json"}))
+    rec.get("/api/v2/filter/check?filter=dns", headers={"Authorization": token})
+    rec.get("/api/v2/filter/check?filter=dns%20%3D%3D", headers={"Authorization": token})
+    rec.get("/api/v2/tables", headers={"Authorization": token})
 
     rec.keep("GET", "/api/v1/%s/delete/%s" % (token, tcp_id),
              server.request("GET", "/api/v1/%s/delete/%s" % (token, tcp_id)))

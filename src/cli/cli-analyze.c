@@ -145,8 +145,10 @@ analyze_status_ready_cb(const char *summary_dir, const GError *error, gpointer u
 	} else {
 		double progress = 0;
 		SummaryState state = summary_tracker_get_state(self->summaries, capture->id, &progress);
+		g_autofree char *capture_path = store_capture_file(self->store, capture->id);
 		g_autoptr(JsonWriter) writer = json_writer_new();
-		routes_analysis_write_status(writer, capture, state, progress);
+		routes_analysis_write_status(writer, capture, state, progress,
+					     job_queue_get_first_passes(self->jobs, capture_path));
 		analyze_print_writer(self, writer);
 	}
 	g_main_loop_quit(self->loop);
@@ -385,7 +387,7 @@ analyze_run(Analyze *self, const char *file, const char *route, const char *work
 		if (capture == NULL)
 			return analyze_fail(error->message);
 		g_autoptr(JsonWriter) writer = json_writer_new();
-		captures_write_info(writer, capture);
+		routes_captures_write_info(writer, capture);
 		analyze_print_writer(self, writer);
 		analyze_finish_output(self);
 		return self->exit_code;

@@ -26,6 +26,7 @@ sharkapi_config_new_default(void)
 	self->idle_timeout = 60;
 	self->queue_limit = 256;
 	self->log_format = g_strdup("text");
+	self->result_cache_size = G_GUINT64_CONSTANT(1) * 1024 * 1024 * 1024;
 	return self;
 }
 
@@ -98,6 +99,8 @@ sharkapi_config_set(SharkapiConfig *self, const char *key, const char *value, GE
 		return sharkapi_config_parse_size(value, &self->max_upload_size, error);
 	} else if (g_str_equal(key, "worker-memory-limit")) {
 		return sharkapi_config_parse_size(value, &self->worker_memory_limit, error);
+	} else if (g_str_equal(key, "result-cache-size")) {
+		return sharkapi_config_parse_size(value, &self->result_cache_size, error);
 	} else if (g_str_equal(key, "workers")) {
 		if (!sharkapi_config_parse_uint(key, value, &self->workers, error))
 			return FALSE;
@@ -146,6 +149,7 @@ sharkapi_config_parse_serve_args(SharkapiConfig *self, int *argc, char ***argv, 
 	g_autofree char *max_upload = NULL, *wait_limit = NULL, *job_timeout = NULL, *worker_path = NULL;
 	g_autofree char *idle_timeout = NULL, *queue_limit = NULL, *worker_memory = NULL;
 	g_autofree char *metrics_token = NULL, *log_format = NULL;
+	g_autofree char *result_cache = NULL;
 	GOptionEntry entries[] = {
 		{"config", 0, 0, G_OPTION_ARG_FILENAME, &config_file, "Read settings from FILE ([sharkapi] group)", "FILE"},
 		{"listen", 0, 0, G_OPTION_ARG_STRING, &listen, "Address and port (default 127.0.0.1:8080)", "ADDR:PORT"},
@@ -160,6 +164,7 @@ sharkapi_config_parse_serve_args(SharkapiConfig *self, int *argc, char ***argv, 
 		{"worker-path", 0, 0, G_OPTION_ARG_FILENAME, &worker_path, "The sharkapi-worker binary", "PATH"},
 		{"metrics-token", 0, 0, G_OPTION_ARG_STRING, &metrics_token, "Secret that GET /metrics requires (default: none)", "SECRET"},
 		{"log-format", 0, 0, G_OPTION_ARG_STRING, &log_format, "Log lines as key=value text or JSON (default text)", "text|json"},
+		{"result-cache-size", 0, 0, G_OPTION_ARG_STRING, &result_cache, "Disk for repeat-query answers, 0 = off (default 1073741824)", "BYTES"},
 		{NULL},
 	};
 	g_autoptr(GOptionContext) context = g_option_context_new("- run the sharkapi server");
@@ -175,6 +180,7 @@ sharkapi_config_parse_serve_args(SharkapiConfig *self, int *argc, char ***argv, 
 		{"idle-timeout", idle_timeout}, {"queue-limit", queue_limit},
 		{"worker-memory-limit", worker_memory}, {"worker-path", worker_path},
 		{"metrics-token", metrics_token}, {"log-format", log_format},
+		{"result-cache-size", result_cache},
 	};
 	for (guint i = 0; i < G_N_ELEMENTS(given); i++) {
 		if (given[i].value != NULL && !sharkapi_config_set(self, given[i].key, given[i].value, error))

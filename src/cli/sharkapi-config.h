@@ -18,6 +18,7 @@ typedef struct {
 	guint idle_timeout;        /* seconds a connection may stay silent, default 60 */
 	guint queue_limit;         /* queued jobs before 503, default 256 */
 	guint64 worker_memory_limit; /* bytes of address space per worker, 0 = none */
+	guint64 result_cache_size; /* bytes of cached repeat-query answers, default 1 GiB, 0 = off */
 	char *worker_path;         /* default: sharkapi-worker beside the server binary */
 	char *metrics_token;       /* when set, GET /metrics needs it in Authorization; default none */
 	char *log_format;          /* "text" (key=value) or "json", default text */

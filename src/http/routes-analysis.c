@@ -38,7 +38,8 @@ analysis_write_columns(JsonWriter *writer)
 }
 
 void
-routes_analysis_write_status(JsonWriter *writer, const StoreCapture *capture, SummaryState state, double progress)
+routes_analysis_write_status(JsonWriter *writer, const StoreCapture *capture, SummaryState state, double progress,
+			     guint first_passes)
 {
 	double duration = capture->has_times && capture->num_packets >= 2
 				  ? (double)(capture->end_time_ns - capture->start_time_ns) / 1e9
@@ -50,6 +51,7 @@ routes_analysis_write_status(JsonWriter *writer, const StoreCapture *capture, Su
 	json_writer_begin_object(writer);
 	if (state == SUMMARY_STATE_FAILED)
 		json_writer_member_string(writer, "error", capture->analysis_failed);
+	json_writer_member_int(writer, "first_passes", first_passes);
 	json_writer_member_double(writer, "progress", progress);
 	json_writer_member_string(writer, "state", summary_state_to_string(state));
 	json_writer_end_object(writer);
@@ -77,10 +79,12 @@ routes_analysis_status(HttpRequest *request)
 		http_reply_error(request->msg, error);
 		return;
 	}
+	g_autofree char *capture_path = store_capture_file(server->store, capture->id);
 	double progress = 0;
 	SummaryState state = summary_tracker_get_state(server->summaries, capture->id, &progress);
 	g_autoptr(JsonWriter) writer = json_writer_new();
-	routes_analysis_write_status(writer, capture, state, progress);
+	routes_analysis_write_status(writer, capture, state, progress,
+				     job_queue_get_first_passes(server->jobs, capture_path));
 	http_reply_writer(request->msg, 200, writer);
 }
 

@@ -25,9 +25,9 @@ typedef enum {
 	ANALYSIS_DNS,
 } AnalysisRoute;
 
-/* The whole status document, {"data": {...}}. */
+/* The whole status document, {"data": {...}}; first_passes: job_queue_get_first_passes(). */
 void routes_analysis_write_status(JsonWriter *writer, const StoreCapture *capture, SummaryState state,
-				  double progress);
+				  double progress, guint first_passes);
 /* passes=1|2, default 1 (text NULL or ""). */
 gboolean routes_analysis_parse_passes(const char *text, guint *passes, GError **error);
 /* The body of a summary route once its variant is ready in summary_dir (400 unknown protocol). */

@@ -14,7 +14,11 @@ void routes_captures_info(HttpRequest *request);
 void routes_captures_download(HttpRequest *request);
 void routes_captures_delete(HttpRequest *request);
 
-/* One capture's info object, as the info route answers it (also `sharkapi analyze FILE info`). */
-void captures_write_info(JsonWriter *writer, const StoreCapture *capture);
+/* The v1 info object of a capture (also each element of a search answer, and
+ * `sharkapi analyze FILE info`). */
+void routes_captures_write_info(JsonWriter *writer, const StoreCapture *capture);
+/* A client-given file name made safe for Content-Disposition: last path component, no control
+ * characters, quotes or semicolons, at most 255 bytes; NULL when nothing usable is left. */
+char *routes_captures_clean_filename(const char *name);
 
 G_END_DECLS
