@@ -7,7 +7,8 @@ set -eu
 packages="build-essential cmake pkg-config libglib2.0-dev libsoup-3.0-dev libjson-glib-dev
 libsqlite3-dev libwireshark-dev libwiretap-dev libwsutil-dev curl jq"
 if [ "${1:-}" = "--test" ]; then
-	# tshark, sharkd and capinfos are the oracles; python3 runs the HTTP test suites.
+	# tshark, sharkd, capinfos, mergecap and editcap (wireshark-common) are the oracles;
+	# python3 runs the HTTP test suites.
 	packages="$packages tshark wireshark-common python3"
 fi
 
