@@ -389,6 +389,25 @@ def test_deep_search_criteria_permissions_and_errors():
     check(server.alive(), "server died")
 
 
+def test_deep_search_resumes_after_restart():
+    names = ["zeek-dns-mdns.pcap", "zeek-dhcp.pcap", "sv-dns-udp-a-aaaa-mx.pcap"]
+    ids = [upload(n) for n in names]
+    r = v2_deep("POST", "", body='{"capture_ids": [%s], "display_filter": "dns"}' % ", ".join('"%s"' % i for i in ids))
+    search_id = r.json()["id"]
+    wait_deep_search(search_id)
+    before = v2_deep("GET", search_id + "/results").json()
+    check(before, "dns matched nothing: a useless case")
+    # As if the server had stopped before any outcome was recorded.
+    server.stop()
+    with sqlite3.connect(os.path.join(server.data_dir, "sharkapi.db")) as db:
+        db.execute("UPDATE deep_search_pool SET state = 0 WHERE search_id = ?", (search_id,))
+    server.start()
+    check(any("resuming deep search " + search_id in line for line in server.log), "not resumed")
+    status = wait_deep_search(search_id)
+    check(status["searched_count"] == len(names), "resumed status %s" % status)
+    check(v2_deep("GET", search_id + "/results").json() == before, "results after the restart")
+
+
 def test_permissions_annotate_and_upload_info():
     capture_id = upload("zeek-dhcp.pcap")
     uploader = server.token("upload", name="only-upload")
@@ -459,7 +478,8 @@ def main():
     try:
         harness.run([test_upload_tags_in_every_client_style, test_annotations, test_merge_against_mergecap,
                      test_merge_duplicates_and_client_styles, test_search, test_deep_search_against_tshark,
-                     test_deep_search_criteria_permissions_and_errors, test_permissions_annotate_and_upload_info,
+                     test_deep_search_criteria_permissions_and_errors, test_deep_search_resumes_after_restart,
+                     test_permissions_annotate_and_upload_info,
                      test_schema_version_1_is_migrated])
     finally:
         server.cleanup()

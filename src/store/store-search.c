@@ -323,7 +323,7 @@ static void
 store_search_build(StoreSearchQuery *query, const StoreSearchCriteria *criteria)
 {
 	g_autoptr(GString) match = g_string_new(NULL);
-	g_string_append(query->sql, "SELECT c.id FROM captures c WHERE 1");
+	g_string_append(query->sql, "SELECT " STORE_CAPTURE_COLUMNS " FROM captures c WHERE 1");
 	store_search_add_substring(query, match, "filename", criteria->filename);
 	store_search_add_substring(query, match, "comments", criteria->comments);
 	if (match->len > 0) {
@@ -360,7 +360,7 @@ store_search_build(StoreSearchQuery *query, const StoreSearchCriteria *criteria)
 }
 
 GPtrArray *
-store_search_ids(Store *store, const StoreSearchCriteria *criteria, GError **error)
+store_search_captures(Store *store, const StoreSearchCriteria *criteria, GError **error)
 {
 	StoreSearchQuery query = {
 		.sql = g_string_new(NULL),
@@ -382,13 +382,13 @@ store_search_ids(Store *store, const StoreSearchCriteria *criteria, GError **err
 		else
 			sqlite3_bind_int64(stmt, (int)i + 1, g_array_index(numbers, gint64, i));
 	}
-	g_autoptr(GPtrArray) ids = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GPtrArray) captures = g_ptr_array_new_with_free_func((GDestroyNotify)store_capture_free);
 	int rc;
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
-		g_ptr_array_add(ids, g_strdup((const char *)sqlite3_column_text(stmt, 0)));
+		g_ptr_array_add(captures, store_capture_from_statement(stmt));
 	if (rc != SQLITE_DONE) {
 		store_db_set_error(store->db, error, "searching captures");
 		return NULL;
 	}
-	return g_steal_pointer(&ids);
+	return g_steal_pointer(&captures);
 }

@@ -4,7 +4,7 @@
  * and answered from indexes: substrings of filename and comments through a trigram full-text
  * index (3 characters or more; shorter ones scan), tags through their own index, dates and
  * sorting through column indexes.
- * Must not format answers or know HTTP: routes turn the ids into JSON.
+ * Must not format answers or know HTTP: routes turn the records into JSON.
  * SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
@@ -36,7 +36,8 @@ gboolean store_search_criteria_set(StoreSearchCriteria *self, const char *key, c
  * a limit set explicitly is kept when smaller. */
 void store_search_criteria_set_max_limit(StoreSearchCriteria *self, gint64 max);
 
-/* Ids of the matching captures, in the criteria's order and page. */
-GPtrArray *store_search_ids(Store *store, const StoreSearchCriteria *criteria, GError **error);
+/* The matching captures (GPtrArray of StoreCapture), in the criteria's order and page, read in
+ * one query. */
+GPtrArray *store_search_captures(Store *store, const StoreSearchCriteria *criteria, GError **error);
 
 G_END_DECLS
