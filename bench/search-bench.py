@@ -82,16 +82,18 @@ def main():
     parser.add_argument("--rows", type=int, default=100000)
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--keep", action="store_true", help="keep the data dir")
+    parser.add_argument("--reuse", metavar="DIR", help="a data dir a --keep run left, instead of a new one")
     args = parser.parse_args()
 
-    data_dir = tempfile.mkdtemp(prefix="sharkapi-search-bench-")
+    data_dir = args.reuse or tempfile.mkdtemp(prefix="sharkapi-search-bench-")
     server = None
     try:
         token = subprocess.run([os.path.join(harness.BUILD_DIR, "sharkapi"), "token", "create", "--data-dir", data_dir,
                                 "--permissions", "info", "--name", "bench"], check=True, capture_output=True,
                                text=True).stdout.strip()
-        seconds = populate(data_dir, args.rows)
-        print("inserted %d captures in %.1f s (data dir %s)" % (args.rows, seconds, data_dir))
+        if not args.reuse:
+            seconds = populate(data_dir, args.rows)
+            print("inserted %d captures in %.1f s (data dir %s)" % (args.rows, seconds, data_dir))
         server = harness.Server(data_dir=data_dir, args=["--workers", "1"]).start()
         print("%-40s %10s %10s %8s" % ("search", "median ms", "p95 ms", "answered"))
         for name, query in QUERIES:
@@ -110,7 +112,7 @@ def main():
     finally:
         if server is not None:
             server.stop()
-        if not args.keep:
+        if not args.keep and not args.reuse:
             shutil.rmtree(data_dir, ignore_errors=True)
 
 
