@@ -1,8 +1,9 @@
 /* http-server.h: the HTTP front: a libsoup server, the route table, authentication.
  * Every request is matched against one table (method, path pattern, permission, handler),
  * authenticated (v1: token in the path; v2: Authorization header) and handed to the route
- * group that owns it (routes-captures.c, routes-analysis.c, routes-docs.c, routes-metrics.c);
- * public routes (docs, metrics) skip authentication. Must not dissect anything.
+ * group that owns it (routes-captures.c, routes-analysis.c, routes-search.c, routes-docs.c,
+ * routes-metrics.c, ...); public routes (docs, metrics) skip authentication. Must not dissect
+ * anything.
  * SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 

@@ -1,4 +1,4 @@
-/* routes-captures.h: the v1 capture routes (API.md "v1: captures"): upload, info,
+/* routes-captures.h: the v1 capture routes (API.md "v1: captures"): upload (with its tags), info,
  * download, delete. Must not dissect: an accepted upload only queues its summary analysis.
  * SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
