@@ -11,6 +11,9 @@
 
 /* A job is tried at most this often when its worker dies under it (API.md: 422 after two). */
 #define JOB_MAX_ATTEMPTS 2
+/* Workers that die before acknowledging a job (killed from outside, say) are not the job's
+ * fault and do not count as attempts, up to this many. */
+#define JOB_MAX_UNACKNOWLEDGED_DEATHS 4
 /* Pause before replacing a worker that died without saying HELLO: no respawn storm. */
 #define WORKER_RESPAWN_BACKOFF_MS 1000
 
@@ -24,6 +27,8 @@ struct Job {
 	gpointer user_data;
 	WorkerSlot *slot;
 	guint attempts;
+	guint unacknowledged_deaths;
+	gboolean acknowledged; /* the current attempt's worker sent a frame for it */
 	gboolean data_sent;
 	gboolean cancelled;
 	gboolean timed_out;
@@ -169,6 +174,7 @@ worker_slot_frame_cb(WorkerProcess *process, WorkerFrameType type, GBytes *paylo
 		worker_process_kill(process);
 		return;
 	}
+	job->acknowledged = TRUE;
 	switch (type) {
 	case WORKER_FRAME_PROGRESS:
 		if (job->callbacks.progress != NULL && !job->cancelled)
@@ -233,6 +239,10 @@ job_after_worker_death(JobQueue *self, Job *job, const char *reason)
 						      "the dissection worker failed while answering (%s)", reason);
 		job_finish(job, NULL, error);
 		return;
+	}
+	if (!job->acknowledged && job->unacknowledged_deaths < JOB_MAX_UNACKNOWLEDGED_DEATHS) {
+		job->unacknowledged_deaths++;
+		job->attempts--;
 	}
 	if (job->attempts < JOB_MAX_ATTEMPTS) {
 		g_message("retrying a job after its worker died (%s)", reason);
