@@ -8,6 +8,7 @@
 
 #include "http/http-reply.h"
 #include "http/http-upload.h"
+#include "http/http-file-cache.h"
 #include "http/routes-analysis.h"
 #include "http/routes-captures.h"
 #include "sharkapi-error.h"
@@ -204,6 +205,8 @@ http_server_new(SharkapiConfig *config, Store *store, JobQueue *jobs, SummaryTra
 	self->store = store;
 	self->jobs = jobs;
 	self->summaries = summaries;
+	/* Answers up to 1 MiB, 16 MiB in all: the server stays far under its 64 MiB. */
+	self->file_cache = http_file_cache_new(1024 * 1024, 16 * 1024 * 1024);
 	self->soup = soup_server_new("server-header", "sharkapi/" SHARKAPI_VERSION " ", NULL);
 	soup_server_add_early_handler(self->soup, "/api/v1", http_upload_early_cb, self, NULL);
 	/* libsoup picks the most specific path's entry for normal handlers too, so the early
@@ -223,6 +226,7 @@ http_server_free(SharkapiServer *self)
 		soup_server_disconnect(self->soup);
 		g_object_unref(self->soup);
 	}
+	http_file_cache_free(self->file_cache);
 	g_free(self);
 }
 

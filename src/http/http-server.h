@@ -21,6 +21,7 @@ typedef struct {
 	JobQueue *jobs;         /* not owned */
 	SummaryTracker *summaries; /* not owned */
 	SoupServer *soup;
+	struct HttpFileCache *file_cache; /* persisted summary answers (http-file-cache.h) */
 } SharkapiServer;
 
 /* One matched request, as handlers see it. */

@@ -8,6 +8,7 @@
 
 #include <string.h>
 
+#include "http/http-file-cache.h"
 #include "http/http-reply.h"
 #include "sharkapi-error.h"
 #include "store/store-capture.h"
@@ -174,48 +175,96 @@ analysis_reply_empty_table(SoupServerMessage *msg, AnalysisRoute route, const ch
 	http_reply_writer(msg, 200, writer);
 }
 
+/* Sends a ready answer without copying it. */
 static void
-analysis_reply_file(SoupServerMessage *msg, const char *path)
+analysis_reply_bytes(SoupServerMessage *msg, GBytes *answer)
+{
+	soup_server_message_set_status(msg, 200, NULL);
+	soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Content-Type",
+				     HTTP_JSON_CONTENT_TYPE);
+	soup_message_body_append_bytes(soup_server_message_get_response_body(msg), answer);
+}
+
+static void
+analysis_reply_file(SharkapiServer *server, SoupServerMessage *msg, const char *path)
 {
 	g_autoptr(GError) error = NULL;
-	g_autoptr(GMappedFile) mapped = g_mapped_file_new(path, FALSE, &error);
-	if (mapped == NULL) {
+	g_autoptr(GBytes) answer = http_file_cache_load(server->file_cache, path, &error);
+	if (answer == NULL) {
 		g_warning("reading %s: %s", path, error->message);
 		http_reply_error_literal(msg, 500, "a persisted analysis result could not be read");
 		return;
 	}
-	http_reply_data_wrapped(msg, g_mapped_file_get_contents(mapped), g_mapped_file_get_length(mapped));
+	analysis_reply_bytes(msg, answer);
+}
+
+/* The persisted file answering route in summary_dir; NULL with *error for an unknown table.
+ * *table_name is set for endpoints and conversations, whose file is absent when empty. */
+static char *
+analysis_result_path(JobQueue *jobs, AnalysisRoute route, const char *protocol, const char *summary_dir,
+		     const char **table_name, GError **error)
+{
+	*table_name = NULL;
+	if (route == ANALYSIS_HIERARCHY)
+		return g_build_filename(summary_dir, "hierarchy.json", NULL);
+	if (route == ANALYSIS_DNS)
+		return g_build_filename(summary_dir, "dns.json", NULL);
+	JsonArray *tables = job_queue_get_tables(jobs);
+	JsonObject *table = analysis_find_table(tables, protocol);
+	if (table == NULL) {
+		*error = analysis_unknown_protocol_error(tables, protocol);
+		return NULL;
+	}
+	g_autofree char *file = g_strdup_printf("%s.json", json_object_get_string_member(table, "filter"));
+	*table_name = json_object_get_string_member(table, "name");
+	return g_build_filename(summary_dir, route == ANALYSIS_ENDPOINTS ? "endpoints" : "conversations", file,
+				NULL);
 }
 
 static void
 analysis_answer(AnalysisRequest *request, const char *summary_dir)
 {
-	g_autofree char *path = NULL;
+	g_autoptr(GError) error = NULL;
 	const char *table_name = NULL;
+	g_autofree char *path = analysis_result_path(request->server->jobs, request->route, request->protocol,
+						     summary_dir, &table_name, &error);
 
-	if (request->route == ANALYSIS_HIERARCHY) {
-		path = g_build_filename(summary_dir, "hierarchy.json", NULL);
-	} else if (request->route == ANALYSIS_DNS) {
-		path = g_build_filename(summary_dir, "dns.json", NULL);
-	} else {
-		JsonArray *tables = job_queue_get_tables(request->server->jobs);
-		JsonObject *table = analysis_find_table(tables, request->protocol);
-		if (table == NULL) {
-			g_autoptr(GError) error = analysis_unknown_protocol_error(tables, request->protocol);
-			http_reply_error(request->msg, error);
-			return;
-		}
-		g_autofree char *file = g_strdup_printf("%s.json", json_object_get_string_member(table, "filter"));
-		table_name = json_object_get_string_member(table, "name");
-		path = g_build_filename(summary_dir,
-					request->route == ANALYSIS_ENDPOINTS ? "endpoints" : "conversations", file,
-					NULL);
+	if (path == NULL) {
+		http_reply_error(request->msg, error);
+		return;
 	}
 	if (table_name != NULL && !g_file_test(path, G_FILE_TEST_EXISTS)) {
 		analysis_reply_empty_table(request->msg, request->route, table_name);
 		return;
 	}
-	analysis_reply_file(request->msg, path);
+	analysis_reply_file(request->server, request->msg, path);
+}
+
+/* A summary answered before: its file exists, so the capture and its variant are ready (a
+ * deleted capture's folder goes with it), and the cached bytes go out with no database
+ * query and no file read. Anything else takes the full way. */
+static gboolean
+analysis_reply_cached(HttpRequest *http, AnalysisRoute route, const char *protocol, const char *filter,
+		      guint passes)
+{
+	SharkapiServer *server = http->server;
+	g_autoptr(GError) error = NULL;
+	const char *table_name = NULL;
+	gboolean exists = FALSE;
+
+	if (job_queue_get_tables(server->jobs) == NULL && route != ANALYSIS_HIERARCHY && route != ANALYSIS_DNS)
+		return FALSE;
+	g_autofree char *variant = summary_variant_key(filter, passes);
+	g_autofree char *summary_dir = store_capture_summary_dir(server->store, http->capture_id, variant);
+	g_autofree char *path =
+		analysis_result_path(server->jobs, route, protocol, summary_dir, &table_name, &error);
+	if (path == NULL)
+		return FALSE;
+	g_autoptr(GBytes) answer = http_file_cache_lookup(server->file_cache, path, &exists);
+	if (answer == NULL)
+		return FALSE;
+	analysis_reply_bytes(http->msg, answer);
+	return TRUE;
 }
 
 static void
@@ -254,14 +303,16 @@ analysis_summary_route(HttpRequest *http, AnalysisRoute route)
 		http_reply_error(http->msg, error);
 		return;
 	}
+	const char *protocol = http_request_param(http, "protocol");
+	if (protocol == NULL || *protocol == '\0')
+		protocol = "ip";
+	if (analysis_reply_cached(http, route, protocol, filter, passes))
+		return;
 	g_autoptr(StoreCapture) capture = store_capture_get(server->store, http->capture_id, &error);
 	if (capture == NULL) {
 		http_reply_error(http->msg, error);
 		return;
 	}
-	const char *protocol = http_request_param(http, "protocol");
-	if (protocol == NULL || *protocol == '\0')
-		protocol = "ip";
 	/* Before any worker said HELLO the table list is unknown; the answer checks it again. */
 	JsonArray *tables = job_queue_get_tables(server->jobs);
 	if ((route == ANALYSIS_ENDPOINTS || route == ANALYSIS_CONVERSATIONS) && tables != NULL &&
