@@ -54,39 +54,59 @@ http_match_clear(HttpMatch *match)
 	g_clear_pointer(&match->capture_id, g_free);
 }
 
-/* Matches path segments against a pattern; fills {token} and {id}. */
+/* Matches path segments against a pattern; fills {token} and {id}. Walks both strings in
+ * place: this runs for every route on every request, so it allocates only what it captures. */
 static gboolean
 http_route_match_path(const HttpRoute *route, const char *path, HttpMatch *match)
 {
-	g_auto(GStrv) want = g_strsplit(route->pattern, "/", -1);
-	g_auto(GStrv) have = g_strsplit(path, "/", -1);
-	guint n_have = g_strv_length(have);
+	const char *want = route->pattern;
+	const char *have = path;
+	const char *have_end = path + strlen(path);
 
 	/* A trailing slash is tolerated: "/upload/" is "/upload". */
-	if (n_have > 1 && *have[n_have - 1] == '\0')
-		n_have--;
-	if (g_strv_length(want) != n_have)
-		return FALSE;
-	for (guint i = 0; i < n_have; i++) {
-		if (g_str_equal(want[i], "{token}")) {
+	if (have_end - path > 1 && have_end[-1] == '/')
+		have_end--;
+	for (;;) {
+		const char *want_next = strchr(want, '/');
+		const char *have_next = memchr(have, '/', (size_t)(have_end - have));
+		gsize want_len = want_next != NULL ? (gsize)(want_next - want) : strlen(want);
+		gsize have_len = (gsize)((have_next != NULL ? have_next : have_end) - have);
+
+		if (want_len == 7 && strncmp(want, "{token}", 7) == 0) {
 			g_free(match->token);
-			match->token = g_strdup(have[i]);
-		} else if (g_str_equal(want[i], "{id}")) {
+			match->token = g_strndup(have, have_len);
+		} else if (want_len == 4 && strncmp(want, "{id}", 4) == 0) {
 			g_free(match->capture_id);
-			match->capture_id = g_strdup(have[i]);
-		} else if (!g_str_equal(want[i], have[i])) {
-			http_match_clear(match);
-			return FALSE;
+			match->capture_id = g_strndup(have, have_len);
+		} else if (want_len != have_len || memcmp(want, have, want_len) != 0) {
+			break;
 		}
+		if ((want_next == NULL) != (have_next == NULL))
+			break;
+		if (want_next == NULL)
+			return TRUE;
+		want = want_next + 1;
+		have = have_next + 1;
 	}
-	return TRUE;
+	http_match_clear(match);
+	return FALSE;
 }
 
+/* methods is a space-separated list such as "POST PUT". */
 static gboolean
 http_route_allows_method(const HttpRoute *route, const char *method)
 {
-	g_auto(GStrv) methods = g_strsplit(route->methods, " ", -1);
-	return g_strv_contains((const char *const *)methods, method);
+	gsize len = strlen(method);
+	for (const char *p = route->methods; *p != '\0';) {
+		const char *space = strchr(p, ' ');
+		gsize word = space != NULL ? (gsize)(space - p) : strlen(p);
+		if (word == len && strncmp(p, method, len) == 0)
+			return TRUE;
+		if (space == NULL)
+			break;
+		p = space + 1;
+	}
+	return FALSE;
 }
 
 /* Finds the route; *path_matched tells 405 from 404 when none allows the method. */
