@@ -1,12 +1,13 @@
 #!/bin/sh
 # Installs what sharkapi needs to build, run and test on Debian 12, when it is missing.
-# Usage: scripts/install-deps.sh [--test]   (--test adds the test oracles and tools)
+# Usage: scripts/install-deps.sh [--test|--bench]   (--test adds the test oracles and tools,
+#        --bench those and wrk, for bench/run.sh)
 # SPDX-License-Identifier: GPL-2.0-or-later
 set -eu
 
 packages="build-essential cmake pkg-config libglib2.0-dev libsoup-3.0-dev libjson-glib-dev
 libsqlite3-dev libwireshark-dev libwiretap-dev libwsutil-dev curl jq"
-if [ "${1:-}" = "--test" ]; then
+if [ "${1:-}" = "--test" ] || [ "${1:-}" = "--bench" ]; then
 	# tshark, sharkd, capinfos, mergecap and editcap (wireshark-common) are the oracles; python3
 	# runs the HTTP test suites; node and chromium run the web UI's browser test (it installs
 	# playwright-core from npm itself), node also the OpenAPI validator (its test installs it from
@@ -15,6 +16,10 @@ if [ "${1:-}" = "--test" ]; then
 	packages="$packages tshark wireshark-common python3 nodejs chromium dpkg-dev groff-base systemd"
 	# A nodejs from elsewhere (NodeSource) brings its own npm and conflicts with Debian's.
 	command -v npm >/dev/null 2>&1 || packages="$packages npm"
+fi
+if [ "${1:-}" = "--bench" ]; then
+	# wrk loads the summary routes with 64 connections.
+	packages="$packages wrk"
 fi
 
 missing=""

@@ -167,7 +167,7 @@ analyze_summary_ready_cb(const char *summary_dir, const GError *error, gpointer 
 		if (protocol == NULL || *protocol == '\0')
 			protocol = "ip";
 		g_autoptr(GBytes) body =
-			routes_analysis_summary_body(self->jobs, self->summary_route, protocol, summary_dir, &error_local);
+			routes_analysis_summary_body(self->jobs, NULL, self->summary_route, protocol, summary_dir, &error_local);
 		if (body == NULL)
 			analyze_print_error(self, error_local);
 		else

@@ -1,7 +1,9 @@
 /* engine-dns.c: DNS lookups (API.md "dns/lookups") gathered from the summary pass's trees.
  * Each "dns" protocol node of a frame is one DNS message; its primed fields are read in tree
- * order, together with the innermost IP/IPv6 and UDP/TCP fields seen before it (so a message
- * quoted in an ICMP error or carried in a tunnel gets the addresses that carry it). Messages
+ * order, together with the innermost IP/IPv6 and UDP/TCP layers seen before it (so a message
+ * quoted in an ICMP error or carried in a tunnel gets the addresses that carry it); those
+ * layers' addresses and ports are read from the bytes under their protocol nodes, because
+ * priming ip.src and the like would make every IP frame build them (11% of the pass). Messages
  * are kept, small and copied out of packet scope; queries and responses are paired only at
  * write time, on libwireshark's own link (dns.response_to names the query's frame).
  * Must not own the dissection loop, prime frame.* fields or write files (the summary pass
@@ -13,7 +15,10 @@
 #include "engine/engine-dns.h"
 
 #include <wireshark.h>
+#include <epan/address.h>
 #include <epan/proto.h>
+#include <epan/to_str.h>
+#include <epan/tvbuff.h>
 #include <epan/value_string.h>
 
 /* What a primed field means to this module. */
@@ -33,12 +38,10 @@ typedef enum {
 	ENGINE_DNS_ROLE_RR_TYPE,     /* every record has one: it starts the record */
 	ENGINE_DNS_ROLE_RR_TTL,
 	ENGINE_DNS_ROLE_RR_DATA,     /* a value the Info column shows after the record type */
-	ENGINE_DNS_ROLE_IP_SRC,
-	ENGINE_DNS_ROLE_IP_DST,
-	ENGINE_DNS_ROLE_UDP_SRCPORT,
-	ENGINE_DNS_ROLE_UDP_DSTPORT,
-	ENGINE_DNS_ROLE_TCP_SRCPORT,
-	ENGINE_DNS_ROLE_TCP_DSTPORT,
+	ENGINE_DNS_ROLE_IPV4,        /* protocol nodes of the carrying layers (not primed) */
+	ENGINE_DNS_ROLE_IPV6,
+	ENGINE_DNS_ROLE_UDP,
+	ENGINE_DNS_ROLE_TCP,
 } EngineDnsRole;
 
 static const struct {
@@ -88,14 +91,17 @@ static const struct {
 	{"dns.hinfo.cpu", ENGINE_DNS_ROLE_RR_DATA},
 	{"dns.hinfo.os", ENGINE_DNS_ROLE_RR_DATA},
 	{"dns.wks.address", ENGINE_DNS_ROLE_RR_DATA},
-	{"ip.src", ENGINE_DNS_ROLE_IP_SRC},
-	{"ip.dst", ENGINE_DNS_ROLE_IP_DST},
-	{"ipv6.src", ENGINE_DNS_ROLE_IP_SRC},
-	{"ipv6.dst", ENGINE_DNS_ROLE_IP_DST},
-	{"udp.srcport", ENGINE_DNS_ROLE_UDP_SRCPORT},
-	{"udp.dstport", ENGINE_DNS_ROLE_UDP_DSTPORT},
-	{"tcp.srcport", ENGINE_DNS_ROLE_TCP_SRCPORT},
-	{"tcp.dstport", ENGINE_DNS_ROLE_TCP_DSTPORT},
+};
+
+/* Protocol nodes are in every tree (the hierarchy counts them), primed or not. */
+static const struct {
+	const char *name;
+	EngineDnsRole role;
+} engine_dns_carriers[] = {
+	{"ip", ENGINE_DNS_ROLE_IPV4},
+	{"ipv6", ENGINE_DNS_ROLE_IPV6},
+	{"udp", ENGINE_DNS_ROLE_UDP},
+	{"tcp", ENGINE_DNS_ROLE_TCP},
 };
 
 #define ENGINE_DNS_NONE G_MAXUINT
@@ -167,6 +173,12 @@ engine_dns_new(void)
 		}
 		g_hash_table_insert(self->roles, GINT_TO_POINTER(id), GINT_TO_POINTER(engine_dns_fields[i].role));
 		g_array_append_val(self->hfids, id);
+	}
+	for (guint i = 0; i < G_N_ELEMENTS(engine_dns_carriers); i++) {
+		int id = proto_get_id_by_filter_name(engine_dns_carriers[i].name);
+		if (id >= 0)
+			g_hash_table_insert(self->roles, GINT_TO_POINTER(id),
+					    GINT_TO_POINTER(engine_dns_carriers[i].role));
 	}
 	int type_id = proto_registrar_get_id_byname("dns.qry.type");
 	if (type_id >= 0)
@@ -241,27 +253,62 @@ engine_dns_type_name(EngineDns *self, guint32 type)
 	return g_string_chunk_insert_const(self->strings, mnemonic);
 }
 
+/* An address from the header under a protocol node, as ip.src/ipv6.src print it. */
+static const char *
+engine_dns_header_address(EngineDns *self, tvbuff_t *tvb, gint offset, address_type type, int length)
+{
+	address addr;
+	set_address(&addr, type, length, tvb_get_ptr(tvb, offset, length));
+	char *text = address_to_str(NULL, &addr);
+	const char *kept = g_string_chunk_insert_const(self->strings, text);
+	wmem_free(NULL, text);
+	return kept;
+}
+
+/* A new IP header: an inner one (tunnel, ICMP error) replaces the outer. The addresses are
+ * taken only where the dissector adds ip.src/ip.dst: a whole fixed header (IPv4 with a valid
+ * header length), which it reads before any of them. */
+static void
+engine_dns_read_ip(EngineDns *self, EngineDnsCarrier *carrier, EngineDnsRole role, field_info *fi)
+{
+	tvbuff_t *tvb = fi->ds_tvb;
+	gint start = fi->start;
+
+	/* Without those fields the outer layer stays in force, as it would in the field walk. */
+	if (tvb == NULL)
+		return;
+	if (role == ENGINE_DNS_ROLE_IPV4) {
+		if (tvb_captured_length_remaining(tvb, start) < 20)
+			return;
+		guint8 version_length = tvb_get_guint8(tvb, start);
+		if ((version_length >> 4) != 4 || (version_length & 0x0f) * 4 < 20)
+			return;
+		carrier->src = engine_dns_header_address(self, tvb, start + 12, AT_IPv4, 4);
+		carrier->dst = engine_dns_header_address(self, tvb, start + 16, AT_IPv4, 4);
+	} else {
+		if (tvb_captured_length_remaining(tvb, start) < 40)
+			return;
+		carrier->src = engine_dns_header_address(self, tvb, start + 8, AT_IPv6, 16);
+		carrier->dst = engine_dns_header_address(self, tvb, start + 24, AT_IPv6, 16);
+	}
+}
+
 static void
 engine_dns_update_carrier(EngineDns *self, EngineDnsCarrier *carrier, EngineDnsRole role, field_info *fi)
 {
 	switch (role) {
-	case ENGINE_DNS_ROLE_IP_SRC:
-		/* A new IP header: an inner one (tunnel, ICMP error) replaces the outer. */
-		carrier->src = engine_dns_text(self, fi);
-		carrier->dst = NULL;
+	case ENGINE_DNS_ROLE_IPV4:
+	case ENGINE_DNS_ROLE_IPV6:
+		engine_dns_read_ip(self, carrier, role, fi);
 		break;
-	case ENGINE_DNS_ROLE_IP_DST:
-		carrier->dst = engine_dns_text(self, fi);
-		break;
-	case ENGINE_DNS_ROLE_UDP_SRCPORT:
-	case ENGINE_DNS_ROLE_TCP_SRCPORT:
-		carrier->transport = role == ENGINE_DNS_ROLE_UDP_SRCPORT ? "udp" : "tcp";
-		carrier->src_port = engine_dns_uint(fi);
-		carrier->dst_port = 0;
-		break;
-	case ENGINE_DNS_ROLE_UDP_DSTPORT:
-	case ENGINE_DNS_ROLE_TCP_DSTPORT:
-		carrier->dst_port = engine_dns_uint(fi);
+	case ENGINE_DNS_ROLE_UDP:
+	case ENGINE_DNS_ROLE_TCP:
+		/* Both dissectors read both ports before adding either. */
+		if (fi->ds_tvb != NULL && tvb_captured_length_remaining(fi->ds_tvb, fi->start) >= 4) {
+			carrier->transport = role == ENGINE_DNS_ROLE_UDP ? "udp" : "tcp";
+			carrier->src_port = tvb_get_ntohs(fi->ds_tvb, fi->start);
+			carrier->dst_port = tvb_get_ntohs(fi->ds_tvb, fi->start + 2);
+		}
 		break;
 	default:
 		break;

@@ -9,6 +9,7 @@
 #include "http/http-metrics.h"
 #include "http/http-reply.h"
 #include "http/http-upload.h"
+#include "http/http-file-cache.h"
 #include "http/routes-analysis.h"
 #include "http/routes-annotations.h"
 #include "http/routes-captures.h"
@@ -75,42 +76,62 @@ http_match_clear(HttpMatch *match)
 	g_clear_pointer(&match->deep_search_id, g_free);
 }
 
-/* Matches path segments against a pattern; fills {token} and {id}. */
+/* Matches path segments against a pattern; fills {token} and {id}. Walks both strings in
+ * place: this runs for every route on every request, so it allocates only what it captures. */
 static gboolean
 http_route_match_path(const HttpRoute *route, const char *path, HttpMatch *match)
 {
-	g_auto(GStrv) want = g_strsplit(route->pattern, "/", -1);
-	g_auto(GStrv) have = g_strsplit(path, "/", -1);
-	guint n_have = g_strv_length(have);
+	const char *want = route->pattern;
+	const char *have = path;
+	const char *have_end = path + strlen(path);
 
 	/* A trailing slash is tolerated: "/upload/" is "/upload". */
-	if (n_have > 1 && *have[n_have - 1] == '\0')
-		n_have--;
-	if (g_strv_length(want) != n_have)
-		return FALSE;
-	for (guint i = 0; i < n_have; i++) {
-		if (g_str_equal(want[i], "{token}")) {
+	if (have_end - path > 1 && have_end[-1] == '/')
+		have_end--;
+	for (;;) {
+		const char *want_next = strchr(want, '/');
+		const char *have_next = memchr(have, '/', (size_t)(have_end - have));
+		gsize want_len = want_next != NULL ? (gsize)(want_next - want) : strlen(want);
+		gsize have_len = (gsize)((have_next != NULL ? have_next : have_end) - have);
+
+		if (want_len == 7 && strncmp(want, "{token}", 7) == 0) {
 			g_free(match->token);
-			match->token = g_strdup(have[i]);
-		} else if (g_str_equal(want[i], "{id}")) {
+			match->token = g_strndup(have, have_len);
+		} else if (want_len == 4 && strncmp(want, "{id}", 4) == 0) {
 			g_free(match->capture_id);
-			match->capture_id = g_strdup(have[i]);
-		} else if (g_str_equal(want[i], "{search}")) {
+			match->capture_id = g_strndup(have, have_len);
+		} else if (want_len == 8 && strncmp(want, "{search}", 8) == 0) {
 			g_free(match->deep_search_id);
-			match->deep_search_id = g_strdup(have[i]);
-		} else if (!g_str_equal(want[i], have[i])) {
-			http_match_clear(match);
-			return FALSE;
+			match->deep_search_id = g_strndup(have, have_len);
+		} else if (want_len != have_len || memcmp(want, have, want_len) != 0) {
+			break;
 		}
+		if ((want_next == NULL) != (have_next == NULL))
+			break;
+		if (want_next == NULL)
+			return TRUE;
+		want = want_next + 1;
+		have = have_next + 1;
 	}
-	return TRUE;
+	http_match_clear(match);
+	return FALSE;
 }
 
+/* methods is a space-separated list such as "POST PUT". */
 static gboolean
 http_route_allows_method(const HttpRoute *route, const char *method)
 {
-	g_auto(GStrv) methods = g_strsplit(route->methods, " ", -1);
-	return g_strv_contains((const char *const *)methods, method);
+	gsize len = strlen(method);
+	for (const char *p = route->methods; *p != '\0';) {
+		const char *space = strchr(p, ' ');
+		gsize word = space != NULL ? (gsize)(space - p) : strlen(p);
+		if (word == len && strncmp(p, method, len) == 0)
+			return TRUE;
+		if (space == NULL)
+			break;
+		p = space + 1;
+	}
+	return FALSE;
 }
 
 /* Finds the route; *path_matched tells 405 from 404 when none allows the method. */
@@ -244,6 +265,8 @@ http_server_new(SharkapiConfig *config, Store *store, JobQueue *jobs, SummaryTra
 	/* As many match jobs per search as there are workers: searches use them all. */
 	self->deep_searches = deep_search_runner_new(store, jobs, config->workers);
 	deep_search_runner_resume_all(self->deep_searches);
+	/* Answers up to 1 MiB, 16 MiB in all: the server stays far under its 64 MiB. */
+	self->file_cache = http_file_cache_new(1024 * 1024, 16 * 1024 * 1024);
 	self->soup = soup_server_new("server-header", "sharkapi/" SHARKAPI_VERSION " ", NULL);
 	soup_server_add_early_handler(self->soup, "/api/v1", http_upload_early_cb, self, NULL);
 	/* libsoup picks the most specific path's entry for normal handlers too, so the early
@@ -267,6 +290,7 @@ http_server_free(SharkapiServer *self)
 	}
 	result_cache_free(self->results);
 	deep_search_runner_free(self->deep_searches);
+	http_file_cache_free(self->file_cache);
 	g_free(self);
 }
 

@@ -27,6 +27,7 @@ typedef struct {
 	ResultCache *results;      /* repeat packets/fields answers */
 	DeepSearchRunner *deep_searches;
 	SoupServer *soup;
+	struct HttpFileCache *file_cache; /* persisted summary answers (http-file-cache.h) */
 } SharkapiServer;
 
 /* One matched request, as handlers see it. */

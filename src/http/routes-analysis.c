@@ -8,6 +8,7 @@
 
 #include <string.h>
 
+#include "http/http-file-cache.h"
 #include "http/http-reply.h"
 #include "metrics.h"
 #include "sharkapi-error.h"
@@ -177,64 +178,87 @@ analysis_empty_table(AnalysisRoute route, const char *table_name)
 	return json_writer_take(writer);
 }
 
-/* {"data": <persisted JSON>}, the file mapped, not parsed. */
-static GBytes *
-analysis_wrapped_file(const char *path, GError **error)
+/* The persisted file answering route in summary_dir; NULL with *error for an unknown table.
+ * *table_name is set for endpoints and conversations, whose file is absent when empty. */
+static char *
+analysis_result_path(JobQueue *jobs, AnalysisRoute route, const char *protocol, const char *summary_dir,
+		     const char **table_name, GError **error)
 {
-	g_autoptr(GError) error_local = NULL;
-	g_autoptr(GMappedFile) mapped = g_mapped_file_new(path, FALSE, &error_local);
-	if (mapped == NULL) {
-		g_warning("reading %s: %s", path, error_local->message);
-		g_set_error_literal(error, SHARKAPI_ERROR, SHARKAPI_ERROR_INTERNAL,
-				    "a persisted analysis result could not be read");
+	*table_name = NULL;
+	if (route == ANALYSIS_HIERARCHY)
+		return g_build_filename(summary_dir, "hierarchy.json", NULL);
+	if (route == ANALYSIS_DNS)
+		return g_build_filename(summary_dir, "dns.json", NULL);
+	JsonArray *tables = job_queue_get_tables(jobs);
+	JsonObject *table = analysis_find_table(tables, protocol);
+	if (table == NULL) {
+		*error = analysis_unknown_protocol_error(tables, protocol);
 		return NULL;
 	}
-	g_autoptr(JsonWriter) writer = json_writer_new();
-	json_writer_begin_object(writer);
-	json_writer_key(writer, "data");
-	json_writer_raw(writer, g_mapped_file_get_contents(mapped), g_mapped_file_get_length(mapped));
-	json_writer_end_object(writer);
-	return json_writer_take(writer);
+	g_autofree char *file = g_strdup_printf("%s.json", json_object_get_string_member(table, "filter"));
+	*table_name = json_object_get_string_member(table, "name");
+	return g_build_filename(summary_dir, route == ANALYSIS_ENDPOINTS ? "endpoints" : "conversations", file,
+				NULL);
 }
 
 GBytes *
-routes_analysis_summary_body(JobQueue *jobs, AnalysisRoute route, const char *protocol, const char *summary_dir,
-			     GError **error)
+routes_analysis_summary_body(JobQueue *jobs, HttpFileCache *cache, AnalysisRoute route, const char *protocol,
+			     const char *summary_dir, GError **error)
 {
-	g_autofree char *path = NULL;
+	g_autoptr(GError) error_local = NULL;
 	const char *table_name = NULL;
-
-	if (route == ANALYSIS_HIERARCHY) {
-		path = g_build_filename(summary_dir, "hierarchy.json", NULL);
-	} else if (route == ANALYSIS_DNS) {
-		path = g_build_filename(summary_dir, "dns.json", NULL);
-	} else {
-		JsonArray *tables = job_queue_get_tables(jobs);
-		JsonObject *table = analysis_find_table(tables, protocol);
-		if (table == NULL) {
-			g_propagate_error(error, analysis_unknown_protocol_error(tables, protocol));
-			return NULL;
-		}
-		g_autofree char *file = g_strdup_printf("%s.json", json_object_get_string_member(table, "filter"));
-		table_name = json_object_get_string_member(table, "name");
-		path = g_build_filename(summary_dir, route == ANALYSIS_ENDPOINTS ? "endpoints" : "conversations", file,
-					NULL);
-	}
+	g_autofree char *path = analysis_result_path(jobs, route, protocol, summary_dir, &table_name, error);
+	if (path == NULL)
+		return NULL;
 	if (table_name != NULL && !g_file_test(path, G_FILE_TEST_EXISTS))
 		return analysis_empty_table(route, table_name);
-	return analysis_wrapped_file(path, error);
+	GBytes *body = http_file_cache_load(cache, path, &error_local);
+	if (body == NULL) {
+		g_warning("reading %s: %s", path, error_local->message);
+		g_set_error_literal(error, SHARKAPI_ERROR, SHARKAPI_ERROR_INTERNAL,
+				    "a persisted analysis result could not be read");
+	}
+	return body;
 }
 
 static void
 analysis_answer(AnalysisRequest *request, const char *summary_dir)
 {
 	g_autoptr(GError) error = NULL;
-	g_autoptr(GBytes) body =
-		routes_analysis_summary_body(request->server->jobs, request->route, request->protocol, summary_dir, &error);
+	g_autoptr(GBytes) body = routes_analysis_summary_body(request->server->jobs, request->server->file_cache,
+							      request->route, request->protocol, summary_dir, &error);
 	if (body == NULL)
 		http_reply_error(request->msg, error);
 	else
 		http_reply_json_bytes(request->msg, 200, body);
+}
+
+/* A summary answered before: its file exists, so the capture and its variant are ready (a
+ * deleted capture's folder goes with it), and the cached bytes go out with no database
+ * query and no file read. Anything else takes the full way. */
+static gboolean
+analysis_reply_cached(HttpRequest *http, AnalysisRoute route, const char *protocol, const char *filter,
+		      guint passes)
+{
+	SharkapiServer *server = http->server;
+	g_autoptr(GError) error = NULL;
+	const char *table_name = NULL;
+	gboolean exists = FALSE;
+
+	if (job_queue_get_tables(server->jobs) == NULL && route != ANALYSIS_HIERARCHY && route != ANALYSIS_DNS)
+		return FALSE;
+	g_autofree char *variant = summary_variant_key(filter, passes);
+	g_autofree char *summary_dir = store_capture_summary_dir(server->store, http->capture_id, variant);
+	g_autofree char *path =
+		analysis_result_path(server->jobs, route, protocol, summary_dir, &table_name, &error);
+	if (path == NULL)
+		return FALSE;
+	g_autoptr(GBytes) answer = http_file_cache_lookup(server->file_cache, path, &exists);
+	if (answer == NULL)
+		return FALSE;
+	metrics_inc("sharkapi_cache_hits_total", "cache=\"summary\"");
+	http_reply_json_bytes(http->msg, 200, answer);
+	return TRUE;
 }
 
 static void
@@ -276,14 +300,16 @@ analysis_summary_route(HttpRequest *http, AnalysisRoute route)
 		http_reply_error(http->msg, error);
 		return;
 	}
+	const char *protocol = http_request_param(http, "protocol");
+	if (protocol == NULL || *protocol == '\0')
+		protocol = "ip";
+	if (analysis_reply_cached(http, route, protocol, filter, passes))
+		return;
 	g_autoptr(StoreCapture) capture = store_capture_get(server->store, http->capture_id, &error);
 	if (capture == NULL) {
 		http_reply_error(http->msg, error);
 		return;
 	}
-	const char *protocol = http_request_param(http, "protocol");
-	if (protocol == NULL || *protocol == '\0')
-		protocol = "ip";
 	/* Before any worker said HELLO the table list is unknown; the answer checks it again. */
 	JsonArray *tables = job_queue_get_tables(server->jobs);
 	if ((route == ANALYSIS_ENDPOINTS || route == ANALYSIS_CONVERSATIONS) && tables != NULL &&

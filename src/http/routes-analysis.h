@@ -4,6 +4,7 @@
  * SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
+#include "http/http-file-cache.h"
 #include "http/http-server.h"
 #include "json-writer.h"
 #include "store/store-capture.h"
@@ -30,9 +31,10 @@ void routes_analysis_write_status(JsonWriter *writer, const StoreCapture *captur
 				  double progress, guint first_passes);
 /* passes=1|2, default 1 (text NULL or ""). */
 gboolean routes_analysis_parse_passes(const char *text, guint *passes, GError **error);
-/* The body of a summary route once its variant is ready in summary_dir (400 unknown protocol). */
-GBytes *routes_analysis_summary_body(JobQueue *jobs, AnalysisRoute route, const char *protocol,
-				     const char *summary_dir, GError **error);
+/* The body of a summary route once its variant is ready in summary_dir (400 unknown protocol).
+ * cache: the server's answer cache, or NULL to read the file only. */
+GBytes *routes_analysis_summary_body(JobQueue *jobs, HttpFileCache *cache, AnalysisRoute route,
+				     const char *protocol, const char *summary_dir, GError **error);
 
 /* packets/fields (routes-fields.c): the field list check and the worker's request line. */
 gboolean fields_parse_list(const char *text, GPtrArray *fields, GError **error);
