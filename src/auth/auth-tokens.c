@@ -163,28 +163,27 @@ auth_token_verify(sqlite3 *db, const char *presented, GError **error)
 								    : "unknown API token");
 		return NULL;
 	}
+	static const char sql[] =
+		"SELECT id, name, permissions, created_at, revoked, hash FROM tokens WHERE hash_prefix = ?";
 	g_autofree char *hash = auth_token_hash(presented);
 	g_autofree char *hash_prefix = g_strndup(hash, 16);
-	g_autoptr(sqlite3_stmt) stmt = store_db_prepare(
-		db,
-		"SELECT id, name, permissions, created_at, revoked, hash FROM tokens WHERE hash_prefix = ?",
-		error);
+	AuthToken *token = NULL;
+	sqlite3_stmt *stmt = store_db_borrow(db, sql, error);
 	if (stmt == NULL)
 		return NULL;
 	sqlite3_bind_text(stmt, 1, hash_prefix, -1, SQLITE_STATIC);
-	int rc;
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+	int rc = SQLITE_DONE;
+	while (token == NULL && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
 		const char *stored_hash = (const char *)sqlite3_column_text(stmt, 5);
-		if (!auth_equal_constant_time(stored_hash, hash) || sqlite3_column_int(stmt, 4) != 0)
-			continue;
-		return auth_token_from_row(stmt);
+		if (auth_equal_constant_time(stored_hash, hash) && sqlite3_column_int(stmt, 4) == 0)
+			token = auth_token_from_row(stmt);
 	}
-	if (rc != SQLITE_DONE) {
+	if (token == NULL && rc != SQLITE_DONE)
 		store_db_set_error(db, error, "checking the token");
-		return NULL;
-	}
-	g_set_error(error, SHARKAPI_ERROR, SHARKAPI_ERROR_UNAUTHORIZED, "unknown API token");
-	return NULL;
+	else if (token == NULL)
+		g_set_error(error, SHARKAPI_ERROR, SHARKAPI_ERROR_UNAUTHORIZED, "unknown API token");
+	store_db_give_back(db, sql, stmt);
+	return token;
 }
 
 gboolean

@@ -206,11 +206,71 @@ store_db_open(const char *data_dir, GError **error)
 	return db;
 }
 
+/* Statements kept for reuse: "<db pointer>\n<sql>" -> sqlite3_stmt. A borrowed statement is out
+ * of the pool until given back, so two threads never step the same one. */
+static GMutex store_db_pool_lock;
+static GHashTable *store_db_pool;
+
+static void
+store_db_finalize(gpointer stmt)
+{
+	sqlite3_finalize(stmt);
+}
+
+static char *
+store_db_pool_key(sqlite3 *db, const char *sql)
+{
+	return g_strdup_printf("%p\n%s", (void *)db, sql);
+}
+
+sqlite3_stmt *
+store_db_borrow(sqlite3 *db, const char *sql, GError **error)
+{
+	g_autofree char *key = store_db_pool_key(db, sql);
+	sqlite3_stmt *stmt = NULL;
+	g_mutex_lock(&store_db_pool_lock);
+	if (store_db_pool != NULL)
+		g_hash_table_steal_extended(store_db_pool, key, NULL, (gpointer *)&stmt);
+	g_mutex_unlock(&store_db_pool_lock);
+	return stmt != NULL ? stmt : store_db_prepare(db, sql, error);
+}
+
+void
+store_db_give_back(sqlite3 *db, const char *sql, sqlite3_stmt *stmt)
+{
+	if (stmt == NULL)
+		return;
+	sqlite3_reset(stmt);
+	sqlite3_clear_bindings(stmt);
+	g_mutex_lock(&store_db_pool_lock);
+	if (store_db_pool == NULL)
+		store_db_pool = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, store_db_finalize);
+	g_autofree char *key = store_db_pool_key(db, sql);
+	if (g_hash_table_contains(store_db_pool, key))
+		sqlite3_finalize(stmt); /* another borrower gave the same one back first */
+	else
+		g_hash_table_insert(store_db_pool, g_steal_pointer(&key), stmt);
+	g_mutex_unlock(&store_db_pool_lock);
+}
+
 void
 store_db_close(sqlite3 *db)
 {
-	if (db != NULL)
-		sqlite3_close(db);
+	if (db == NULL)
+		return;
+	g_autofree char *prefix = store_db_pool_key(db, "");
+	g_mutex_lock(&store_db_pool_lock);
+	if (store_db_pool != NULL) {
+		GHashTableIter iter;
+		const char *key;
+		g_hash_table_iter_init(&iter, store_db_pool);
+		while (g_hash_table_iter_next(&iter, (gpointer *)&key, NULL)) {
+			if (g_str_has_prefix(key, prefix))
+				g_hash_table_iter_remove(&iter);
+		}
+	}
+	g_mutex_unlock(&store_db_pool_lock);
+	sqlite3_close(db);
 }
 
 char *

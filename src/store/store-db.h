@@ -18,6 +18,10 @@ void store_db_close(sqlite3 *db);
 
 /* Prepares a statement; on failure sets error with SQLite's message. */
 sqlite3_stmt *store_db_prepare(sqlite3 *db, const char *sql, GError **error);
+/* For hot paths (every request's token check): a statement prepared once and reused. Give it
+ * back (reset, bindings cleared) with the same db and sql; store_db_close() finalizes the pool. */
+sqlite3_stmt *store_db_borrow(sqlite3 *db, const char *sql, GError **error);
+void store_db_give_back(sqlite3 *db, const char *sql, sqlite3_stmt *stmt);
 /* Runs SQL without results. */
 gboolean store_db_exec(sqlite3 *db, const char *sql, GError **error);
 /* Sets error from the connection's last failure, with context. */
