@@ -240,8 +240,18 @@ http_server_listen(SharkapiServer *self, const char *listen, GError **error)
 			    "listen: '%s' is not a numeric IP address", address);
 		return NULL;
 	}
+	SoupServerListenOptions options = 0;
+	if (self->config->tls_cert != NULL) {
+		/* Files only: GnuTLS reads them here, nothing is fetched (no OCSP, no AIA). */
+		g_autoptr(GTlsCertificate) certificate =
+			g_tls_certificate_new_from_files(self->config->tls_cert, self->config->tls_key, error);
+		if (certificate == NULL)
+			return NULL;
+		soup_server_set_tls_certificate(self->soup, certificate);
+		options |= SOUP_SERVER_LISTEN_HTTPS;
+	}
 	g_autoptr(GSocketAddress) socket_address = g_inet_socket_address_new(inet, port);
-	if (!soup_server_listen(self->soup, socket_address, 0, error))
+	if (!soup_server_listen(self->soup, socket_address, options, error))
 		return NULL;
 	GSList *uris = soup_server_get_uris(self->soup);
 	char *url = uris != NULL ? g_uri_to_string(uris->data) : g_strdup("?");

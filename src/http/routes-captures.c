@@ -72,6 +72,15 @@ upload_job_thread(GTask *task, gpointer source, gpointer task_data, GCancellable
 		g_task_return_error(task, error);
 		return;
 	}
+	/* Refused here, before anything is stored or dissected: no worker ever sees it. */
+	guint64 max_frames = job->server->config->max_frames;
+	if (max_frames > 0 && job->info->packets > max_frames) {
+		g_task_return_new_error(task, SHARKAPI_ERROR, SHARKAPI_ERROR_TOO_LARGE,
+					"the capture has %" G_GUINT64_FORMAT " frames, over the limit of %" G_GUINT64_FORMAT
+					" (max-frames)",
+					job->info->packets, max_frames);
+		return;
+	}
 	g_task_return_boolean(task, TRUE);
 }
 
