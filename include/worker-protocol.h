@@ -10,6 +10,10 @@
  *    "offset":0,"format":"json"|"ndjson"}
  *       streams the whole response body of packets/fields as DATA frames.
  *   {"job":"check_filter","filter":"..."}
+ *   {"capture":PATH,"filter":"...","job":"match"}
+ *       deep search: does any frame pass the display filter (tshark -r PATH -Y FILTER prints one)?
+ *       One pass, stopping at the first matching frame; answers END {"frames":N,"matched":bool},
+ *       N being the frames dissected. An empty or bad filter is an ERROR 400.
  *
  * Worker -> server: frames, a 5-byte header (type, then payload length as uint32 big-endian)
  * followed by the payload:

@@ -7,8 +7,11 @@ set -eu
 packages="build-essential cmake pkg-config libglib2.0-dev libsoup-3.0-dev libjson-glib-dev
 libsqlite3-dev libwireshark-dev libwiretap-dev libwsutil-dev curl jq"
 if [ "${1:-}" = "--test" ]; then
-	# tshark, sharkd and capinfos are the oracles; python3 runs the HTTP test suites.
-	packages="$packages tshark wireshark-common python3"
+	# tshark, sharkd and capinfos are the oracles; python3 runs the HTTP test suites; node and
+	# chromium run the web UI's browser test (it installs playwright-core from npm itself).
+	packages="$packages tshark wireshark-common python3 nodejs chromium"
+	# A nodejs from elsewhere (NodeSource) brings its own npm and conflicts with Debian's.
+	command -v npm >/dev/null 2>&1 || packages="$packages npm"
 fi
 
 missing=""

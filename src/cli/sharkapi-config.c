@@ -25,6 +25,7 @@ sharkapi_config_new_default(void)
 	self->job_timeout = 600;
 	self->idle_timeout = 60;
 	self->queue_limit = 256;
+	self->result_cache_size = G_GUINT64_CONSTANT(1) * 1024 * 1024 * 1024;
 	return self;
 }
 
@@ -94,6 +95,8 @@ sharkapi_config_set(SharkapiConfig *self, const char *key, const char *value, GE
 		return sharkapi_config_parse_size(value, &self->max_upload_size, error);
 	} else if (g_str_equal(key, "worker-memory-limit")) {
 		return sharkapi_config_parse_size(value, &self->worker_memory_limit, error);
+	} else if (g_str_equal(key, "result-cache-size")) {
+		return sharkapi_config_parse_size(value, &self->result_cache_size, error);
 	} else if (g_str_equal(key, "workers")) {
 		if (!sharkapi_config_parse_uint(key, value, &self->workers, error))
 			return FALSE;
@@ -142,6 +145,7 @@ sharkapi_config_parse_serve_args(SharkapiConfig *self, int *argc, char ***argv, 
 	g_autofree char *max_upload = NULL, *wait_limit = NULL, *job_timeout = NULL, *worker_path = NULL;
 	g_autofree char *idle_timeout = NULL, *queue_limit = NULL, *worker_memory = NULL;
 	g_autofree char *max_frames = NULL, *tls_cert = NULL, *tls_key = NULL;
+	g_autofree char *result_cache = NULL;
 	GOptionEntry entries[] = {
 		{"config", 0, 0, G_OPTION_ARG_FILENAME, &config_file, "Read settings from FILE ([sharkapi] group)", "FILE"},
 		{"listen", 0, 0, G_OPTION_ARG_STRING, &listen, "Address and port (default 127.0.0.1:8080)", "ADDR:PORT"},
@@ -157,6 +161,7 @@ sharkapi_config_parse_serve_args(SharkapiConfig *self, int *argc, char ***argv, 
 		{"max-frames", 0, 0, G_OPTION_ARG_STRING, &max_frames, "Frames per uploaded capture, 0 = no limit (default 0)", "N"},
 		{"tls-cert", 0, 0, G_OPTION_ARG_FILENAME, &tls_cert, "PEM certificate: serve HTTPS (needs --tls-key)", "FILE"},
 		{"tls-key", 0, 0, G_OPTION_ARG_FILENAME, &tls_key, "PEM private key of --tls-cert", "FILE"},
+		{"result-cache-size", 0, 0, G_OPTION_ARG_STRING, &result_cache, "Disk for repeat-query answers, 0 = off (default 1073741824)", "BYTES"},
 		{NULL},
 	};
 	g_autoptr(GOptionContext) context = g_option_context_new("- run the sharkapi server");
@@ -172,6 +177,7 @@ sharkapi_config_parse_serve_args(SharkapiConfig *self, int *argc, char ***argv, 
 		{"idle-timeout", idle_timeout}, {"queue-limit", queue_limit},
 		{"worker-memory-limit", worker_memory}, {"worker-path", worker_path},
 		{"max-frames", max_frames}, {"tls-cert", tls_cert}, {"tls-key", tls_key},
+		{"result-cache-size", result_cache},
 	};
 	for (guint i = 0; i < G_N_ELEMENTS(given); i++) {
 		if (given[i].value != NULL && !sharkapi_config_set(self, given[i].key, given[i].value, error))

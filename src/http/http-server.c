@@ -9,7 +9,12 @@
 #include "http/http-reply.h"
 #include "http/http-upload.h"
 #include "http/routes-analysis.h"
+#include "http/routes-annotations.h"
 #include "http/routes-captures.h"
+#include "http/routes-deep-search.h"
+#include "http/routes-merge.h"
+#include "http/routes-search.h"
+#include "http/routes-ui.h"
 #include "sharkapi-error.h"
 #include "store/store-capture.h"
 
@@ -23,7 +28,7 @@ typedef enum {
 
 typedef struct {
 	const char *methods; /* space separated */
-	const char *pattern; /* segments; {token} and {id} capture, nothing else varies */
+	const char *pattern; /* segments; {token}, {id} and {search} capture, nothing else varies */
 	HttpAuthKind auth;
 	AuthPermission permission;
 	HttpHandler handler;
@@ -35,18 +40,27 @@ static const HttpRoute http_routes[] = {
 	{"GET", "/api/v1/{token}/info/{id}", HTTP_AUTH_PATH, AUTH_PERMISSION_INFO, routes_captures_info},
 	{"GET", "/api/v1/{token}/download/{id}", HTTP_AUTH_PATH, AUTH_PERMISSION_DOWNLOAD, routes_captures_download},
 	{"POST DELETE GET", "/api/v1/{token}/delete/{id}", HTTP_AUTH_PATH, AUTH_PERMISSION_DELETE, routes_captures_delete},
+	{"GET POST", "/api/v1/{token}/annotations/{id}", HTTP_AUTH_PATH, AUTH_PERMISSION_ANNOTATE, routes_annotations},
+	{"POST GET", "/api/v1/{token}/merge", HTTP_AUTH_PATH, AUTH_PERMISSION_UPLOAD, routes_merge},
+	{"GET POST", "/api/v1/{token}/search", HTTP_AUTH_PATH, AUTH_PERMISSION_INFO, routes_search},
+	{"POST", "/api/v2/deep_search", HTTP_AUTH_HEADER, AUTH_PERMISSION_ANALYSIS, routes_deep_search_create},
+	{"GET", "/api/v2/deep_search/{search}", HTTP_AUTH_HEADER, AUTH_PERMISSION_ANALYSIS, routes_deep_search_status},
+	{"GET", "/api/v2/deep_search/{search}/results", HTTP_AUTH_HEADER, AUTH_PERMISSION_ANALYSIS, routes_deep_search_results},
 	{"GET", "/api/v2/analysis/{id}/status", HTTP_AUTH_HEADER, AUTH_PERMISSION_ANALYSIS, routes_analysis_status},
 	{"GET", "/api/v2/analysis/{id}/stats/hierarchy", HTTP_AUTH_HEADER, AUTH_PERMISSION_ANALYSIS, routes_analysis_hierarchy},
 	{"GET", "/api/v2/analysis/{id}/stats/endpoints", HTTP_AUTH_HEADER, AUTH_PERMISSION_ANALYSIS, routes_analysis_endpoints},
 	{"GET", "/api/v2/analysis/{id}/stats/conversations", HTTP_AUTH_HEADER, AUTH_PERMISSION_ANALYSIS, routes_analysis_conversations},
 	{"GET", "/api/v2/analysis/{id}/dns/lookups", HTTP_AUTH_HEADER, AUTH_PERMISSION_ANALYSIS, routes_analysis_dns},
 	{"GET", "/api/v2/analysis/{id}/packets/fields", HTTP_AUTH_HEADER, AUTH_PERMISSION_ANALYSIS, routes_analysis_fields},
+	{"GET", "/api/v2/filter/check", HTTP_AUTH_HEADER, AUTH_PERMISSION_ANALYSIS, routes_ui_filter_check},
+	{"GET", "/api/v2/tables", HTTP_AUTH_HEADER, AUTH_PERMISSION_ANALYSIS, routes_ui_tables},
 };
 
 typedef struct {
 	const HttpRoute *route;
 	char *token;
 	char *capture_id;
+	char *deep_search_id;
 } HttpMatch;
 
 static void
@@ -54,6 +68,7 @@ http_match_clear(HttpMatch *match)
 {
 	g_clear_pointer(&match->token, g_free);
 	g_clear_pointer(&match->capture_id, g_free);
+	g_clear_pointer(&match->deep_search_id, g_free);
 }
 
 /* Matches path segments against a pattern; fills {token} and {id}. */
@@ -76,6 +91,9 @@ http_route_match_path(const HttpRoute *route, const char *path, HttpMatch *match
 		} else if (g_str_equal(want[i], "{id}")) {
 			g_free(match->capture_id);
 			match->capture_id = g_strdup(have[i]);
+		} else if (g_str_equal(want[i], "{search}")) {
+			g_free(match->deep_search_id);
+			match->deep_search_id = g_strdup(have[i]);
 		} else if (!g_str_equal(want[i], have[i])) {
 			http_match_clear(match);
 			return FALSE;
@@ -152,6 +170,9 @@ http_server_request_cb(SoupServer *soup, SoupServerMessage *msg, const char *pat
 	/* An upload refused while its body was arriving has its answer already. */
 	if (http_upload_already_answered(msg))
 		return;
+	/* The web page and its assets need no token (API.md). */
+	if (routes_ui_serve(msg, method, path))
+		return;
 	if (!http_server_find_route(method, path, &match, &path_matched)) {
 		http_reply_error_literal(msg, path_matched ? 405 : 404,
 					 path_matched ? "method not allowed for this route" : "no such route");
@@ -169,6 +190,11 @@ http_server_request_cb(SoupServer *soup, SoupServerMessage *msg, const char *pat
 		http_match_clear(&match);
 		return;
 	}
+	if (match.deep_search_id != NULL && !deep_search_id_is_valid(match.deep_search_id)) {
+		http_reply_error_literal(msg, 404, "deep search not found");
+		http_match_clear(&match);
+		return;
+	}
 	g_autoptr(GHashTable) empty = NULL;
 	if (query == NULL)
 		query = empty = g_hash_table_new(g_str_hash, g_str_equal);
@@ -177,6 +203,7 @@ http_server_request_cb(SoupServer *soup, SoupServerMessage *msg, const char *pat
 		.msg = msg,
 		.token = token,
 		.capture_id = match.capture_id,
+		.deep_search_id = match.deep_search_id,
 		.query = query,
 	};
 	match.route->handler(&request);
@@ -207,6 +234,10 @@ http_server_new(SharkapiConfig *config, Store *store, JobQueue *jobs, SummaryTra
 	self->store = store;
 	self->jobs = jobs;
 	self->summaries = summaries;
+	self->results = result_cache_new(store, config->result_cache_size);
+	/* As many match jobs per search as there are workers: searches use them all. */
+	self->deep_searches = deep_search_runner_new(store, jobs, config->workers);
+	deep_search_runner_resume_all(self->deep_searches);
 	self->soup = soup_server_new("server-header", "sharkapi/" SHARKAPI_VERSION " ", NULL);
 	soup_server_add_early_handler(self->soup, "/api/v1", http_upload_early_cb, self, NULL);
 	/* libsoup picks the most specific path's entry for normal handlers too, so the early
@@ -226,6 +257,8 @@ http_server_free(SharkapiServer *self)
 		soup_server_disconnect(self->soup);
 		g_object_unref(self->soup);
 	}
+	result_cache_free(self->results);
+	deep_search_runner_free(self->deep_searches);
 	g_free(self);
 }
 

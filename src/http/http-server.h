@@ -9,8 +9,10 @@
 
 #include "auth/auth-tokens.h"
 #include "cli/sharkapi-config.h"
+#include "jobs/deep-search.h"
 #include "jobs/job-queue.h"
 #include "jobs/summary-tracker.h"
+#include "store/store-result-cache.h"
 #include "store/store.h"
 
 G_BEGIN_DECLS
@@ -20,6 +22,8 @@ typedef struct {
 	Store *store;           /* not owned */
 	JobQueue *jobs;         /* not owned */
 	SummaryTracker *summaries; /* not owned */
+	ResultCache *results;      /* repeat packets/fields answers */
+	DeepSearchRunner *deep_searches;
 	SoupServer *soup;
 } SharkapiServer;
 
@@ -29,6 +33,7 @@ typedef struct {
 	SoupServerMessage *msg;
 	AuthToken *token;
 	const char *capture_id; /* the {id} of the path, NULL when the route has none */
+	const char *deep_search_id; /* the {search} of the path (a UUID), NULL when none */
 	GHashTable *query;      /* decoded query parameters, never NULL */
 } HttpRequest;
 

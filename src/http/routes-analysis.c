@@ -46,6 +46,7 @@ routes_analysis_status(HttpRequest *request)
 		http_reply_error(request->msg, error);
 		return;
 	}
+	g_autofree char *capture_path = store_capture_file(server->store, capture->id);
 	double progress = 0;
 	SummaryState state = summary_tracker_get_state(server->summaries, capture->id, &progress);
 	double duration = capture->has_times && capture->num_packets >= 2
@@ -59,6 +60,7 @@ routes_analysis_status(HttpRequest *request)
 	json_writer_begin_object(writer);
 	if (state == SUMMARY_STATE_FAILED)
 		json_writer_member_string(writer, "error", capture->analysis_failed);
+	json_writer_member_int(writer, "first_passes", job_queue_get_first_passes(server->jobs, capture_path));
 	json_writer_member_double(writer, "progress", progress);
 	json_writer_member_string(writer, "state", summary_state_to_string(state));
 	json_writer_end_object(writer);

@@ -10,9 +10,11 @@
 
 #include "capinfo.h"
 #include "http/http-reply.h"
+#include "http/http-params.h"
 #include "http/http-upload.h"
 #include "sharkapi-error.h"
 #include "store/store-capture.h"
+#include "store/store-tags.h"
 
 /* ---- upload ---- */
 
@@ -27,6 +29,8 @@ typedef struct {
 	char *part_filename;
 	char *user;
 	CapInfo *info;
+	GPtrArray *query_tags;       /* additional_tags values of the query string, in order */
+	GPtrArray *query_alias_tags; /* tags= values (a published client's name for them) */
 } UploadJob;
 
 static void
@@ -42,6 +46,8 @@ upload_job_free(UploadJob *job)
 	g_free(job->part_filename);
 	g_free(job->user);
 	g_hash_table_unref(job->options);
+	g_ptr_array_unref(job->query_tags);
+	g_ptr_array_unref(job->query_alias_tags);
 	capinfo_free(job->info);
 	g_object_unref(job->msg);
 	g_free(job);
@@ -85,8 +91,8 @@ upload_job_thread(GTask *task, gpointer source, gpointer task_data, GCancellable
 }
 
 /* Keeps the last path component and drops characters that would break a header. */
-static char *
-upload_clean_filename(const char *name)
+char *
+routes_captures_clean_filename(const char *name)
 {
 	if (name == NULL || *name == '\0')
 		return NULL;
@@ -112,27 +118,42 @@ upload_default_filename(const CapInfo *info)
 	return g_strdup_printf("upload-%s.%s", stamp, ext);
 }
 
-/* "a, b,,c" -> "a,b,c" */
-static char *
-upload_clean_tags(const char *tags)
-{
-	if (tags == NULL)
-		return g_strdup("");
-	g_auto(GStrv) parts = g_strsplit(tags, ",", -1);
-	g_autoptr(GPtrArray) kept = g_ptr_array_new();
-	for (guint i = 0; parts[i] != NULL; i++) {
-		char *tag = g_strstrip(parts[i]);
-		if (*tag != '\0')
-			g_ptr_array_add(kept, tag);
-	}
-	g_ptr_array_add(kept, NULL);
-	return g_strjoinv(",", (char **)kept->pdata);
-}
-
 static const char *
 upload_option(UploadJob *job, const char *name)
 {
 	return g_hash_table_lookup(job->options, name);
+}
+
+/* Query values of name (and name[]) appended to values. */
+static void
+upload_collect_values(HttpParams *params, const char *name, GPtrArray *values)
+{
+	g_autofree char *array_name = g_strconcat(name, "[]", NULL);
+	for (guint i = 0; i < http_params_length(params); i++) {
+		const char *key = http_params_name(params, i);
+		if (g_str_equal(key, name) || g_str_equal(key, array_name))
+			g_ptr_array_add(values, g_strdup(http_params_value(params, i)));
+	}
+}
+
+/* Every additional_tags value, from the query string and the form; failing those, every tags
+ * value (a published client sends tags= where it means additional_tags). */
+static char *
+upload_tag_list(UploadJob *job, GError **error)
+{
+	g_autoptr(GPtrArray) values = g_ptr_array_new();
+	for (guint i = 0; i < job->query_tags->len; i++)
+		g_ptr_array_add(values, g_ptr_array_index(job->query_tags, i));
+	if (upload_option(job, "additional_tags") != NULL)
+		g_ptr_array_add(values, (gpointer)upload_option(job, "additional_tags"));
+	if (values->len == 0) {
+		for (guint i = 0; i < job->query_alias_tags->len; i++)
+			g_ptr_array_add(values, g_ptr_array_index(job->query_alias_tags, i));
+		if (upload_option(job, "tags") != NULL)
+			g_ptr_array_add(values, (gpointer)upload_option(job, "tags"));
+	}
+	g_ptr_array_add(values, NULL);
+	return store_tags_normalize((const char *const *)values->pdata, error);
 }
 
 static void
@@ -159,15 +180,18 @@ upload_job_done_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 		upload_job_free(job);
 		return;
 	}
-	g_autofree char *filename = upload_clean_filename(upload_option(job, "filename"));
+	g_autofree char *filename = routes_captures_clean_filename(upload_option(job, "filename"));
 	if (filename == NULL)
-		filename = upload_clean_filename(job->part_filename);
+		filename = routes_captures_clean_filename(job->part_filename);
 	if (filename == NULL)
 		filename = upload_default_filename(job->info);
-	const char *tags = upload_option(job, "additional_tags");
-	if (tags == NULL)
-		tags = upload_option(job, "tags"); /* a published client sends this by mistake */
-	g_autofree char *tag_list = upload_clean_tags(tags);
+	g_autofree char *tag_list = upload_tag_list(job, &error);
+	if (tag_list == NULL) {
+		http_reply_error(job->msg, error);
+		soup_server_message_unpause(job->msg);
+		upload_job_free(job);
+		return;
+	}
 	StoreCaptureLabels labels = {
 		.filename = filename,
 		.comments = upload_option(job, "comments"),
@@ -217,6 +241,14 @@ routes_captures_upload(HttpRequest *request)
 	g_hash_table_iter_init(&iter, request->query);
 	while (g_hash_table_iter_next(&iter, &key, &value))
 		g_hash_table_replace(job->options, g_strdup(key), g_strdup(value));
+	/* Tags may repeat in the query; what stays in options afterwards came from the form. */
+	g_autoptr(HttpParams) params = http_params_from_query(msg);
+	job->query_tags = g_ptr_array_new_with_free_func(g_free);
+	job->query_alias_tags = g_ptr_array_new_with_free_func(g_free);
+	upload_collect_values(params, "additional_tags", job->query_tags);
+	upload_collect_values(params, "tags", job->query_alias_tags);
+	g_hash_table_remove(job->options, "additional_tags");
+	g_hash_table_remove(job->options, "tags");
 
 	soup_server_message_pause(msg);
 	g_autoptr(GTask) task = g_task_new(NULL, NULL, upload_job_done_cb, job);
@@ -269,8 +301,8 @@ captures_capinfo_view(const StoreCapture *capture, CapInfo *info)
 			 (double)(capture->end_time_ns % ns_per_second) / 1e9;
 }
 
-static void
-captures_write_info(JsonWriter *writer, const StoreCapture *capture)
+void
+routes_captures_write_info(JsonWriter *writer, const StoreCapture *capture)
 {
 	CapInfo view;
 	captures_capinfo_view(capture, &view);
@@ -322,7 +354,7 @@ routes_captures_info(HttpRequest *request)
 		return;
 	}
 	g_autoptr(JsonWriter) writer = json_writer_new();
-	captures_write_info(writer, capture);
+	routes_captures_write_info(writer, capture);
 	http_reply_writer(request->msg, 200, writer);
 }
 
@@ -368,6 +400,7 @@ routes_captures_delete(HttpRequest *request)
 		http_reply_error(request->msg, error);
 		return;
 	}
+	result_cache_forget_capture(server->results, request->capture_id);
 	g_message("deleted capture %s", request->capture_id);
 	g_autoptr(JsonWriter) writer = json_writer_new();
 	json_writer_begin_object(writer);

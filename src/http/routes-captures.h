@@ -4,6 +4,8 @@
 #pragma once
 
 #include "http/http-server.h"
+#include "json-writer.h"
+#include "store/store-capture.h"
 
 G_BEGIN_DECLS
 
@@ -11,5 +13,11 @@ void routes_captures_upload(HttpRequest *request);
 void routes_captures_info(HttpRequest *request);
 void routes_captures_download(HttpRequest *request);
 void routes_captures_delete(HttpRequest *request);
+
+/* The v1 info object of a capture (also each element of a search answer). */
+void routes_captures_write_info(JsonWriter *writer, const StoreCapture *capture);
+/* A client-given file name made safe for Content-Disposition: last path component, no control
+ * characters, quotes or semicolons, at most 255 bytes; NULL when nothing usable is left. */
+char *routes_captures_clean_filename(const char *name);
 
 G_END_DECLS

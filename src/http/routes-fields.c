@@ -4,6 +4,8 @@
  * worker is read again only after libsoup wrote that chunk ("wrote-chunk"), so a slow client
  * slows the worker, not the server's memory. A failure after the first chunk ends the response
  * without its final chunk (NDJSON: after one last error line), as API.md says.
+ * A complete answer is also written to the result cache; the same query later is streamed from
+ * that file the same way, chunk by chunk ("X-Sharkapi-Cache: hit").
  * SPDX-License-Identifier: GPL-2.0-or-later */
 #define G_LOG_DOMAIN "fields"
 
@@ -14,13 +16,17 @@
 #include "http/http-reply.h"
 #include "sharkapi-error.h"
 #include "store/store-capture.h"
+#include "store/store-result-cache.h"
 
 #define FIELDS_MAX 64
 #define FIELDS_NDJSON_TYPE "application/x-ndjson"
+#define FIELDS_CACHED_CHUNK (64 * 1024)
 
 typedef struct {
 	SoupServerMessage *msg;
 	Job *job;
+	ResultCacheWriter *cache_writer; /* recording a fresh answer */
+	GInputStream *cached;            /* replaying a cached one */
 	gboolean ndjson;
 	gboolean started;  /* headers and a first chunk are out */
 	gboolean aborting; /* connection to be dropped after the last chunk */
@@ -35,6 +41,9 @@ fields_stream_free(FieldsStream *stream)
 		g_signal_handler_disconnect(stream->msg, stream->wrote_chunk_handler);
 	if (stream->finished_handler != 0)
 		g_signal_handler_disconnect(stream->msg, stream->finished_handler);
+	if (stream->cache_writer != NULL)
+		result_cache_writer_abort(stream->cache_writer);
+	g_clear_object(&stream->cached);
 	g_object_unref(stream->msg);
 	g_free(stream);
 }
@@ -107,6 +116,8 @@ fields_wants_ndjson(HttpRequest *request)
 	return accept != NULL && strstr(accept, FIELDS_NDJSON_TYPE) != NULL;
 }
 
+static void fields_cached_next(FieldsStream *stream);
+
 static void
 fields_wrote_chunk_cb(SoupServerMessage *msg, gpointer user_data)
 {
@@ -121,6 +132,8 @@ fields_wrote_chunk_cb(SoupServerMessage *msg, gpointer user_data)
 	}
 	if (stream->job != NULL)
 		job_resume(stream->job);
+	else if (stream->cached != NULL)
+		fields_cached_next(stream);
 }
 
 static void
@@ -139,6 +152,7 @@ fields_start_response(FieldsStream *stream)
 {
 	SoupMessageHeaders *headers = soup_server_message_get_response_headers(stream->msg);
 	soup_server_message_set_status(stream->msg, 200, NULL);
+	soup_message_headers_replace(headers, "X-Sharkapi-Cache", stream->cached != NULL ? "hit" : "miss");
 	soup_message_headers_set_encoding(headers, SOUP_ENCODING_CHUNKED);
 	soup_message_headers_set_content_type(
 		headers, stream->ndjson ? FIELDS_NDJSON_TYPE : "application/json", NULL);
@@ -152,10 +166,14 @@ fields_job_data_cb(Job *job, GBytes *chunk, gpointer user_data)
 	FieldsStream *stream = user_data;
 	if (!stream->started)
 		fields_start_response(stream);
+	if (stream->cache_writer != NULL)
+		result_cache_writer_append(stream->cache_writer, chunk);
 	soup_message_body_append_bytes(soup_server_message_get_response_body(stream->msg), chunk);
 	soup_server_message_unpause(stream->msg);
 	return TRUE; /* read the worker again once this chunk is written */
 }
+
+static void fields_stream_abort(FieldsStream *stream, const GError *error);
 
 static void
 fields_job_done_cb(Job *job, JsonObject *result, const GError *error, gpointer user_data)
@@ -167,16 +185,28 @@ fields_job_done_cb(Job *job, JsonObject *result, const GError *error, gpointer u
 	if (error == NULL) {
 		if (!stream->started)
 			fields_start_response(stream);
+		if (stream->cache_writer != NULL)
+			result_cache_writer_commit(g_steal_pointer(&stream->cache_writer));
 		soup_message_body_complete(body);
 		soup_server_message_unpause(stream->msg);
 		return; /* "finished" frees the stream */
 	}
+	if (stream->cache_writer != NULL)
+		result_cache_writer_abort(g_steal_pointer(&stream->cache_writer));
 	if (!stream->started) {
 		http_reply_error(stream->msg, error);
 		soup_server_message_unpause(stream->msg);
 		return;
 	}
 	g_warning("fields query failed mid-stream: %s", error->message);
+	fields_stream_abort(stream, error);
+}
+
+/* Ends a started answer as broken: the connection drops without the final chunk. */
+static void
+fields_stream_abort(FieldsStream *stream, const GError *error)
+{
+	SoupMessageBody *body = soup_server_message_get_response_body(stream->msg);
 	stream->aborting = TRUE;
 	g_signal_handler_disconnect(stream->msg, stream->finished_handler);
 	stream->finished_handler = 0;
@@ -189,6 +219,50 @@ fields_job_done_cb(Job *job, JsonObject *result, const GError *error, gpointer u
 		soup_message_body_append(body, SOUP_MEMORY_STATIC, "", 0);
 	}
 	soup_server_message_unpause(stream->msg);
+}
+
+static void
+fields_connect_signals(FieldsStream *stream)
+{
+	stream->wrote_chunk_handler =
+		g_signal_connect(stream->msg, "wrote-chunk", G_CALLBACK(fields_wrote_chunk_cb), stream);
+	stream->finished_handler = g_signal_connect(stream->msg, "finished", G_CALLBACK(fields_finished_cb), stream);
+}
+
+/* Sends the next piece of a cached answer; called again from "wrote-chunk". */
+static void
+fields_cached_next(FieldsStream *stream)
+{
+	g_autoptr(GError) error = NULL;
+	SoupMessageBody *body = soup_server_message_get_response_body(stream->msg);
+	g_autoptr(GBytes) chunk = g_input_stream_read_bytes(stream->cached, FIELDS_CACHED_CHUNK, NULL, &error);
+	if (chunk == NULL) {
+		g_warning("reading a cached answer failed mid-stream: %s", error->message);
+		g_clear_object(&stream->cached);
+		fields_stream_abort(stream, error);
+		return;
+	}
+	if (g_bytes_get_size(chunk) == 0) {
+		g_clear_object(&stream->cached);
+		soup_message_body_complete(body);
+	} else {
+		soup_message_body_append_bytes(body, chunk);
+	}
+	soup_server_message_unpause(stream->msg);
+}
+
+/* Everything that shapes the answer, so equal keys mean byte-identical answers. */
+static char *
+fields_cache_key(GPtrArray *fields, const char *filter, guint passes, gint64 limit, gint64 offset, gboolean ndjson)
+{
+	g_autoptr(GString) names = g_string_new(NULL);
+	for (guint i = 0; i < fields->len; i++)
+		g_string_append_printf(names, "%s%s", i > 0 ? "," : "", (const char *)g_ptr_array_index(fields, i));
+	g_autofree char *numbers = g_strdup_printf("passes=%u limit=%" G_GINT64_FORMAT " offset=%" G_GINT64_FORMAT,
+						   passes, limit, offset);
+	const char *parts[] = {"packets/fields v1", names->str, filter != NULL ? filter : "", numbers,
+			       ndjson ? "ndjson" : "json", NULL};
+	return result_cache_key(parts);
 }
 
 static char *
@@ -239,11 +313,20 @@ routes_analysis_fields(HttpRequest *request)
 		return;
 	}
 	g_autofree char *capture_path = store_capture_file(server->store, capture->id);
+	const char *filter = http_request_param(request, "filter");
 	FieldsStream *stream = g_new0(FieldsStream, 1);
 	stream->msg = g_object_ref(request->msg);
 	stream->ndjson = fields_wants_ndjson(request);
-	g_autofree char *line = fields_request_line(capture_path, fields, http_request_param(request, "filter"),
-						    passes, limit, offset, stream->ndjson);
+	g_autofree char *cache_key = fields_cache_key(fields, filter, passes, limit, offset, stream->ndjson);
+	stream->cached = result_cache_open(server->results, capture->id, cache_key);
+	if (stream->cached != NULL) {
+		soup_server_message_pause(request->msg);
+		fields_connect_signals(stream);
+		fields_start_response(stream);
+		fields_cached_next(stream);
+		return;
+	}
+	g_autofree char *line = fields_request_line(capture_path, fields, filter, passes, limit, offset, stream->ndjson);
 	static const JobCallbacks callbacks = {
 		.data = fields_job_data_cb,
 		.done = fields_job_done_cb,
@@ -256,8 +339,7 @@ routes_analysis_fields(HttpRequest *request)
 		fields_stream_free(stream);
 		return;
 	}
+	stream->cache_writer = result_cache_writer_new(server->results, capture->id, cache_key);
 	soup_server_message_pause(request->msg);
-	stream->wrote_chunk_handler =
-		g_signal_connect(request->msg, "wrote-chunk", G_CALLBACK(fields_wrote_chunk_cb), stream);
-	stream->finished_handler = g_signal_connect(request->msg, "finished", G_CALLBACK(fields_finished_cb), stream);
+	fields_connect_signals(stream);
 }

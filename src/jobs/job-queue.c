@@ -33,6 +33,7 @@ struct WorkerSlot {
 	gboolean ready; /* said HELLO */
 	Job *job;
 	char *warm_key;
+	gint64 first_passes_seen; /* the worker's own count, from its last END */
 	guint timeout_source;
 	guint respawn_source;
 };
@@ -46,6 +47,7 @@ struct JobQueue {
 	GPtrArray *slots;
 	GQueue pending;
 	JsonArray *tables;
+	GHashTable *first_passes; /* warm key -> first passes run for it (GUINT_TO_POINTER) */
 	gboolean shutting_down;
 };
 
@@ -134,6 +136,18 @@ worker_slot_hello(WorkerSlot *slot, GBytes *payload)
 	}
 }
 
+/* Workers count the first passes they ran; a rise during a job means this job ran one. */
+static void
+job_queue_count_first_pass(JobQueue *self, WorkerSlot *slot, Job *job, JsonObject *result)
+{
+	gint64 seen = json_object_get_int_member_with_default(result, "first_passes", slot->first_passes_seen);
+	if (seen > slot->first_passes_seen && job->warm_key != NULL) {
+		guint count = GPOINTER_TO_UINT(g_hash_table_lookup(self->first_passes, job->warm_key));
+		g_hash_table_insert(self->first_passes, g_strdup(job->warm_key), GUINT_TO_POINTER(count + 1));
+	}
+	slot->first_passes_seen = seen;
+}
+
 static void
 worker_slot_frame_cb(WorkerProcess *process, WorkerFrameType type, GBytes *payload, gpointer user_data)
 {
@@ -165,6 +179,7 @@ worker_slot_frame_cb(WorkerProcess *process, WorkerFrameType type, GBytes *paylo
 		g_autoptr(JsonObject) result = job_parse_object(payload);
 		if (result == NULL)
 			result = json_object_new();
+		job_queue_count_first_pass(self, slot, job, result);
 		g_free(slot->warm_key);
 		slot->warm_key = g_strdup(job->warm_key);
 		job_finish(worker_slot_take_job(slot), result, NULL);
@@ -238,6 +253,7 @@ worker_slot_died_cb(WorkerProcess *process, const char *reason, gpointer user_da
 	if (!self->shutting_down)
 		g_warning("worker %s died: %s", worker_process_get_identifier(process), reason);
 	slot->ready = FALSE;
+	slot->first_passes_seen = 0;
 	g_clear_pointer(&slot->warm_key, g_free);
 	g_clear_pointer(&slot->process, worker_process_free);
 	if (job != NULL)
@@ -283,7 +299,7 @@ job_timeout_cb(gpointer user_data)
 static gboolean
 worker_slot_is_idle(WorkerSlot *slot)
 {
-	return slot->process != NULL && slot->ready && slot->job == NULL;
+	return slot->process != NULL && slot->ready && slot->job == NULL && worker_process_is_alive(slot->process);
 }
 
 /* The slot a job should run on now, or NULL to keep it waiting. A job with a warm key waits
@@ -350,6 +366,7 @@ job_queue_new(const JobQueueOptions *options, GError **error)
 	self->queue_limit = options->queue_limit;
 	self->worker_memory_limit = options->worker_memory_limit;
 	self->slots = g_ptr_array_new();
+	self->first_passes = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	g_queue_init(&self->pending);
 	for (guint i = 0; i < MAX(options->workers, 1); i++) {
 		WorkerSlot *slot = g_new0(WorkerSlot, 1);
@@ -382,6 +399,7 @@ job_queue_free(JobQueue *self)
 	g_queue_clear_full(&self->pending, (GDestroyNotify)job_free);
 	if (self->tables != NULL)
 		json_array_unref(self->tables);
+	g_hash_table_destroy(self->first_passes);
 	g_free(self->worker_path);
 	g_free(self->worker_home);
 	g_free(self);
@@ -438,4 +456,10 @@ JsonArray *
 job_queue_get_tables(JobQueue *self)
 {
 	return self->tables;
+}
+
+guint
+job_queue_get_first_passes(JobQueue *self, const char *warm_key)
+{
+	return GPOINTER_TO_UINT(g_hash_table_lookup(self->first_passes, warm_key));
 }

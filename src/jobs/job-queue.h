@@ -49,4 +49,8 @@ gboolean job_is_running(Job *job);
 /* The worker's HELLO: the conversation/endpoint tables, NULL until the first worker is up. */
 JsonArray *job_queue_get_tables(JobQueue *self);
 
+/* How many first passes workers ran for two-pass jobs on this warm key since the start: a
+ * query answered by a warm worker does not add one. */
+guint job_queue_get_first_passes(JobQueue *self, const char *warm_key);
+
 G_END_DECLS

@@ -178,7 +178,8 @@ summary_tracker_ensure_run(SummaryTracker *self, const char *capture_id, const c
 	run->variant = g_strdup(variant);
 	run->summary_dir = g_strdup(summary_dir);
 	run->waiters = g_ptr_array_new();
-	run->job = job_queue_submit(self->jobs, request, NULL, &callbacks, run, error);
+	/* A two-pass run leaves its worker warm for this capture's later two-pass queries. */
+	run->job = job_queue_submit(self->jobs, request, passes == 2 ? capture_path : NULL, &callbacks, run, error);
 	if (run->job == NULL) {
 		summary_run_free(run);
 		return NULL;

@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 
 #include "sharkapi-error.h"
 
@@ -75,6 +76,19 @@ worker_process_spawn(const WorkerProcessOptions *options, const WorkerProcessCal
 	self->output = g_object_ref(g_subprocess_get_stdout_pipe(self->process));
 	worker_process_read_header(self);
 	return self;
+}
+
+gboolean
+worker_process_is_alive(WorkerProcess *self)
+{
+	const char *identifier = self->process != NULL ? g_subprocess_get_identifier(self->process) : NULL;
+	siginfo_t info = {0};
+	if (identifier == NULL)
+		return FALSE;
+	/* WNOWAIT: look without reaping; GLib's child watch still reports the death. */
+	if (waitid(P_PID, (id_t)g_ascii_strtoull(identifier, NULL, 10), &info, WEXITED | WNOHANG | WNOWAIT) != 0)
+		return TRUE;
+	return info.si_pid == 0;
 }
 
 const char *

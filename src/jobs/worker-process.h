@@ -38,6 +38,9 @@ void worker_process_resume(WorkerProcess *self);
 /* SIGKILL; the died callback follows from the main loop. */
 void worker_process_kill(WorkerProcess *self);
 const char *worker_process_get_identifier(WorkerProcess *self);
+/* FALSE once the process has exited, even before its death is reported: a worker killed from
+ * outside must not be handed a job in the meantime. */
+gboolean worker_process_is_alive(WorkerProcess *self);
 void worker_process_free(WorkerProcess *self);
 
 G_END_DECLS

@@ -11,6 +11,7 @@
 
 #include "sharkapi-error.h"
 #include "store/store-db.h"
+#include "store/store-tags.h"
 
 #define STORE_CAPTURE_COLUMNS                                                                         \
 	"cap_file_id, id, filename, comments, tag_list, user, created_at, last_accessed, viewcount, " \
@@ -121,6 +122,21 @@ store_capture_insert(Store *store, const char *id, const CapInfo *info, const St
 	return TRUE;
 }
 
+/* The row and its tag rows together, or neither. */
+static gboolean
+store_capture_insert_with_tags(Store *store, const char *id, const CapInfo *info, const StoreCaptureLabels *labels,
+			       GError **error)
+{
+	if (!store_db_exec(store->db, "BEGIN IMMEDIATE", error))
+		return FALSE;
+	if (!store_capture_insert(store, id, info, labels, error) ||
+	    !store_tags_insert(store, id, labels->tag_list, error)) {
+		sqlite3_exec(store->db, "ROLLBACK", NULL, NULL, NULL);
+		return FALSE;
+	}
+	return store_db_exec(store->db, "COMMIT", error);
+}
+
 StoreCapture *
 store_capture_commit(Store *store, const char *temp_path, const CapInfo *info,
 		     const StoreCaptureLabels *labels, GError **error)
@@ -157,7 +173,7 @@ store_capture_commit(Store *store, const char *temp_path, const CapInfo *info,
 	}
 	if (!store_fsync_path(dir, error) || !store_fsync_path(store->captures_dir, error))
 		goto fail;
-	if (!store_capture_insert(store, id, info, labels, error))
+	if (!store_capture_insert_with_tags(store, id, info, labels, error))
 		goto fail;
 	return store_capture_get(store, id, error);
 

@@ -7,7 +7,7 @@
 
 #include "sharkapi-error.h"
 
-/* Schema version 1. Later versions append statements and bump user_version. */
+/* Schema version 1. Later versions are further steps (store_db_schema_steps). */
 static const char *const store_db_schema_v1 =
 	"CREATE TABLE IF NOT EXISTS tokens ("
 	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
@@ -42,6 +42,69 @@ static const char *const store_db_schema_v1 =
 	"  analysis_failed TEXT NOT NULL DEFAULT '');"
 	"CREATE INDEX IF NOT EXISTS captures_created_at ON captures(created_at);";
 
+/* Schema version 2: tags, annotations and deep searches, and what search needs to answer in
+ * milliseconds over 100,000 captures: an index per sortable column, a tag index, and a trigram
+ * full-text index of filename and comments (substring matching without a table scan), kept in
+ * step with captures by triggers. A version 1 database gets its tags from tag_list. */
+static const char *const store_db_schema_v2 =
+	"CREATE TABLE capture_tags ("
+	"  capture_id TEXT NOT NULL REFERENCES captures(id) ON DELETE CASCADE,"
+	"  tag TEXT NOT NULL,"
+	"  PRIMARY KEY (tag, capture_id)) WITHOUT ROWID;"
+	"CREATE INDEX capture_tags_capture ON capture_tags(capture_id);"
+	"CREATE TABLE annotations ("
+	"  capture_id TEXT NOT NULL REFERENCES captures(id) ON DELETE CASCADE,"
+	"  frame INTEGER NOT NULL,"
+	"  text TEXT NOT NULL,"
+	"  user TEXT NOT NULL,"
+	"  updated_at TEXT NOT NULL,"
+	"  PRIMARY KEY (capture_id, frame)) WITHOUT ROWID;"
+	"CREATE TABLE deep_searches ("
+	"  id TEXT PRIMARY KEY,"           /* UUIDv7 */
+	"  token_id INTEGER NOT NULL,"     /* only this token may read it */
+	"  display_filter TEXT NOT NULL,"
+	"  created_at TEXT NOT NULL,"
+	"  pool_size INTEGER NOT NULL,"
+	"  pool_size_bytes INTEGER NOT NULL);"
+	"CREATE TABLE deep_search_pool ("
+	"  search_id TEXT NOT NULL REFERENCES deep_searches(id) ON DELETE CASCADE,"
+	"  position INTEGER NOT NULL,"
+	"  capture_id TEXT NOT NULL,"      /* no foreign key: a deleted capture stays a searched one */
+	"  state INTEGER NOT NULL DEFAULT 0," /* 0 to search, 1 searched without a match, 2 matched */
+	"  PRIMARY KEY (search_id, position)) WITHOUT ROWID;"
+	"CREATE INDEX captures_start_time ON captures(start_time_ns);"
+	"CREATE INDEX captures_filename ON captures(filename);"
+	"CREATE INDEX captures_size ON captures(size);"
+	"CREATE INDEX captures_num_packets ON captures(num_packets);"
+	"CREATE VIRTUAL TABLE captures_text USING fts5(filename, comments, content='captures',"
+	"  content_rowid='cap_file_id', tokenize='trigram');"
+	"CREATE TRIGGER captures_text_insert AFTER INSERT ON captures BEGIN"
+	"  INSERT INTO captures_text(rowid, filename, comments) VALUES (new.cap_file_id, new.filename, new.comments);"
+	"END;"
+	"CREATE TRIGGER captures_text_delete AFTER DELETE ON captures BEGIN"
+	"  INSERT INTO captures_text(captures_text, rowid, filename, comments)"
+	"    VALUES ('delete', old.cap_file_id, old.filename, old.comments);"
+	"END;"
+	"CREATE TRIGGER captures_text_update AFTER UPDATE OF filename, comments ON captures BEGIN"
+	"  INSERT INTO captures_text(captures_text, rowid, filename, comments)"
+	"    VALUES ('delete', old.cap_file_id, old.filename, old.comments);"
+	"  INSERT INTO captures_text(rowid, filename, comments) VALUES (new.cap_file_id, new.filename, new.comments);"
+	"END;"
+	"INSERT INTO captures_text(captures_text) VALUES ('rebuild');"
+	/* tag_list "a,b" of version 1 rows -> one capture_tags row per tag. */
+	"WITH RECURSIVE split(capture_id, tag, rest) AS ("
+	"  SELECT id, '', tag_list || ',' FROM captures"
+	"  UNION ALL"
+	"  SELECT capture_id, trim(substr(rest, 1, instr(rest, ',') - 1)), substr(rest, instr(rest, ',') + 1)"
+	"  FROM split WHERE rest <> '')"
+	"INSERT OR IGNORE INTO capture_tags (capture_id, tag) SELECT capture_id, tag FROM split WHERE tag <> '';";
+
+/* Schema steps in order: steps[i] takes a database from version i to version i + 1. */
+static const char *const store_db_schema_steps[] = {
+	store_db_schema_v1,
+	store_db_schema_v2,
+};
+
 void
 store_db_set_error(sqlite3 *db, GError **error, const char *context)
 {
@@ -75,23 +138,47 @@ store_db_exec(sqlite3 *db, const char *sql, GError **error)
 	return TRUE;
 }
 
-static gboolean
-store_db_migrate(sqlite3 *db, GError **error)
+static int
+store_db_user_version(sqlite3 *db)
 {
-	g_autoptr(sqlite3_stmt) stmt = store_db_prepare(db, "PRAGMA user_version", error);
-	if (stmt == NULL)
-		return FALSE;
-	int version = sqlite3_step(stmt) == SQLITE_ROW ? sqlite3_column_int(stmt, 0) : 0;
-	if (version >= 1)
-		return TRUE;
+	g_autoptr(sqlite3_stmt) stmt = store_db_prepare(db, "PRAGMA user_version", NULL);
+	return stmt != NULL && sqlite3_step(stmt) == SQLITE_ROW ? sqlite3_column_int(stmt, 0) : 0;
+}
+
+/* Runs one schema step and records its version, all or nothing. */
+static gboolean
+store_db_migrate_step(sqlite3 *db, int to_version, GError **error)
+{
+	g_autofree char *set_version = g_strdup_printf("PRAGMA user_version = %d", to_version);
 	if (!store_db_exec(db, "BEGIN IMMEDIATE", error))
 		return FALSE;
-	if (!store_db_exec(db, store_db_schema_v1, error) ||
-	    !store_db_exec(db, "PRAGMA user_version = 1", error)) {
+	/* Under the write lock: another process (the CLI) may have migrated meanwhile. */
+	if (store_db_user_version(db) >= to_version)
+		return store_db_exec(db, "COMMIT", error);
+	if (!store_db_exec(db, store_db_schema_steps[to_version - 1], error) ||
+	    !store_db_exec(db, set_version, error)) {
+		g_prefix_error(error, "schema version %d: ", to_version);
 		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 		return FALSE;
 	}
 	return store_db_exec(db, "COMMIT", error);
+}
+
+static gboolean
+store_db_migrate(sqlite3 *db, GError **error)
+{
+	const int latest = (int)G_N_ELEMENTS(store_db_schema_steps);
+	int version = store_db_user_version(db);
+	if (version > latest) {
+		g_set_error(error, SHARKAPI_ERROR, SHARKAPI_ERROR_INTERNAL,
+			    "schema version %d is newer than this sharkapi knows (%d)", version, latest);
+		return FALSE;
+	}
+	for (int next = version + 1; next <= latest; next++) {
+		if (!store_db_migrate_step(db, next, error))
+			return FALSE;
+	}
+	return TRUE;
 }
 
 sqlite3 *

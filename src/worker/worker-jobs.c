@@ -8,6 +8,7 @@
 #include "worker/worker-jobs.h"
 
 #include "engine/engine-fields.h"
+#include "engine/engine-match.h"
 #include "engine/engine-summary.h"
 #include "engine/engine-tables.h"
 #include "sharkapi-error.h"
@@ -170,12 +171,36 @@ worker_jobs_check_filter(WorkerJob *job, JsonObject *request, GError **error)
 	return worker_jobs_end(job, writer, error);
 }
 
+/* {"capture":PATH,"filter":"...","job":"match"} -> END {"frames":N,"matched":bool}
+ * frames: those dissected, up to and including the first match. */
+static gboolean
+worker_jobs_match(WorkerJob *job, JsonObject *request, GError **error)
+{
+	EngineMatchRequest match = {0};
+	g_autoptr(JsonWriter) writer = NULL;
+	gboolean matched = FALSE;
+	guint32 frames = 0;
+
+	if (!worker_request_get_string(request, "capture", NULL, &match.capture, error) ||
+	    !worker_request_get_string(request, "filter", NULL, &match.filter, error))
+		return FALSE;
+	if (!engine_match_run(job->engine, &match, worker_jobs_progress_cb, job, &matched, &frames, error))
+		return FALSE;
+	writer = json_writer_new();
+	json_writer_begin_object(writer);
+	json_writer_member_int(writer, "frames", frames);
+	json_writer_member_bool(writer, "matched", matched);
+	json_writer_end_object(writer);
+	return worker_jobs_end(job, writer, error);
+}
+
 static const struct {
 	const char *name;
 	WorkerJobFunc func;
 } worker_jobs_table[] = {
     {"check_filter", worker_jobs_check_filter},
     {"fields", worker_jobs_fields},
+    {"match", worker_jobs_match},
     {"summary", worker_jobs_summary},
 };
 

@@ -1,0 +1,18 @@
+/* capture-merge.h: merging captures with libwiretap, as mergecap does by default (records
+ * ordered by time stamp, interfaces merged when all files have the same set, pcapng out), and
+ * optionally dropping duplicates as `editcap -d` does (a packet whose length and MD5 equal
+ * those of one of the 4 packets before it).
+ * Must not touch the store: the caller gives a temp file to write and commits it.
+ * SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* Merges inputs (at least one) into output, which is overwritten. Errors: 422 when an input
+ * cannot be read to its end, 507 no space, 500 otherwise. */
+gboolean capture_merge(const char *const *inputs, guint n_inputs, const char *output, gboolean remove_duplicates,
+		       GError **error);
+
+G_END_DECLS

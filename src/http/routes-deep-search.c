@@ -1,0 +1,382 @@
+/* routes-deep-search.c: POST /api/v2/deep_search/ with JSON {"display_filter", "capture_ids" or
+ * "criteria", "sort"} answers 201 {"created_at","id","pool_size","pool_size_bytes"} once a
+ * worker has compiled the filter (a bad one is a 400 in libwireshark's words); GET
+ * /api/v2/deep_search/<id> gives {"finished?","hit_count","id","progress_percent",
+ * "searched_count"}; GET .../results the ids of the captures where a frame matched, in pool
+ * order. A search is visible only to the token that created it (others get 404).
+ * The pool: capture_ids when given (unknown ids left out), else the captures criteria select
+ * (the search route's vocabulary, as JSON: {"filename":"x","tags":["a"],"created_at":{"from":..}}),
+ * ordered by sort ("created_at.desc" by default), at most DEEP_SEARCH_MAX_POOL captures.
+ * SPDX-License-Identifier: GPL-2.0-or-later */
+#define G_LOG_DOMAIN "deep-search"
+
+#include "http/routes-deep-search.h"
+
+#include <json-glib/json-glib.h>
+
+#include "http/http-reply.h"
+#include "jobs/deep-search.h"
+#include "sharkapi-error.h"
+#include "store/store-capture.h"
+#include "store/store-deep-search.h"
+#include "store/store-search.h"
+
+/* Largest pool of one search, and largest request body. */
+#define DEEP_SEARCH_MAX_POOL 10000
+#define DEEP_SEARCH_MAX_BODY (1024 * 1024)
+
+typedef struct {
+	SharkapiServer *server;
+	SoupServerMessage *msg;
+	gint64 token_id;
+	char *display_filter;
+	StoreSearchCriteria *criteria;
+	Job *check;
+	gulong finished_handler;
+} DeepSearchCreate;
+
+static void
+deep_search_create_free(DeepSearchCreate *create)
+{
+	if (create->finished_handler != 0)
+		g_signal_handler_disconnect(create->msg, create->finished_handler);
+	g_object_unref(create->msg);
+	g_free(create->display_filter);
+	store_search_criteria_free(create->criteria);
+	g_free(create);
+}
+
+static gboolean
+deep_search_bad(GError **error, const char *member, const char *what)
+{
+	g_set_error(error, SHARKAPI_ERROR, SHARKAPI_ERROR_BAD_REQUEST, "%s: %s", member, what);
+	return FALSE;
+}
+
+/* A scalar JSON value as the text a query parameter would carry. */
+static char *
+deep_search_scalar_text(JsonNode *node)
+{
+	if (!JSON_NODE_HOLDS_VALUE(node))
+		return NULL;
+	GType type = json_node_get_value_type(node);
+	if (type == G_TYPE_STRING)
+		return g_strdup(json_node_get_string(node));
+	if (type == G_TYPE_INT64)
+		return g_strdup_printf("%" G_GINT64_FORMAT, json_node_get_int(node));
+	if (type == G_TYPE_DOUBLE) {
+		char buffer[G_ASCII_DTOSTR_BUF_SIZE];
+		return g_strdup(g_ascii_dtostr(buffer, sizeof buffer, json_node_get_double(node)));
+	}
+	return NULL;
+}
+
+static gboolean
+deep_search_set_scalar(StoreSearchCriteria *criteria, const char *key, JsonNode *node, GError **error)
+{
+	g_autofree char *text = deep_search_scalar_text(node);
+	if (text == NULL) {
+		g_autofree char *member = g_strdup_printf("criteria.%s", key);
+		return deep_search_bad(error, member, "must be a string, a number, an array or an object of those");
+	}
+	return store_search_criteria_set(criteria, key, text, error);
+}
+
+/* {"filename": "x", "tags": ["a", "b"], "created_at": {"from": "...", "to": "..."}, "limit": 10} */
+static gboolean
+deep_search_parse_criteria(StoreSearchCriteria *criteria, JsonObject *object, GError **error)
+{
+	g_autoptr(GList) members = json_object_get_members(object);
+	for (GList *link = members; link != NULL; link = link->next) {
+		const char *name = link->data;
+		JsonNode *node = json_object_get_member(object, name);
+		if (JSON_NODE_HOLDS_NULL(node))
+			continue;
+		if (JSON_NODE_HOLDS_ARRAY(node)) {
+			JsonArray *array = json_node_get_array(node);
+			for (guint i = 0; i < json_array_get_length(array); i++) {
+				if (!deep_search_set_scalar(criteria, name, json_array_get_element(array, i), error))
+					return FALSE;
+			}
+		} else if (JSON_NODE_HOLDS_OBJECT(node)) {
+			JsonObject *range = json_node_get_object(node);
+			g_autoptr(GList) bounds = json_object_get_members(range);
+			for (GList *bound = bounds; bound != NULL; bound = bound->next) {
+				g_autofree char *key = g_strdup_printf("%s.%s", name, (const char *)bound->data);
+				if (!deep_search_set_scalar(criteria, key, json_object_get_member(range, bound->data), error))
+					return FALSE;
+			}
+		} else if (!deep_search_set_scalar(criteria, name, node, error)) {
+			return FALSE;
+		}
+	}
+	return TRUE;
+}
+
+static gboolean
+deep_search_parse_capture_ids(StoreSearchCriteria *criteria, JsonArray *array, GError **error)
+{
+	if (json_array_get_length(array) > DEEP_SEARCH_MAX_POOL)
+		return deep_search_bad(error, "capture_ids", "more ids than a search may have");
+	for (guint i = 0; i < json_array_get_length(array); i++) {
+		JsonNode *element = json_array_get_element(array, i);
+		if (!JSON_NODE_HOLDS_VALUE(element) || json_node_get_value_type(element) != G_TYPE_STRING)
+			return deep_search_bad(error, "capture_ids", "must be an array of capture id strings");
+		store_search_criteria_set(criteria, "id", json_node_get_string(element), NULL);
+	}
+	/* An empty array selects nothing, not everything. */
+	if (json_array_get_length(array) == 0)
+		store_search_criteria_set(criteria, "id", "", NULL);
+	return TRUE;
+}
+
+static gboolean
+deep_search_is_blank(const char *text)
+{
+	for (const char *p = text; *p != '\0'; p++) {
+		if (!g_ascii_isspace(*p))
+			return FALSE;
+	}
+	return TRUE;
+}
+
+static JsonObject *
+deep_search_parse_body(SoupServerMessage *msg, JsonParser *parser, GError **error)
+{
+	SoupMessageBody *body = soup_server_message_get_request_body(msg);
+	if (body == NULL || body->length == 0) {
+		deep_search_bad(error, "body", "a JSON object with display_filter is required");
+		return NULL;
+	}
+	if (body->length > DEEP_SEARCH_MAX_BODY) {
+		g_set_error(error, SHARKAPI_ERROR, SHARKAPI_ERROR_TOO_LARGE, "body larger than %d bytes",
+			    DEEP_SEARCH_MAX_BODY);
+		return NULL;
+	}
+	g_autoptr(GBytes) bytes = soup_message_body_flatten(body);
+	gsize length = 0;
+	const char *data = g_bytes_get_data(bytes, &length);
+	g_autoptr(GError) error_local = NULL;
+	if (!json_parser_load_from_data(parser, data, (gssize)length, &error_local)) {
+		deep_search_bad(error, "body", error_local->message);
+		return NULL;
+	}
+	JsonNode *root = json_parser_get_root(parser);
+	if (root == NULL || !JSON_NODE_HOLDS_OBJECT(root)) {
+		deep_search_bad(error, "body", "must be a JSON object");
+		return NULL;
+	}
+	return json_node_get_object(root);
+}
+
+static DeepSearchCreate *
+deep_search_create_parse(HttpRequest *request, GError **error)
+{
+	g_autoptr(JsonParser) parser = json_parser_new();
+	JsonObject *body = deep_search_parse_body(request->msg, parser, error);
+	if (body == NULL)
+		return NULL;
+	JsonNode *filter = json_object_get_member(body, "display_filter");
+	if (filter == NULL || !JSON_NODE_HOLDS_VALUE(filter) || json_node_get_value_type(filter) != G_TYPE_STRING ||
+	    deep_search_is_blank(json_node_get_string(filter))) {
+		deep_search_bad(error, "display_filter", "required, a display filter");
+		return NULL;
+	}
+	g_autoptr(StoreSearchCriteria) criteria = store_search_criteria_new();
+	JsonNode *capture_ids = json_object_get_member(body, "capture_ids");
+	JsonNode *criteria_node = json_object_get_member(body, "criteria");
+	JsonNode *sort = json_object_get_member(body, "sort");
+	if (capture_ids != NULL && !JSON_NODE_HOLDS_NULL(capture_ids)) {
+		if (!JSON_NODE_HOLDS_ARRAY(capture_ids)) {
+			deep_search_bad(error, "capture_ids", "must be an array of capture id strings");
+			return NULL;
+		}
+		if (!deep_search_parse_capture_ids(criteria, json_node_get_array(capture_ids), error))
+			return NULL;
+	} else if (criteria_node != NULL && !JSON_NODE_HOLDS_NULL(criteria_node)) {
+		if (!JSON_NODE_HOLDS_OBJECT(criteria_node)) {
+			deep_search_bad(error, "criteria", "must be an object");
+			return NULL;
+		}
+		if (!deep_search_parse_criteria(criteria, json_node_get_object(criteria_node), error))
+			return NULL;
+	}
+	if (sort != NULL && !JSON_NODE_HOLDS_NULL(sort) && !deep_search_set_scalar(criteria, "sort", sort, error))
+		return NULL;
+	store_search_criteria_set_max_limit(criteria, DEEP_SEARCH_MAX_POOL);
+
+	DeepSearchCreate *create = g_new0(DeepSearchCreate, 1);
+	create->server = request->server;
+	create->msg = g_object_ref(request->msg);
+	create->token_id = request->token->id;
+	create->display_filter = g_strdup(json_node_get_string(filter));
+	create->criteria = g_steal_pointer(&criteria);
+	return create;
+}
+
+static char *
+deep_search_now_iso8601_ms(void)
+{
+	g_autoptr(GDateTime) now = g_date_time_new_now_utc();
+	g_autofree char *seconds = g_date_time_format(now, "%Y-%m-%dT%H:%M:%S");
+	return g_strdup_printf("%s.%03dZ", seconds, g_date_time_get_microsecond(now) / 1000);
+}
+
+/* Resolves the pool, records the search and starts it; the 201 answer. */
+static gboolean
+deep_search_create_commit(DeepSearchCreate *create, GError **error)
+{
+	Store *store = create->server->store;
+	g_autoptr(GPtrArray) ids = store_search_ids(store, create->criteria, error);
+	if (ids == NULL)
+		return FALSE;
+	g_autoptr(StoreDeepSearch) search = g_new0(StoreDeepSearch, 1);
+	search->id = deep_search_new_id();
+	search->token_id = create->token_id;
+	search->display_filter = g_strdup(create->display_filter);
+	search->created_at = deep_search_now_iso8601_ms();
+	search->pool_size = ids->len;
+	for (guint i = 0; i < ids->len; i++) {
+		g_autoptr(StoreCapture) capture = store_capture_get(store, g_ptr_array_index(ids, i), NULL);
+		if (capture != NULL)
+			search->pool_size_bytes += (gint64)capture->size;
+	}
+	if (!store_deep_search_create(store, search, ids, error))
+		return FALSE;
+	g_message("deep search %s: '%s' over %u captures", search->id, search->display_filter, ids->len);
+	deep_search_runner_start(create->server->deep_searches, search->id, search->display_filter);
+
+	g_autoptr(JsonWriter) writer = json_writer_new();
+	json_writer_begin_object(writer);
+	json_writer_member_string(writer, "created_at", search->created_at);
+	json_writer_member_string(writer, "id", search->id);
+	json_writer_member_int(writer, "pool_size", search->pool_size);
+	json_writer_member_int(writer, "pool_size_bytes", search->pool_size_bytes);
+	json_writer_end_object(writer);
+	http_reply_writer(create->msg, 201, writer);
+	return TRUE;
+}
+
+static void
+deep_search_check_done_cb(Job *job, JsonObject *result, const GError *error, gpointer user_data)
+{
+	DeepSearchCreate *create = user_data;
+	g_autoptr(GError) commit_error = NULL;
+	create->check = NULL;
+	if (error != NULL && g_error_matches(error, SHARKAPI_ERROR, SHARKAPI_ERROR_BAD_REQUEST)) {
+		g_autoptr(GError) named = g_error_new(SHARKAPI_ERROR, error->code, "display_filter: %s", error->message);
+		http_reply_error(create->msg, named);
+	} else if (error != NULL) {
+		http_reply_error(create->msg, error);
+	} else if (!deep_search_create_commit(create, &commit_error)) {
+		http_reply_error(create->msg, commit_error);
+	}
+	soup_server_message_unpause(create->msg);
+	deep_search_create_free(create);
+}
+
+/* The client left while the filter was being checked. */
+static void
+deep_search_create_finished_cb(SoupServerMessage *msg, gpointer user_data)
+{
+	DeepSearchCreate *create = user_data;
+	if (create->check == NULL)
+		return;
+	job_cancel(create->check);
+	deep_search_create_free(create);
+}
+
+static char *
+deep_search_check_request(const char *display_filter)
+{
+	g_autoptr(JsonWriter) writer = json_writer_new();
+	json_writer_begin_object(writer);
+	json_writer_member_string(writer, "filter", display_filter);
+	json_writer_member_string(writer, "job", "check_filter");
+	json_writer_end_object(writer);
+	return json_writer_steal_string(writer);
+}
+
+void
+routes_deep_search_create(HttpRequest *request)
+{
+	static const JobCallbacks callbacks = {.done = deep_search_check_done_cb};
+	g_autoptr(GError) error = NULL;
+	DeepSearchCreate *create = deep_search_create_parse(request, &error);
+	if (create == NULL) {
+		http_reply_error(request->msg, error);
+		return;
+	}
+	/* The filter is compiled by libwireshark, which only workers have. */
+	g_autofree char *check = deep_search_check_request(create->display_filter);
+	create->check = job_queue_submit(create->server->jobs, check, NULL, &callbacks, create, &error);
+	if (create->check == NULL) {
+		http_reply_error(request->msg, error);
+		deep_search_create_free(create);
+		return;
+	}
+	soup_server_message_pause(request->msg);
+	create->finished_handler =
+		g_signal_connect(request->msg, "finished", G_CALLBACK(deep_search_create_finished_cb), create);
+}
+
+/* The search, if this token created it; 404 otherwise (as if it did not exist). */
+static StoreDeepSearch *
+deep_search_get_own(HttpRequest *request, GError **error)
+{
+	StoreDeepSearch *search = store_deep_search_get(request->server->store, request->deep_search_id, error);
+	if (search != NULL && search->token_id != request->token->id) {
+		g_set_error(error, SHARKAPI_ERROR, SHARKAPI_ERROR_NOT_FOUND, "deep search %s not found", search->id);
+		store_deep_search_free(search);
+		return NULL;
+	}
+	return search;
+}
+
+static gint64
+deep_search_progress_percent(HttpRequest *request, const StoreDeepSearch *search)
+{
+	if (search->searched_count >= search->pool_size)
+		return 100;
+	double running = deep_search_runner_running_fraction(request->server->deep_searches, search->id);
+	double percent = 100.0 * ((double)search->searched_count + running) / (double)search->pool_size;
+	return CLAMP((gint64)percent, 0, 99);
+}
+
+void
+routes_deep_search_status(HttpRequest *request)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(StoreDeepSearch) search = deep_search_get_own(request, &error);
+	if (search == NULL) {
+		http_reply_error(request->msg, error);
+		return;
+	}
+	g_autoptr(JsonWriter) writer = json_writer_new();
+	json_writer_begin_object(writer);
+	json_writer_member_bool(writer, "finished?", search->searched_count >= search->pool_size);
+	json_writer_member_int(writer, "hit_count", search->hit_count);
+	json_writer_member_string(writer, "id", search->id);
+	json_writer_member_int(writer, "progress_percent", deep_search_progress_percent(request, search));
+	json_writer_member_int(writer, "searched_count", search->searched_count);
+	json_writer_end_object(writer);
+	http_reply_writer(request->msg, 200, writer);
+}
+
+void
+routes_deep_search_results(HttpRequest *request)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(StoreDeepSearch) search = deep_search_get_own(request, &error);
+	g_autoptr(GPtrArray) ids = NULL;
+	if (search == NULL || (ids = store_deep_search_results(request->server->store, search->id, &error)) == NULL) {
+		http_reply_error(request->msg, error);
+		return;
+	}
+	g_autoptr(JsonWriter) writer = json_writer_new();
+	json_writer_begin_array(writer);
+	for (guint i = 0; i < ids->len; i++)
+		json_writer_string(writer, g_ptr_array_index(ids, i));
+	json_writer_end_array(writer);
+	http_reply_writer(request->msg, 200, writer);
+}

@@ -1,0 +1,57 @@
+/* routes-search.c: GET /api/v1/<token>/search?search[filename]=x&search[tags][]=y...
+ * answers a bare array of info objects, newest first unless search[sort] says otherwise.
+ * Nested names follow Rails: search[tags][]=a&search[tags][]=b (both tags), and
+ * search[created_at][from] / search[created_at][to] (likewise start_time) for date ranges.
+ * SPDX-License-Identifier: GPL-2.0-or-later */
+#define G_LOG_DOMAIN "search"
+
+#include "http/routes-search.h"
+
+#include "http/http-reply.h"
+#include "http/routes-captures.h"
+#include "sharkapi-error.h"
+#include "store/store-capture.h"
+
+gboolean
+routes_search_criteria_from_params(StoreSearchCriteria *criteria, HttpParams *params, GError **error)
+{
+	for (guint i = 0; i < http_params_length(params); i++) {
+		g_autofree char *key = http_params_nested_key(http_params_name(params, i), "search");
+		if (key == NULL)
+			continue;
+		if (!store_search_criteria_set(criteria, key, http_params_value(params, i), error))
+			return FALSE;
+	}
+	return TRUE;
+}
+
+void
+routes_search(HttpRequest *request)
+{
+	g_autoptr(GError) error = NULL;
+	Store *store = request->server->store;
+	g_autoptr(StoreSearchCriteria) criteria = store_search_criteria_new();
+	g_autoptr(HttpParams) params = http_params_from_message(request->msg, &error);
+	if (params == NULL || !routes_search_criteria_from_params(criteria, params, &error)) {
+		http_reply_error(request->msg, error);
+		return;
+	}
+	g_autoptr(GPtrArray) ids = store_search_ids(store, criteria, &error);
+	if (ids == NULL) {
+		http_reply_error(request->msg, error);
+		return;
+	}
+	g_autoptr(JsonWriter) writer = json_writer_new();
+	json_writer_begin_array(writer);
+	for (guint i = 0; i < ids->len; i++) {
+		g_autoptr(GError) error_local = NULL;
+		g_autoptr(StoreCapture) capture = store_capture_get(store, g_ptr_array_index(ids, i), &error_local);
+		if (capture == NULL) {
+			g_debug("search: %s, ignoring", error_local->message); /* deleted meanwhile */
+			continue;
+		}
+		routes_captures_write_info(writer, capture);
+	}
+	json_writer_end_array(writer);
+	http_reply_writer(request->msg, 200, writer);
+}
