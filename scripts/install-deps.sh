@@ -10,6 +10,9 @@ if [ "${1:-}" = "--test" ]; then
 	# tshark, sharkd and capinfos are the oracles; python3 runs the HTTP test suites; node and
 	# chromium run the web UI's browser test (it installs playwright-core from npm itself).
 	packages="$packages tshark wireshark-common python3 nodejs chromium"
+	# Reliability suites: strace (no network), openssl (a TLS test certificate), clang and its
+	# libFuzzer runtime (fuzz-short), wrk (bench/soak.sh).
+	packages="$packages strace openssl clang libclang-rt-14-dev wrk"
 	# A nodejs from elsewhere (NodeSource) brings its own npm and conflicts with Debian's.
 	command -v npm >/dev/null 2>&1 || packages="$packages npm"
 fi
