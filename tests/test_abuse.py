@@ -297,6 +297,28 @@ def test_max_frames_refused_with_413():
         limited.cleanup()
 
 
+def test_worker_memory_limit_stops_the_job_not_the_server():
+    """--worker-memory-limit (RLIMIT_AS): a pass over it kills its worker; after the retry
+    crashes too, the answer is 422 and the capture is marked failed; other captures go on."""
+    limited = harness.Server(args=["--workers", "1", "--worker-memory-limit", str(420 << 20)]).start()
+    try:
+        tok = limited.token()
+        small = limited.upload_put(tok, SMALL).json()["id"]
+        check(limited.wait_ready(tok, small) == "ready", "a small capture under the memory limit")
+        big_path = os.path.join(limited.data_dir, "big.pcap")
+        subprocess.run(["mergecap", "-a", "-F", "pcap", "-w", big_path] + [BIG] * 4, check=True,
+                       env=harness.oracle_env())
+        big = limited.upload_put(tok, big_path).json()["id"]
+        check(limited.wait_ready(tok, big) == "failed", "the pass over the memory limit did not fail")
+        r = limited.v2(tok, big, "stats/hierarchy")
+        check(r.status == 422 and "crashed" in r.json()["exceptions"][0], "over the memory limit: %d %s"
+              % (r.status, r.body[:200]))
+        check(limited.v2(tok, small, "stats/hierarchy", filter="udp").status == 200, "the next job, on a new worker")
+        check(limited.alive() and len(harness.worker_pids(limited.proc.pid)) == 1, "worker replaced")
+    finally:
+        limited.cleanup()
+
+
 class TlsServer(harness.Server):
     def start(self, timeout=30):
         cmd = [os.path.join(harness.BUILD_DIR, "sharkapi"), "serve", "--listen", "127.0.0.1:0",
@@ -362,7 +384,7 @@ def main():
                      test_thousands_of_idle_connections, test_oversized_headers_and_query_strings,
                      test_malformed_multipart, test_path_tricks_in_ids_and_filenames,
                      test_full_queue_answers_503_with_retry_after, test_max_frames_refused_with_413,
-                     test_tls_listener])
+                     test_worker_memory_limit_stops_the_job_not_the_server, test_tls_listener])
     finally:
         server.cleanup()
 
