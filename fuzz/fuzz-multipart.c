@@ -27,10 +27,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	g_autoptr(GBytes) file_part = NULL;
 	g_autoptr(GError) error = NULL;
 	if (http_upload_parse_multipart(body, content_type, options, &filename, &file_part, &error)) {
-		if (file_part == NULL || g_bytes_get_size(file_part) > g_bytes_get_size(body))
-			__builtin_trap();
+		if (file_part == NULL)
+			g_error("parsed, but no file part");
+		if (g_bytes_get_size(file_part) > body_size)
+			g_error("file part of %zu bytes in a body of %zu", g_bytes_get_size(file_part), body_size);
 	} else if (error == NULL || file_part != NULL) {
-		__builtin_trap();
+		g_error("failed without an error, or with a file part");
 	}
 	return 0;
 }
