@@ -217,7 +217,11 @@ def test_worker_sigkill_at_random_moments():
                 capture_id = rng.choice(list(ids))
                 route, params = rng.choice(ROUTES)
                 params = dict(params, filter="frame.number > %d" % rng.randint(0, 40))
-                status, body, broken = get(server, token, capture_id, route, params)
+                try:
+                    status, body, broken = get(server, token, capture_id, route, params)
+                except Exception as e:  # a lost answer is a problem, not a silent thread death
+                    problems.append("%s %s: %r" % (route, params, e))
+                    continue
                 asked.append((capture_id, route, params))
                 if status == 200 and not broken:
                     outcomes["200"] += 1
