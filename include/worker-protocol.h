@@ -18,7 +18,7 @@
  * Worker -> server: frames, a 5-byte header (type, then payload length as uint32 big-endian)
  * followed by the payload:
  *   HELLO    once at start: {"tables":[{"filter":"eth","name":"Ethernet"},...],"version":"4.0.17"}
- *   PROGRESS text of a fraction, "0.42"
+ *   PROGRESS text of a fraction, "0.42"; "0" at once when a job is read (its acknowledgement)
  *   DATA     bytes of a streamed answer
  *   END      the job succeeded: a JSON object (e.g. {"first_passes":3,"frames":433})
  *   ERROR    the job failed: {"message":"...","status":400}; the worker stays usable

@@ -7,9 +7,12 @@ set -eu
 packages="build-essential cmake pkg-config libglib2.0-dev libsoup-3.0-dev libjson-glib-dev
 libsqlite3-dev libwireshark-dev libwiretap-dev libwsutil-dev curl jq"
 if [ "${1:-}" = "--test" ]; then
-	# tshark, sharkd and capinfos are the oracles; python3 runs the HTTP test suites; node and
-	# chromium run the web UI's browser test (it installs playwright-core from npm itself).
-	packages="$packages tshark wireshark-common python3 nodejs chromium"
+	# tshark, sharkd, capinfos, mergecap and editcap (wireshark-common) are the oracles; python3
+	# runs the HTTP test suites; node and chromium run the web UI's browser test (it installs
+	# playwright-core from npm itself), node also the OpenAPI validator (its test installs it from
+	# npm into the build dir); dpkg-dev, groff-base and systemd check the Debian package
+	# (dpkg-shlibdeps, the man page, the unit).
+	packages="$packages tshark wireshark-common python3 nodejs chromium dpkg-dev groff-base systemd"
 	# Reliability suites: strace (no network), openssl (a TLS test certificate), clang and its
 	# libFuzzer runtime (fuzz-short), wrk (bench/soak.sh).
 	packages="$packages strace openssl clang libclang-rt-14-dev wrk"

@@ -296,6 +296,40 @@ def test_search():
         fresh.cleanup()
 
 
+def test_search_common_and_rare_substrings_over_many_rows():
+    """Past 1000 index matches search walks the sort index instead: both ways must agree."""
+    data_dir = tempfile.mkdtemp(prefix="sharkapi-many-")
+    many = None
+    try:
+        t = subprocess.run([os.path.join(harness.BUILD_DIR, "sharkapi"), "token", "create", "--data-dir", data_dir],
+                           check=True, capture_output=True, text=True).stdout.strip()
+        rows = []
+        with sqlite3.connect(os.path.join(data_dir, "sharkapi.db")) as db:
+            for n in range(2500):
+                name = "f-%04d-%s.pcap" % (n, "Common" if n % 2 == 0 else "rare")
+                created = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(1700000000 + n * 60))
+                rows.append((name, created, "%012x" % n))
+                db.execute("INSERT INTO captures (id, filename, created_at, last_accessed, size, num_packets, data_size, "
+                           "has_times, start_time_ns, end_time_ns, time_digits, file_type, encapsulation, truncated, "
+                           "analysis_failed) VALUES (?, ?, ?, ?, 1, 0, 0, 0, 0, 0, 6, 'pcap', 'Ethernet', 0, 'no file')",
+                           ("%012x" % n, name, created, created))
+        many = harness.Server(data_dir=data_dir, args=["--workers", "1"]).start()
+        newest = sorted(rows, key=lambda r: r[1], reverse=True)
+        for query, want in (("search[filename]=common&search[limit]=50&search[page]=3",  # 1250 matches: scan
+                             [r[2] for r in newest if "common" in r[0].lower()][100:150]),
+                            ("search[filename]=-12&search[limit]=1000",  # index
+                             [r[2] for r in newest if "-12" in r[0]]),
+                            ("search[filename]=RARE&search[sort]=filename.asc&search[limit]=20",  # scan, other order
+                             sorted(r[2] for r in rows if "rare" in r[0])[:20])):
+            r = many.request("GET", "/api/v1/%s/search?%s" % (t, query))
+            check(r.status == 200, "%s: %d" % (query, r.status))
+            check([c["id"] for c in r.json()] == want, "%s: %d ids, not the %d wanted" % (query, len(r.json()), len(want)))
+    finally:
+        if many is not None:
+            many.cleanup()
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
 # ---- deep search ----
 
 def wait_deep_search(search_id, tok=None, timeout=120):
@@ -389,6 +423,25 @@ def test_deep_search_criteria_permissions_and_errors():
     check(server.alive(), "server died")
 
 
+def test_deep_search_resumes_after_restart():
+    names = ["zeek-dns-mdns.pcap", "zeek-dhcp.pcap", "sv-dns-udp-a-aaaa-mx.pcap"]
+    ids = [upload(n) for n in names]
+    r = v2_deep("POST", "", body='{"capture_ids": [%s], "display_filter": "dns"}' % ", ".join('"%s"' % i for i in ids))
+    search_id = r.json()["id"]
+    wait_deep_search(search_id)
+    before = v2_deep("GET", search_id + "/results").json()
+    check(before, "dns matched nothing: a useless case")
+    # As if the server had stopped before any outcome was recorded.
+    server.stop()
+    with sqlite3.connect(os.path.join(server.data_dir, "sharkapi.db")) as db:
+        db.execute("UPDATE deep_search_pool SET state = 0 WHERE search_id = ?", (search_id,))
+    server.start()
+    check(any("resuming deep search " + search_id in line for line in server.log), "not resumed")
+    status = wait_deep_search(search_id)
+    check(status["searched_count"] == len(names), "resumed status %s" % status)
+    check(v2_deep("GET", search_id + "/results").json() == before, "results after the restart")
+
+
 def test_permissions_annotate_and_upload_info():
     capture_id = upload("zeek-dhcp.pcap")
     uploader = server.token("upload", name="only-upload")
@@ -458,8 +511,10 @@ def main():
     token = server.token(name="tester")
     try:
         harness.run([test_upload_tags_in_every_client_style, test_annotations, test_merge_against_mergecap,
-                     test_merge_duplicates_and_client_styles, test_search, test_deep_search_against_tshark,
-                     test_deep_search_criteria_permissions_and_errors, test_permissions_annotate_and_upload_info,
+                     test_merge_duplicates_and_client_styles, test_search,
+                     test_search_common_and_rare_substrings_over_many_rows, test_deep_search_against_tshark,
+                     test_deep_search_criteria_permissions_and_errors, test_deep_search_resumes_after_restart,
+                     test_permissions_annotate_and_upload_info,
                      test_schema_version_1_is_migrated])
     finally:
         server.cleanup()

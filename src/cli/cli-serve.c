@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "capinfo.h"
+#include "event-log.h"
 #include "cli/cli.h"
 #include "cli/sharkapi-config.h"
 #include "http/http-server.h"
@@ -30,6 +31,12 @@ cli_serve(int argc, char **argv)
 		fprintf(stderr, "sharkapi serve: %s\n", error->message);
 		return 2;
 	}
+	EventLogFormat log_format = EVENT_LOG_TEXT;
+	if (!event_log_parse_format(config->log_format, &log_format, &error)) {
+		fprintf(stderr, "sharkapi serve: %s\n", error->message);
+		return 2;
+	}
+	event_log_install(log_format);
 	if (config->worker_path == NULL)
 		config->worker_path = cli_default_worker_path();
 	if (!capinfo_init(&error)) {
@@ -69,9 +76,14 @@ cli_serve(int argc, char **argv)
 	g_autoptr(GMainLoop) loop = g_main_loop_new(NULL, FALSE);
 	g_unix_signal_add(SIGINT, cli_serve_signal_cb, loop);
 	g_unix_signal_add(SIGTERM, cli_serve_signal_cb, loop);
-	/* Tests and scripts read this line to learn the port. */
-	fprintf(stderr, "sharkapi: listening on %s (data dir %s, %u workers)\n", url, store->data_dir,
-		config->workers);
+	/* Tests and scripts read "listening on <url>" in this line to learn the port. */
+	g_autofree char *message = g_strdup_printf("sharkapi: listening on %s (data dir %s, %u workers)", url,
+						   store->data_dir, config->workers);
+	EventLogLine *line = event_log_begin("listening");
+	event_log_add_string(line, "message", message);
+	event_log_add_string(line, "url", url);
+	event_log_add_int(line, "workers", config->workers);
+	event_log_end(line);
 	g_main_loop_run(loop);
 	return 0;
 }

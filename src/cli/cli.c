@@ -4,6 +4,8 @@
 
 #include "cli/cli.h"
 
+#include "http/http-server.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -20,6 +22,11 @@ static const char cli_usage[] =
 	"                                   delete,annotate,analysis,admin; default all)\n"
 	"  token list --data-dir DIR        list tokens (never their secrets)\n"
 	"  token revoke --data-dir DIR ID|NAME\n"
+	"  analyze FILE ROUTE [NAME=VALUE ...]\n"
+	"                                   print what GET ROUTE would answer for FILE, offline\n"
+	"                                   (ROUTE: status, info, stats/hierarchy, stats/endpoints,\n"
+	"                                   stats/conversations, dns/lookups, packets/fields)\n"
+	"  routes                           list the HTTP routes (method, path, auth, permission)\n"
 	"  --version                        show sharkapi's and libwireshark's versions\n"
 	"  --help                           this text\n";
 
@@ -28,7 +35,11 @@ cli_default_worker_path(void)
 {
 	g_autofree char *self = g_file_read_link("/proc/self/exe", NULL);
 	g_autofree char *dir = self != NULL ? g_path_get_dirname(self) : g_strdup(".");
-	return g_build_filename(dir, "sharkapi-worker", NULL);
+	g_autofree char *beside = g_build_filename(dir, "sharkapi-worker", NULL);
+	/* A build tree has it beside sharkapi; an installed sharkapi has it where it was installed. */
+	if (g_file_test(beside, G_FILE_TEST_IS_EXECUTABLE))
+		return g_steal_pointer(&beside);
+	return g_strdup(SHARKAPI_WORKER_PATH);
 }
 
 static int
@@ -48,6 +59,23 @@ cli_version(void)
 	return 0;
 }
 
+static void
+cli_print_route_cb(const char *methods, const char *pattern, const char *auth, const char *permission,
+		   gpointer user_data)
+{
+	g_auto(GStrv) each = g_strsplit(methods, " ", -1);
+	for (guint i = 0; each[i] != NULL; i++)
+		printf("%s\t%s\t%s\t%s\n", each[i], pattern, auth, *permission != '\0' ? permission : "-");
+}
+
+/* One line per method and path: the OpenAPI test checks each is documented. */
+static int
+cli_routes(void)
+{
+	http_server_foreach_route(cli_print_route_cb, NULL);
+	return 0;
+}
+
 int
 cli_main(int argc, char **argv)
 {
@@ -62,6 +90,10 @@ cli_main(int argc, char **argv)
 		return cli_serve(argc - 1, argv + 1);
 	if (g_str_equal(argv[1], "token"))
 		return cli_token(argc - 1, argv + 1);
+	if (g_str_equal(argv[1], "routes"))
+		return cli_routes();
+	if (g_str_equal(argv[1], "analyze"))
+		return cli_analyze(argc - 1, argv + 1);
 	fprintf(stderr, "sharkapi: unknown command '%s'\n\n%s", argv[1], cli_usage);
 	return 2;
 }

@@ -1,5 +1,5 @@
 /* cli.h: the sharkapi command line: serve, token create|list|revoke, --version.
- * main.c only calls cli_main(); each command parses its own options.
+ * analyze runs one route offline (cli-analyze.c). main.c only calls cli_main(); each command parses its own options.
  * SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
@@ -10,8 +10,9 @@ G_BEGIN_DECLS
 int cli_main(int argc, char **argv);
 int cli_serve(int argc, char **argv);
 int cli_token(int argc, char **argv);
+int cli_analyze(int argc, char **argv);
 
-/* The sharkapi-worker beside this executable. */
+/* The sharkapi-worker beside this executable, else the installed one (SHARKAPI_WORKER_PATH). */
 char *cli_default_worker_path(void);
 
 G_END_DECLS

@@ -25,6 +25,7 @@ sharkapi_config_new_default(void)
 	self->job_timeout = 600;
 	self->idle_timeout = 60;
 	self->queue_limit = 256;
+	self->log_format = g_strdup("text");
 	self->result_cache_size = G_GUINT64_CONSTANT(1) * 1024 * 1024 * 1024;
 	return self;
 }
@@ -39,6 +40,8 @@ sharkapi_config_free(SharkapiConfig *self)
 	g_free(self->worker_path);
 	g_free(self->tls_cert);
 	g_free(self->tls_key);
+	g_free(self->metrics_token);
+	g_free(self->log_format);
 	g_free(self);
 }
 
@@ -91,6 +94,17 @@ sharkapi_config_set(SharkapiConfig *self, const char *key, const char *value, GE
 		self->tls_key = g_strdup(value);
 	} else if (g_str_equal(key, "max-frames")) {
 		return sharkapi_config_parse_size(value, &self->max_frames, error);
+	} else if (g_str_equal(key, "metrics-token")) {
+		g_free(self->metrics_token);
+		self->metrics_token = *value != '\0' ? g_strdup(value) : NULL;
+	} else if (g_str_equal(key, "log-format")) {
+		if (!g_str_equal(value, "text") && !g_str_equal(value, "json")) {
+			g_set_error(error, SHARKAPI_ERROR, SHARKAPI_ERROR_BAD_REQUEST,
+				    "log-format: 'text' or 'json', not '%s'", value);
+			return FALSE;
+		}
+		g_free(self->log_format);
+		self->log_format = g_strdup(value);
 	} else if (g_str_equal(key, "max-upload-size")) {
 		return sharkapi_config_parse_size(value, &self->max_upload_size, error);
 	} else if (g_str_equal(key, "worker-memory-limit")) {
@@ -145,6 +159,7 @@ sharkapi_config_parse_serve_args(SharkapiConfig *self, int *argc, char ***argv, 
 	g_autofree char *max_upload = NULL, *wait_limit = NULL, *job_timeout = NULL, *worker_path = NULL;
 	g_autofree char *idle_timeout = NULL, *queue_limit = NULL, *worker_memory = NULL;
 	g_autofree char *max_frames = NULL, *tls_cert = NULL, *tls_key = NULL;
+	g_autofree char *metrics_token = NULL, *log_format = NULL;
 	g_autofree char *result_cache = NULL;
 	GOptionEntry entries[] = {
 		{"config", 0, 0, G_OPTION_ARG_FILENAME, &config_file, "Read settings from FILE ([sharkapi] group)", "FILE"},
@@ -161,6 +176,8 @@ sharkapi_config_parse_serve_args(SharkapiConfig *self, int *argc, char ***argv, 
 		{"max-frames", 0, 0, G_OPTION_ARG_STRING, &max_frames, "Frames per uploaded capture, 0 = no limit (default 0)", "N"},
 		{"tls-cert", 0, 0, G_OPTION_ARG_FILENAME, &tls_cert, "PEM certificate: serve HTTPS (needs --tls-key)", "FILE"},
 		{"tls-key", 0, 0, G_OPTION_ARG_FILENAME, &tls_key, "PEM private key of --tls-cert", "FILE"},
+		{"metrics-token", 0, 0, G_OPTION_ARG_STRING, &metrics_token, "Secret that GET /metrics requires (default: none)", "SECRET"},
+		{"log-format", 0, 0, G_OPTION_ARG_STRING, &log_format, "Log lines as key=value text or JSON (default text)", "text|json"},
 		{"result-cache-size", 0, 0, G_OPTION_ARG_STRING, &result_cache, "Disk for repeat-query answers, 0 = off (default 1073741824)", "BYTES"},
 		{NULL},
 	};
@@ -177,6 +194,7 @@ sharkapi_config_parse_serve_args(SharkapiConfig *self, int *argc, char ***argv, 
 		{"idle-timeout", idle_timeout}, {"queue-limit", queue_limit},
 		{"worker-memory-limit", worker_memory}, {"worker-path", worker_path},
 		{"max-frames", max_frames}, {"tls-cert", tls_cert}, {"tls-key", tls_key},
+		{"metrics-token", metrics_token}, {"log-format", log_format},
 		{"result-cache-size", result_cache},
 	};
 	for (guint i = 0; i < G_N_ELEMENTS(given); i++) {

@@ -23,6 +23,8 @@ typedef struct {
 	char *tls_key;             /* PEM private key file */
 	guint64 result_cache_size; /* bytes of cached repeat-query answers, default 1 GiB, 0 = off */
 	char *worker_path;         /* default: sharkapi-worker beside the server binary */
+	char *metrics_token;       /* when set, GET /metrics needs it in Authorization; default none */
+	char *log_format;          /* "text" (key=value) or "json", default text */
 } SharkapiConfig;
 
 SharkapiConfig *sharkapi_config_new_default(void);

@@ -6,11 +6,14 @@
 
 #include <string.h>
 
+#include "http/http-metrics.h"
 #include "http/http-reply.h"
 #include "http/http-upload.h"
 #include "http/routes-analysis.h"
 #include "http/routes-annotations.h"
 #include "http/routes-captures.h"
+#include "http/routes-docs.h"
+#include "http/routes-metrics.h"
 #include "http/routes-deep-search.h"
 #include "http/routes-merge.h"
 #include "http/routes-search.h"
@@ -24,6 +27,7 @@
 typedef enum {
 	HTTP_AUTH_PATH,   /* v1: /api/v1/<token>/... */
 	HTTP_AUTH_HEADER, /* v2: Authorization: <token> (or Bearer <token>) */
+	HTTP_AUTH_NONE,   /* public (API.md: /, /docs, openapi.json; /metrics checks its own secret) */
 } HttpAuthKind;
 
 typedef struct {
@@ -52,6 +56,9 @@ static const HttpRoute http_routes[] = {
 	{"GET", "/api/v2/analysis/{id}/stats/conversations", HTTP_AUTH_HEADER, AUTH_PERMISSION_ANALYSIS, routes_analysis_conversations},
 	{"GET", "/api/v2/analysis/{id}/dns/lookups", HTTP_AUTH_HEADER, AUTH_PERMISSION_ANALYSIS, routes_analysis_dns},
 	{"GET", "/api/v2/analysis/{id}/packets/fields", HTTP_AUTH_HEADER, AUTH_PERMISSION_ANALYSIS, routes_analysis_fields},
+	{"GET HEAD", "/api/v2/openapi.json", HTTP_AUTH_NONE, 0, routes_docs_openapi},
+	{"GET HEAD", "/docs", HTTP_AUTH_NONE, 0, routes_docs_page},
+	{"GET HEAD", "/metrics", HTTP_AUTH_NONE, 0, routes_metrics_scrape},
 	{"GET", "/api/v2/filter/check", HTTP_AUTH_HEADER, AUTH_PERMISSION_ANALYSIS, routes_ui_filter_check},
 	{"GET", "/api/v2/tables", HTTP_AUTH_HEADER, AUTH_PERMISSION_ANALYSIS, routes_ui_tables},
 };
@@ -178,8 +185,9 @@ http_server_request_cb(SoupServer *soup, SoupServerMessage *msg, const char *pat
 					 path_matched ? "method not allowed for this route" : "no such route");
 		return;
 	}
-	g_autoptr(AuthToken) token = http_server_authenticate(self, msg, &match, &error);
-	if (token == NULL) {
+	g_autoptr(AuthToken) token = NULL;
+	if (match.route->auth != HTTP_AUTH_NONE &&
+	    (token = http_server_authenticate(self, msg, &match, &error)) == NULL) {
 		http_reply_error(msg, error);
 		http_match_clear(&match);
 		return;
@@ -224,6 +232,7 @@ http_server_request_started_cb(SoupServer *soup, SoupServerMessage *msg, gpointe
 	GSocket *socket = soup_server_message_get_socket(msg);
 	if (socket != NULL && self->config->idle_timeout > 0)
 		g_socket_set_timeout(socket, self->config->idle_timeout);
+	http_metrics_request_started(msg);
 }
 
 SharkapiServer *
@@ -245,6 +254,8 @@ http_server_new(SharkapiConfig *config, Store *store, JobQueue *jobs, SummaryTra
 	soup_server_add_handler(self->soup, "/api/v1", http_server_request_cb, self, NULL);
 	soup_server_add_handler(self->soup, NULL, http_server_request_cb, self, NULL);
 	g_signal_connect(self->soup, "request-started", G_CALLBACK(http_server_request_started_cb), self);
+	g_signal_connect(self->soup, "request-finished", G_CALLBACK(http_metrics_request_finished_cb), self);
+	g_signal_connect(self->soup, "request-aborted", G_CALLBACK(http_metrics_request_finished_cb), self);
 	return self;
 }
 
@@ -301,4 +312,37 @@ http_server_listen(SharkapiServer *self, const char *listen, GError **error)
 	char *url = uris != NULL ? g_uri_to_string(uris->data) : g_strdup("?");
 	g_slist_free_full(uris, (GDestroyNotify)g_uri_unref);
 	return url;
+}
+
+const char *
+http_server_route_pattern(const char *path)
+{
+	/* By path alone: a wrong method (405) still names the route it missed. */
+	for (guint i = 0; path != NULL && i < G_N_ELEMENTS(http_routes); i++) {
+		HttpMatch match = {0};
+		gboolean matched = http_route_match_path(&http_routes[i], path, &match);
+		http_match_clear(&match);
+		if (matched)
+			return http_routes[i].pattern;
+	}
+	/* The web UI is served before the table (routes-ui.c): its page and its assets. */
+	if (path != NULL && (g_str_equal(path, "/") || g_str_equal(path, "/index.html")))
+		return "/";
+	if (path != NULL && g_str_has_prefix(path, "/ui/"))
+		return "/ui/{build}/{asset}";
+	return NULL;
+}
+
+void
+http_server_foreach_route(HttpRouteFunc func, gpointer user_data)
+{
+	static const char *auth_names[] = {"path-token", "header-token", "none"};
+	for (guint i = 0; i < G_N_ELEMENTS(http_routes); i++) {
+		const HttpRoute *route = &http_routes[i];
+		func(route->methods, route->pattern, auth_names[route->auth],
+		     route->auth == HTTP_AUTH_NONE ? "" : auth_permission_name(route->permission), user_data);
+	}
+	/* Served before the table by routes_ui_serve(), public. */
+	func("GET HEAD", "/", auth_names[HTTP_AUTH_NONE], "", user_data);
+	func("GET HEAD", "/ui/{build}/{asset}", auth_names[HTTP_AUTH_NONE], "", user_data);
 }

@@ -1,7 +1,9 @@
 /* http-server.h: the HTTP front: a libsoup server, the route table, authentication.
  * Every request is matched against one table (method, path pattern, permission, handler),
  * authenticated (v1: token in the path; v2: Authorization header) and handed to the route
- * group that owns it (routes-captures.c, routes-analysis.c). Must not dissect anything.
+ * group that owns it (routes-captures.c, routes-analysis.c, routes-search.c, routes-docs.c,
+ * routes-metrics.c, ...); public routes (docs, metrics) skip authentication. Must not dissect
+ * anything.
  * SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
@@ -49,5 +51,16 @@ char *http_server_listen(SharkapiServer *self, const char *listen, GError **erro
 
 /* A query parameter, or NULL. */
 const char *http_request_param(HttpRequest *request, const char *name);
+
+/* The route table's pattern for a request path ("/api/v2/analysis/{id}/status"), whatever the
+ * method; NULL when no route has that path. Metrics and logs name routes, never paths (v1 paths
+ * carry tokens). */
+const char *http_server_route_pattern(const char *path);
+
+/* Walks the route table (`sharkapi routes`, the OpenAPI test). auth: "path-token",
+ * "header-token" or "none"; permission "" for public routes. */
+typedef void (*HttpRouteFunc)(const char *methods, const char *pattern, const char *auth, const char *permission,
+			      gpointer user_data);
+void http_server_foreach_route(HttpRouteFunc func, gpointer user_data);
 
 G_END_DECLS

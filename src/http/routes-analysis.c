@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "http/http-reply.h"
+#include "metrics.h"
 #include "sharkapi-error.h"
 #include "store/store-capture.h"
 
@@ -37,22 +38,12 @@ analysis_write_columns(JsonWriter *writer)
 }
 
 void
-routes_analysis_status(HttpRequest *request)
+routes_analysis_write_status(JsonWriter *writer, const StoreCapture *capture, SummaryState state, double progress,
+			     guint first_passes)
 {
-	g_autoptr(GError) error = NULL;
-	SharkapiServer *server = request->server;
-	g_autoptr(StoreCapture) capture = store_capture_get(server->store, request->capture_id, &error);
-	if (capture == NULL) {
-		http_reply_error(request->msg, error);
-		return;
-	}
-	g_autofree char *capture_path = store_capture_file(server->store, capture->id);
-	double progress = 0;
-	SummaryState state = summary_tracker_get_state(server->summaries, capture->id, &progress);
 	double duration = capture->has_times && capture->num_packets >= 2
 				  ? (double)(capture->end_time_ns - capture->start_time_ns) / 1e9
 				  : 0;
-	g_autoptr(JsonWriter) writer = json_writer_new();
 	json_writer_begin_object(writer);
 	json_writer_key(writer, "data");
 	json_writer_begin_object(writer);
@@ -60,7 +51,7 @@ routes_analysis_status(HttpRequest *request)
 	json_writer_begin_object(writer);
 	if (state == SUMMARY_STATE_FAILED)
 		json_writer_member_string(writer, "error", capture->analysis_failed);
-	json_writer_member_int(writer, "first_passes", job_queue_get_first_passes(server->jobs, capture_path));
+	json_writer_member_int(writer, "first_passes", first_passes);
 	json_writer_member_double(writer, "progress", progress);
 	json_writer_member_string(writer, "state", summary_state_to_string(state));
 	json_writer_end_object(writer);
@@ -76,17 +67,28 @@ routes_analysis_status(HttpRequest *request)
 	json_writer_end_array(writer);
 	json_writer_end_object(writer);
 	json_writer_end_object(writer);
+}
+
+void
+routes_analysis_status(HttpRequest *request)
+{
+	g_autoptr(GError) error = NULL;
+	SharkapiServer *server = request->server;
+	g_autoptr(StoreCapture) capture = store_capture_get(server->store, request->capture_id, &error);
+	if (capture == NULL) {
+		http_reply_error(request->msg, error);
+		return;
+	}
+	g_autofree char *capture_path = store_capture_file(server->store, capture->id);
+	double progress = 0;
+	SummaryState state = summary_tracker_get_state(server->summaries, capture->id, &progress);
+	g_autoptr(JsonWriter) writer = json_writer_new();
+	routes_analysis_write_status(writer, capture, state, progress,
+				     job_queue_get_first_passes(server->jobs, capture_path));
 	http_reply_writer(request->msg, 200, writer);
 }
 
 /* ---- summary routes ---- */
-
-typedef enum {
-	ANALYSIS_HIERARCHY,
-	ANALYSIS_ENDPOINTS,
-	ANALYSIS_CONVERSATIONS,
-	ANALYSIS_DNS,
-} AnalysisRoute;
 
 typedef struct {
 	SharkapiServer *server;
@@ -94,6 +96,7 @@ typedef struct {
 	AnalysisRoute route;
 	char *protocol; /* endpoints and conversations: as asked */
 	SummaryWaiter *waiter;
+	gboolean parked; /* had to wait for the analysis: a cache miss */
 	gulong finished_handler;
 } AnalysisRequest;
 
@@ -107,11 +110,9 @@ analysis_request_free(AnalysisRequest *request)
 	g_free(request);
 }
 
-/* Parses passes=1|2 (default 1). */
-static gboolean
-analysis_parse_passes(HttpRequest *request, guint *passes, GError **error)
+gboolean
+routes_analysis_parse_passes(const char *text, guint *passes, GError **error)
 {
-	const char *text = http_request_param(request, "passes");
 	*passes = 1;
 	if (text == NULL || *text == '\0')
 		return TRUE;
@@ -152,8 +153,8 @@ analysis_unknown_protocol_error(JsonArray *tables, const char *protocol)
 }
 
 /* An empty table of a protocol that has no data in this capture. */
-static void
-analysis_reply_empty_table(SoupServerMessage *msg, AnalysisRoute route, const char *table_name)
+static GBytes *
+analysis_empty_table(AnalysisRoute route, const char *table_name)
 {
 	g_autoptr(JsonWriter) writer = json_writer_new();
 	json_writer_begin_object(writer);
@@ -173,51 +174,67 @@ analysis_reply_empty_table(SoupServerMessage *msg, AnalysisRoute route, const ch
 	json_writer_member_string(writer, "proto", table_name);
 	json_writer_end_object(writer);
 	json_writer_end_object(writer);
-	http_reply_writer(msg, 200, writer);
+	return json_writer_take(writer);
 }
 
-static void
-analysis_reply_file(SoupServerMessage *msg, const char *path)
+/* {"data": <persisted JSON>}, the file mapped, not parsed. */
+static GBytes *
+analysis_wrapped_file(const char *path, GError **error)
 {
-	g_autoptr(GError) error = NULL;
-	g_autoptr(GMappedFile) mapped = g_mapped_file_new(path, FALSE, &error);
+	g_autoptr(GError) error_local = NULL;
+	g_autoptr(GMappedFile) mapped = g_mapped_file_new(path, FALSE, &error_local);
 	if (mapped == NULL) {
-		g_warning("reading %s: %s", path, error->message);
-		http_reply_error_literal(msg, 500, "a persisted analysis result could not be read");
-		return;
+		g_warning("reading %s: %s", path, error_local->message);
+		g_set_error_literal(error, SHARKAPI_ERROR, SHARKAPI_ERROR_INTERNAL,
+				    "a persisted analysis result could not be read");
+		return NULL;
 	}
-	http_reply_data_wrapped(msg, g_mapped_file_get_contents(mapped), g_mapped_file_get_length(mapped));
+	g_autoptr(JsonWriter) writer = json_writer_new();
+	json_writer_begin_object(writer);
+	json_writer_key(writer, "data");
+	json_writer_raw(writer, g_mapped_file_get_contents(mapped), g_mapped_file_get_length(mapped));
+	json_writer_end_object(writer);
+	return json_writer_take(writer);
+}
+
+GBytes *
+routes_analysis_summary_body(JobQueue *jobs, AnalysisRoute route, const char *protocol, const char *summary_dir,
+			     GError **error)
+{
+	g_autofree char *path = NULL;
+	const char *table_name = NULL;
+
+	if (route == ANALYSIS_HIERARCHY) {
+		path = g_build_filename(summary_dir, "hierarchy.json", NULL);
+	} else if (route == ANALYSIS_DNS) {
+		path = g_build_filename(summary_dir, "dns.json", NULL);
+	} else {
+		JsonArray *tables = job_queue_get_tables(jobs);
+		JsonObject *table = analysis_find_table(tables, protocol);
+		if (table == NULL) {
+			g_propagate_error(error, analysis_unknown_protocol_error(tables, protocol));
+			return NULL;
+		}
+		g_autofree char *file = g_strdup_printf("%s.json", json_object_get_string_member(table, "filter"));
+		table_name = json_object_get_string_member(table, "name");
+		path = g_build_filename(summary_dir, route == ANALYSIS_ENDPOINTS ? "endpoints" : "conversations", file,
+					NULL);
+	}
+	if (table_name != NULL && !g_file_test(path, G_FILE_TEST_EXISTS))
+		return analysis_empty_table(route, table_name);
+	return analysis_wrapped_file(path, error);
 }
 
 static void
 analysis_answer(AnalysisRequest *request, const char *summary_dir)
 {
-	g_autofree char *path = NULL;
-	const char *table_name = NULL;
-
-	if (request->route == ANALYSIS_HIERARCHY) {
-		path = g_build_filename(summary_dir, "hierarchy.json", NULL);
-	} else if (request->route == ANALYSIS_DNS) {
-		path = g_build_filename(summary_dir, "dns.json", NULL);
-	} else {
-		JsonArray *tables = job_queue_get_tables(request->server->jobs);
-		JsonObject *table = analysis_find_table(tables, request->protocol);
-		if (table == NULL) {
-			g_autoptr(GError) error = analysis_unknown_protocol_error(tables, request->protocol);
-			http_reply_error(request->msg, error);
-			return;
-		}
-		g_autofree char *file = g_strdup_printf("%s.json", json_object_get_string_member(table, "filter"));
-		table_name = json_object_get_string_member(table, "name");
-		path = g_build_filename(summary_dir,
-					request->route == ANALYSIS_ENDPOINTS ? "endpoints" : "conversations", file,
-					NULL);
-	}
-	if (table_name != NULL && !g_file_test(path, G_FILE_TEST_EXISTS)) {
-		analysis_reply_empty_table(request->msg, request->route, table_name);
-		return;
-	}
-	analysis_reply_file(request->msg, path);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GBytes) body =
+		routes_analysis_summary_body(request->server->jobs, request->route, request->protocol, summary_dir, &error);
+	if (body == NULL)
+		http_reply_error(request->msg, error);
+	else
+		http_reply_json_bytes(request->msg, 200, body);
 }
 
 static void
@@ -225,6 +242,9 @@ analysis_ready_cb(const char *summary_dir, const GError *error, gpointer user_da
 {
 	AnalysisRequest *request = user_data;
 	request->waiter = NULL;
+	if (error == NULL)
+		metrics_inc(request->parked ? "sharkapi_cache_misses_total" : "sharkapi_cache_hits_total",
+			    "cache=\"summary\"");
 	if (error != NULL)
 		http_reply_error(request->msg, error);
 	else
@@ -252,7 +272,7 @@ analysis_summary_route(HttpRequest *http, AnalysisRoute route)
 	guint passes = 1;
 	const char *filter = http_request_param(http, "filter");
 
-	if (!analysis_parse_passes(http, &passes, &error)) {
+	if (!routes_analysis_parse_passes(http_request_param(http, "passes"), &passes, &error)) {
 		http_reply_error(http->msg, error);
 		return;
 	}
@@ -282,6 +302,7 @@ analysis_summary_route(HttpRequest *http, AnalysisRoute route)
 		summary_tracker_wait(server->summaries, capture->id, filter, passes, analysis_ready_cb, request);
 	if (waiter != NULL) {
 		request->waiter = waiter;
+		request->parked = TRUE;
 		request->finished_handler =
 			g_signal_connect(http->msg, "finished", G_CALLBACK(analysis_finished_cb), request);
 	}

@@ -5,6 +5,8 @@
 #pragma once
 
 #include "http/http-server.h"
+#include "json-writer.h"
+#include "store/store-capture.h"
 
 G_BEGIN_DECLS
 
@@ -14,5 +16,27 @@ void routes_analysis_endpoints(HttpRequest *request);
 void routes_analysis_conversations(HttpRequest *request);
 void routes_analysis_dns(HttpRequest *request);
 void routes_analysis_fields(HttpRequest *request);
+
+/* Shared with `sharkapi analyze`, which prints what these routes answer. */
+typedef enum {
+	ANALYSIS_HIERARCHY,
+	ANALYSIS_ENDPOINTS,
+	ANALYSIS_CONVERSATIONS,
+	ANALYSIS_DNS,
+} AnalysisRoute;
+
+/* The whole status document, {"data": {...}}; first_passes: job_queue_get_first_passes(). */
+void routes_analysis_write_status(JsonWriter *writer, const StoreCapture *capture, SummaryState state,
+				  double progress, guint first_passes);
+/* passes=1|2, default 1 (text NULL or ""). */
+gboolean routes_analysis_parse_passes(const char *text, guint *passes, GError **error);
+/* The body of a summary route once its variant is ready in summary_dir (400 unknown protocol). */
+GBytes *routes_analysis_summary_body(JobQueue *jobs, AnalysisRoute route, const char *protocol,
+				     const char *summary_dir, GError **error);
+
+/* packets/fields (routes-fields.c): the field list check and the worker's request line. */
+gboolean fields_parse_list(const char *text, GPtrArray *fields, GError **error);
+char *fields_request_line(const char *capture_path, GPtrArray *fields, const char *filter, guint passes,
+			  gint64 limit, gint64 offset, gboolean ndjson);
 
 G_END_DECLS

@@ -157,8 +157,8 @@ upload_tag_list(UploadJob *job, GError **error)
 	return store_tags_normalize((const char *const *)values->pdata, error);
 }
 
-static void
-upload_reply_created(SoupServerMessage *msg, const StoreCapture *capture)
+void
+routes_captures_reply_created(SoupServerMessage *msg, const StoreCapture *capture)
 {
 	g_autoptr(JsonWriter) writer = json_writer_new();
 	json_writer_begin_object(writer);
@@ -208,7 +208,7 @@ upload_job_done_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 		g_message("stored capture %s (%s, %" G_GUINT64_FORMAT " frames)", capture->id, capture->filename,
 			  capture->num_packets);
 		summary_tracker_start(server->summaries, capture->id, NULL, 1);
-		upload_reply_created(job->msg, capture);
+		routes_captures_reply_created(job->msg, capture);
 	}
 	soup_server_message_unpause(job->msg);
 	upload_job_free(job);

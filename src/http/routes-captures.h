@@ -1,4 +1,4 @@
-/* routes-captures.h: the v1 capture routes (API.md "v1: captures"): upload, info,
+/* routes-captures.h: the v1 capture routes (API.md "v1: captures"): upload (with its tags), info,
  * download, delete. Must not dissect: an accepted upload only queues its summary analysis.
  * SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
@@ -14,8 +14,11 @@ void routes_captures_info(HttpRequest *request);
 void routes_captures_download(HttpRequest *request);
 void routes_captures_delete(HttpRequest *request);
 
-/* The v1 info object of a capture (also each element of a search answer). */
+/* The v1 info object of a capture (also each element of a search answer, and
+ * `sharkapi analyze FILE info`). */
 void routes_captures_write_info(JsonWriter *writer, const StoreCapture *capture);
+/* The answer to a new capture (upload, merge): {"filename","id"}. */
+void routes_captures_reply_created(SoupServerMessage *msg, const StoreCapture *capture);
 /* A client-given file name made safe for Content-Disposition: last path component, no control
  * characters, quotes or semicolons, at most 255 bytes; NULL when nothing usable is left. */
 char *routes_captures_clean_filename(const char *name);

@@ -227,19 +227,20 @@ static gboolean
 deep_search_create_commit(DeepSearchCreate *create, GError **error)
 {
 	Store *store = create->server->store;
-	g_autoptr(GPtrArray) ids = store_search_ids(store, create->criteria, error);
-	if (ids == NULL)
+	g_autoptr(GPtrArray) captures = store_search_captures(store, create->criteria, error);
+	if (captures == NULL)
 		return FALSE;
+	g_autoptr(GPtrArray) ids = g_ptr_array_new();
 	g_autoptr(StoreDeepSearch) search = g_new0(StoreDeepSearch, 1);
 	search->id = deep_search_new_id();
 	search->token_id = create->token_id;
 	search->display_filter = g_strdup(create->display_filter);
 	search->created_at = deep_search_now_iso8601_ms();
-	search->pool_size = ids->len;
-	for (guint i = 0; i < ids->len; i++) {
-		g_autoptr(StoreCapture) capture = store_capture_get(store, g_ptr_array_index(ids, i), NULL);
-		if (capture != NULL)
-			search->pool_size_bytes += (gint64)capture->size;
+	search->pool_size = captures->len;
+	for (guint i = 0; i < captures->len; i++) {
+		const StoreCapture *capture = g_ptr_array_index(captures, i);
+		g_ptr_array_add(ids, capture->id);
+		search->pool_size_bytes += (gint64)capture->size;
 	}
 	if (!store_deep_search_create(store, search, ids, error))
 		return FALSE;

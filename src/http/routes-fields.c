@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "http/http-reply.h"
+#include "metrics.h"
 #include "sharkapi-error.h"
 #include "store/store-capture.h"
 #include "store/store-result-cache.h"
@@ -60,7 +61,7 @@ fields_name_is_valid(const char *name)
 	return TRUE;
 }
 
-static gboolean
+gboolean
 fields_parse_list(const char *text, GPtrArray *fields, GError **error)
 {
 	if (text == NULL || *text == '\0') {
@@ -265,7 +266,7 @@ fields_cache_key(GPtrArray *fields, const char *filter, guint passes, gint64 lim
 	return result_cache_key(parts);
 }
 
-static char *
+char *
 fields_request_line(const char *capture_path, GPtrArray *fields, const char *filter, guint passes, gint64 limit,
 		    gint64 offset, gboolean ndjson)
 {
@@ -319,6 +320,7 @@ routes_analysis_fields(HttpRequest *request)
 	stream->ndjson = fields_wants_ndjson(request);
 	g_autofree char *cache_key = fields_cache_key(fields, filter, passes, limit, offset, stream->ndjson);
 	stream->cached = result_cache_open(server->results, capture->id, cache_key);
+	metrics_inc(stream->cached != NULL ? "sharkapi_cache_hits_total" : "sharkapi_cache_misses_total", "cache=\"fields\"");
 	if (stream->cached != NULL) {
 		soup_server_message_pause(request->msg);
 		fields_connect_signals(stream);

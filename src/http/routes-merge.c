@@ -143,17 +143,6 @@ merge_job_thread(GTask *task, gpointer source, gpointer task_data, GCancellable 
 }
 
 static void
-merge_reply_created(SoupServerMessage *msg, const StoreCapture *capture)
-{
-	g_autoptr(JsonWriter) writer = json_writer_new();
-	json_writer_begin_object(writer);
-	json_writer_member_string(writer, "filename", capture->filename);
-	json_writer_member_string(writer, "id", capture->id);
-	json_writer_end_object(writer);
-	http_reply_writer(msg, 200, writer);
-}
-
-static void
 merge_job_done_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 {
 	MergeJob *job = user_data;
@@ -177,7 +166,7 @@ merge_job_done_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 		g_message("merged capture %s (%s, %" G_GUINT64_FORMAT " frames)", capture->id, capture->filename,
 			  capture->num_packets);
 		summary_tracker_start(server->summaries, capture->id, NULL, 1);
-		merge_reply_created(job->msg, capture);
+		routes_captures_reply_created(job->msg, capture);
 	}
 	soup_server_message_unpause(job->msg);
 	merge_job_free(job);

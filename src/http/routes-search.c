@@ -36,22 +36,15 @@ routes_search(HttpRequest *request)
 		http_reply_error(request->msg, error);
 		return;
 	}
-	g_autoptr(GPtrArray) ids = store_search_ids(store, criteria, &error);
-	if (ids == NULL) {
+	g_autoptr(GPtrArray) captures = store_search_captures(store, criteria, &error);
+	if (captures == NULL) {
 		http_reply_error(request->msg, error);
 		return;
 	}
 	g_autoptr(JsonWriter) writer = json_writer_new();
 	json_writer_begin_array(writer);
-	for (guint i = 0; i < ids->len; i++) {
-		g_autoptr(GError) error_local = NULL;
-		g_autoptr(StoreCapture) capture = store_capture_get(store, g_ptr_array_index(ids, i), &error_local);
-		if (capture == NULL) {
-			g_debug("search: %s, ignoring", error_local->message); /* deleted meanwhile */
-			continue;
-		}
-		routes_captures_write_info(writer, capture);
-	}
+	for (guint i = 0; i < captures->len; i++)
+		routes_captures_write_info(writer, g_ptr_array_index(captures, i));
 	json_writer_end_array(writer);
 	http_reply_writer(request->msg, 200, writer);
 }

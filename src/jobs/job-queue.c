@@ -4,11 +4,16 @@
 
 #include "jobs/job-queue.h"
 
+#include "jobs/job-events.h"
 #include "jobs/worker-process.h"
+#include "metrics.h"
 #include "sharkapi-error.h"
 
 /* A job is tried at most this often when its worker dies under it (API.md: 422 after two). */
 #define JOB_MAX_ATTEMPTS 2
+/* Workers that die before acknowledging a job (killed from outside, say) are not the job's
+ * fault and do not count as attempts, up to this many. */
+#define JOB_MAX_UNACKNOWLEDGED_DEATHS 4
 /* Pause before replacing a worker that died without saying HELLO: no respawn storm. */
 #define WORKER_RESPAWN_BACKOFF_MS 1000
 
@@ -22,9 +27,12 @@ struct Job {
 	gpointer user_data;
 	WorkerSlot *slot;
 	guint attempts;
+	guint unacknowledged_deaths;
+	gboolean acknowledged; /* the current attempt's worker sent a frame for it */
 	gboolean data_sent;
 	gboolean cancelled;
 	gboolean timed_out;
+	gint64 started_us; /* when it last went to a worker (job-events.h) */
 };
 
 struct WorkerSlot {
@@ -66,6 +74,7 @@ job_free(Job *job)
 static void
 job_finish(Job *job, JsonObject *result, const GError *error)
 {
+	job_events_finished(job->request, job->started_us, job->cancelled, error);
 	if (!job->cancelled)
 		job->callbacks.done(job, result, error, job->user_data);
 	job_free(job);
@@ -165,6 +174,7 @@ worker_slot_frame_cb(WorkerProcess *process, WorkerFrameType type, GBytes *paylo
 		worker_process_kill(process);
 		return;
 	}
+	job->acknowledged = TRUE;
 	switch (type) {
 	case WORKER_FRAME_PROGRESS:
 		if (job->callbacks.progress != NULL && !job->cancelled)
@@ -230,6 +240,10 @@ job_after_worker_death(JobQueue *self, Job *job, const char *reason)
 		job_finish(job, NULL, error);
 		return;
 	}
+	if (!job->acknowledged && job->unacknowledged_deaths < JOB_MAX_UNACKNOWLEDGED_DEATHS) {
+		job->unacknowledged_deaths++;
+		job->attempts--;
+	}
 	if (job->attempts < JOB_MAX_ATTEMPTS) {
 		g_message("retrying a job after its worker died (%s)", reason);
 		g_queue_push_head(&self->pending, job);
@@ -260,6 +274,7 @@ worker_slot_died_cb(WorkerProcess *process, const char *reason, gpointer user_da
 		job_after_worker_death(self, job, reason);
 	if (self->shutting_down)
 		return;
+	metrics_inc("sharkapi_worker_restarts_total", NULL);
 	slot->respawn_source =
 		g_timeout_add(was_ready ? 0 : WORKER_RESPAWN_BACKOFF_MS, worker_slot_respawn_cb, slot);
 	job_queue_dispatch(self);
@@ -329,6 +344,7 @@ job_queue_run(JobQueue *self, Job *job, WorkerSlot *slot)
 {
 	g_autoptr(GError) error = NULL;
 	job->attempts++;
+	job->started_us = g_get_monotonic_time();
 	job->slot = slot;
 	slot->job = job;
 	if (!worker_process_send(slot->process, job->request, &error)) {
@@ -354,6 +370,7 @@ job_queue_dispatch(JobQueue *self)
 		}
 		link = next;
 	}
+	metrics_set("sharkapi_job_queue_length", NULL, self->pending.length);
 }
 
 JobQueue *
@@ -433,6 +450,7 @@ job_cancel(Job *job)
 	if (job->slot == NULL) {
 		if (g_queue_remove(&self->pending, job))
 			job_free(job);
+		metrics_set("sharkapi_job_queue_length", NULL, self->pending.length);
 		return;
 	}
 	/* Running: stopping the worker is the only way to stop libwireshark mid-pass. */

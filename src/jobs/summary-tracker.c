@@ -271,6 +271,12 @@ summary_tracker_wait(SummaryTracker *self, const char *capture_id, const char *f
 	return waiter;
 }
 
+double
+summary_waiter_get_progress(SummaryWaiter *waiter)
+{
+	return waiter->run->progress;
+}
+
 void
 summary_waiter_cancel(SummaryWaiter *waiter)
 {

@@ -45,6 +45,8 @@ void summary_tracker_start(SummaryTracker *self, const char *capture_id, const c
 SummaryWaiter *summary_tracker_wait(SummaryTracker *self, const char *capture_id, const char *filter,
 				    guint passes, SummaryReadyFunc ready, gpointer user_data);
 void summary_waiter_cancel(SummaryWaiter *waiter);
+/* Fraction of the capture read so far by the run the waiter waits for (the CLI's progress bar). */
+double summary_waiter_get_progress(SummaryWaiter *waiter);
 
 /* For status.analysis. */
 SummaryState summary_tracker_get_state(SummaryTracker *self, const char *capture_id, double *progress);

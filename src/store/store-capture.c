@@ -13,11 +13,6 @@
 #include "store/store-db.h"
 #include "store/store-tags.h"
 
-#define STORE_CAPTURE_COLUMNS                                                                         \
-	"cap_file_id, id, filename, comments, tag_list, user, created_at, last_accessed, viewcount, " \
-	"size, num_packets, data_size, has_times, start_time_ns, end_time_ns, time_digits, file_type, encapsulation, "  \
-	"truncated, warning, analysis_failed"
-
 void
 store_capture_free(StoreCapture *capture)
 {
@@ -183,8 +178,8 @@ fail:
 	return NULL;
 }
 
-static StoreCapture *
-store_capture_from_row(sqlite3_stmt *stmt)
+StoreCapture *
+store_capture_from_statement(sqlite3_stmt *stmt)
 {
 	StoreCapture *capture = g_new0(StoreCapture, 1);
 	capture->cap_file_id = sqlite3_column_int64(stmt, 0);
@@ -225,7 +220,7 @@ store_capture_get(Store *store, const char *id, GError **error)
 	sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC);
 	int rc = sqlite3_step(stmt);
 	if (rc == SQLITE_ROW)
-		return store_capture_from_row(stmt);
+		return store_capture_from_statement(stmt);
 	if (rc != SQLITE_DONE) {
 		store_db_set_error(store->db, error, "reading the capture record");
 		return NULL;

@@ -45,9 +45,17 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(StoreCapture, store_capture_free)
 typedef struct {
 	const char *filename;
 	const char *comments;
-	const char *tag_list;
+	const char *tag_list; /* normalised (store_tags_normalize); stored also as capture_tags rows */
 	const char *user;
 } StoreCaptureLabels;
+
+/* The columns of a capture row, in the order store_capture_from_statement() reads them (for
+ * modules that select captures themselves, such as search). */
+#define STORE_CAPTURE_COLUMNS                                                                         \
+	"cap_file_id, id, filename, comments, tag_list, user, created_at, last_accessed, viewcount, " \
+	"size, num_packets, data_size, has_times, start_time_ns, end_time_ns, time_digits, file_type, encapsulation, "  \
+	"truncated, warning, analysis_failed"
+StoreCapture *store_capture_from_statement(sqlite3_stmt *stmt);
 
 /* TRUE for exactly 12 lowercase hex characters: the only ids that reach the file system. */
 gboolean store_capture_id_is_valid(const char *id);

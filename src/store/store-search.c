@@ -13,6 +13,9 @@
 #define STORE_SEARCH_US_PER_SECOND G_GINT64_CONSTANT(1000000)
 /* The trigram index finds substrings of at least this many characters. */
 #define STORE_SEARCH_TRIGRAM 3
+/* Above this many index matches, fetching and sorting them all costs more than walking the sort
+ * column's index and testing each row until the page is full (measured: bench/search-bench.py). */
+#define STORE_SEARCH_INDEX_MATCHES_MAX 1000
 
 struct StoreSearchCriteria {
 	char *filename;
@@ -269,11 +272,11 @@ store_search_add_substring(StoreSearchQuery *query, GString *match, const char *
 {
 	if (text == NULL)
 		return;
-	if (g_utf8_strlen(text, -1) >= STORE_SEARCH_TRIGRAM) {
+	if (match != NULL && g_utf8_strlen(text, -1) >= STORE_SEARCH_TRIGRAM) {
 		store_search_append_phrase(match, column, text);
 		return;
 	}
-	/* Too short for trigrams: a scan, which is still fast at 100,000 rows. */
+	/* Too short for trigrams, or too common to be worth the index: tested row by row. */
 	g_string_append_printf(query->sql, " AND instr(lower(c.%s), lower(?)) > 0", column);
 	store_search_bind_text(query, text);
 }
@@ -319,14 +322,40 @@ store_search_add_start_time(StoreSearchQuery *query, const StoreSearchCriteria *
 	}
 }
 
-static void
-store_search_build(StoreSearchQuery *query, const StoreSearchCriteria *criteria)
+/* The full-text query for the criteria's substrings ("" when none can use the index). */
+static char *
+store_search_text_match(const StoreSearchCriteria *criteria)
 {
-	g_autoptr(GString) match = g_string_new(NULL);
-	g_string_append(query->sql, "SELECT c.id FROM captures c WHERE 1");
+	GString *match = g_string_new(NULL);
+	if (criteria->filename != NULL && g_utf8_strlen(criteria->filename, -1) >= STORE_SEARCH_TRIGRAM)
+		store_search_append_phrase(match, "filename", criteria->filename);
+	if (criteria->comments != NULL && g_utf8_strlen(criteria->comments, -1) >= STORE_SEARCH_TRIGRAM)
+		store_search_append_phrase(match, "comments", criteria->comments);
+	return g_string_free(match, FALSE);
+}
+
+/* TRUE when the trigram index narrows the search to few enough rows to fetch and sort. */
+static gboolean
+store_search_index_is_selective(Store *store, const char *match)
+{
+	g_autoptr(sqlite3_stmt) stmt = store_db_prepare(
+		store->db, "SELECT count(*) FROM (SELECT rowid FROM captures_text WHERE captures_text MATCH ? LIMIT ?)",
+		NULL);
+	if (stmt == NULL)
+		return TRUE;
+	sqlite3_bind_text(stmt, 1, match, -1, SQLITE_STATIC);
+	sqlite3_bind_int(stmt, 2, STORE_SEARCH_INDEX_MATCHES_MAX + 1);
+	return sqlite3_step(stmt) != SQLITE_ROW || sqlite3_column_int(stmt, 0) <= STORE_SEARCH_INDEX_MATCHES_MAX;
+}
+
+static void
+store_search_build(StoreSearchQuery *query, const StoreSearchCriteria *criteria, gboolean use_text_index)
+{
+	g_autoptr(GString) match = use_text_index ? g_string_new(NULL) : NULL;
+	g_string_append(query->sql, "SELECT " STORE_CAPTURE_COLUMNS " FROM captures c WHERE 1");
 	store_search_add_substring(query, match, "filename", criteria->filename);
 	store_search_add_substring(query, match, "comments", criteria->comments);
-	if (match->len > 0) {
+	if (match != NULL && match->len > 0) {
 		g_string_append(query->sql,
 				" AND c.cap_file_id IN (SELECT rowid FROM captures_text WHERE captures_text MATCH ?)");
 		store_search_bind_text(query, match->str);
@@ -360,7 +389,7 @@ store_search_build(StoreSearchQuery *query, const StoreSearchCriteria *criteria)
 }
 
 GPtrArray *
-store_search_ids(Store *store, const StoreSearchCriteria *criteria, GError **error)
+store_search_captures(Store *store, const StoreSearchCriteria *criteria, GError **error)
 {
 	StoreSearchQuery query = {
 		.sql = g_string_new(NULL),
@@ -370,7 +399,8 @@ store_search_ids(Store *store, const StoreSearchCriteria *criteria, GError **err
 	g_autoptr(GString) sql = query.sql;
 	g_autoptr(GPtrArray) texts = query.texts;
 	g_autoptr(GArray) numbers = query.numbers;
-	store_search_build(&query, criteria);
+	g_autofree char *match = store_search_text_match(criteria);
+	store_search_build(&query, criteria, *match == '\0' || store_search_index_is_selective(store, match));
 
 	g_autoptr(sqlite3_stmt) stmt = store_db_prepare(store->db, sql->str, error);
 	if (stmt == NULL)
@@ -382,13 +412,13 @@ store_search_ids(Store *store, const StoreSearchCriteria *criteria, GError **err
 		else
 			sqlite3_bind_int64(stmt, (int)i + 1, g_array_index(numbers, gint64, i));
 	}
-	g_autoptr(GPtrArray) ids = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GPtrArray) captures = g_ptr_array_new_with_free_func((GDestroyNotify)store_capture_free);
 	int rc;
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
-		g_ptr_array_add(ids, g_strdup((const char *)sqlite3_column_text(stmt, 0)));
+		g_ptr_array_add(captures, store_capture_from_statement(stmt));
 	if (rc != SQLITE_DONE) {
 		store_db_set_error(store->db, error, "searching captures");
 		return NULL;
 	}
-	return g_steal_pointer(&ids);
+	return g_steal_pointer(&captures);
 }

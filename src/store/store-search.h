@@ -2,9 +2,10 @@
  * Criteria are built from named values in the search vocabulary ("filename", "tags",
  * "created_at.from", "sort", ...) whatever the request looked like (Rails-style query or JSON),
  * and answered from indexes: substrings of filename and comments through a trigram full-text
- * index (3 characters or more; shorter ones scan), tags through their own index, dates and
- * sorting through column indexes.
- * Must not format answers or know HTTP: routes turn the ids into JSON.
+ * index when it narrows the search to a few rows (3 characters or more), else by testing rows in
+ * the order of the sort column's index until the page is full; tags through their own index,
+ * dates and sorting through column indexes.
+ * Must not format answers or know HTTP: routes turn the records into JSON.
  * SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
@@ -23,7 +24,7 @@ StoreSearchCriteria *store_search_criteria_new(void);
 void store_search_criteria_free(StoreSearchCriteria *self);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(StoreSearchCriteria, store_search_criteria_free)
 
-/* Sets one criterion. Keys: filename, comments (substring, case-insensitive), user (exact),
+/* Sets one criterion. Keys: filename, comments (substring, case-insensitive for ASCII letters), user (exact),
  * tags (exact; each call adds one, a capture must have all), id (each call adds one; only those
  * captures, malformed ids matching none), created_at.from, created_at.to,
  * start_time.from, start_time.to (ISO-8601 date or date-time, or epoch seconds; both ends
@@ -36,7 +37,8 @@ gboolean store_search_criteria_set(StoreSearchCriteria *self, const char *key, c
  * a limit set explicitly is kept when smaller. */
 void store_search_criteria_set_max_limit(StoreSearchCriteria *self, gint64 max);
 
-/* Ids of the matching captures, in the criteria's order and page. */
-GPtrArray *store_search_ids(Store *store, const StoreSearchCriteria *criteria, GError **error);
+/* The matching captures (GPtrArray of StoreCapture), in the criteria's order and page, read in
+ * one query. */
+GPtrArray *store_search_captures(Store *store, const StoreSearchCriteria *criteria, GError **error);
 
 G_END_DECLS

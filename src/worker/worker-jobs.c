@@ -232,6 +232,9 @@ worker_jobs_run_line(Engine *engine, WorkerChannel *channel, const char *line, g
 	g_autoptr(GError) job_error = NULL;
 
 	worker_channel_reset_progress(channel);
+	/* Progress 0 at once acknowledges the job: the server tells "died before reading it" (not
+	 * the capture's fault) from "died on it". */
+	worker_channel_progress(channel, 0.0);
 	if (worker_jobs_dispatch(&job, line, length, &job_error))
 		return TRUE;
 	if (job.channel_failed) {

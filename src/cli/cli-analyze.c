@@ -1,0 +1,468 @@
+/* cli-analyze.c: `sharkapi analyze FILE ROUTE [NAME=VALUE ...]`, one route answered offline.
+ * It runs the server's own parts in a throw-away data dir: the capture is checked by capinfo.c
+ * and committed to a temporary store (as a symlink: the file is not copied), its analysis runs
+ * on one sharkapi-worker through the job queue and the summary tracker, and the answer is
+ * written by the functions the routes use, so stdout gets the body the API would send,
+ * {"data": ...} included, or its {"exceptions": [...], "status": N} error. A progress bar
+ * goes to stderr when stderr is a terminal. Must not open a socket or change FILE.
+ * SPDX-License-Identifier: GPL-2.0-or-later */
+#define G_LOG_DOMAIN "analyze"
+
+#include <errno.h>
+#include <glib/gstdio.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "capinfo.h"
+#include "cli/cli.h"
+#include "http/http-reply.h"
+#include "http/routes-analysis.h"
+#include "http/routes-captures.h"
+#include "jobs/job-queue.h"
+#include "jobs/summary-tracker.h"
+#include "sharkapi-error.h"
+#include "store/store-capture.h"
+
+/* Offline nothing else waits: an analysis may take as long as it takes. */
+#define ANALYZE_WAIT_LIMIT_SECONDS (365u * 24 * 3600)
+#define ANALYZE_PROGRESS_INTERVAL_MS 200
+
+typedef struct {
+	GMainLoop *loop;
+	Store *store;
+	JobQueue *jobs;
+	SummaryTracker *summaries;
+	StoreCapture *capture;
+	GHashTable *params;
+	AnalysisRoute summary_route;
+	SummaryWaiter *waiter;
+	Job *job;
+	double job_progress;
+	gboolean show_progress;
+	gboolean bar_visible; /* a bar is on stderr's current line */
+	gboolean stdout_is_tty;
+	gboolean wrote_data;
+	gboolean ends_with_newline;
+	int exit_code;
+} Analyze;
+
+static const char *
+analyze_param(Analyze *self, const char *name)
+{
+	return g_hash_table_lookup(self->params, name);
+}
+
+/* ---- output ---- */
+
+static void
+analyze_progress_clear(Analyze *self)
+{
+	if (self->bar_visible)
+		fputs("\r\033[K", stderr);
+	self->bar_visible = FALSE;
+}
+
+static void
+analyze_write(Analyze *self, const char *data, gsize len)
+{
+	if (len == 0)
+		return;
+	/* stdout and stderr may be one terminal: the bar goes before the answer comes. */
+	analyze_progress_clear(self);
+	fwrite(data, 1, len, stdout);
+	self->ends_with_newline = data[len - 1] == '\n';
+}
+
+static void
+analyze_finish_output(Analyze *self)
+{
+	analyze_progress_clear(self);
+	if (!self->ends_with_newline)
+		fputc('\n', stdout);
+	fflush(stdout);
+}
+
+static void
+analyze_print_bytes(Analyze *self, GBytes *body)
+{
+	gsize len = 0;
+	const char *data = g_bytes_get_data(body, &len);
+	analyze_write(self, data, len);
+}
+
+/* The API's error document; the exit code says an error was printed. */
+static void
+analyze_print_error(Analyze *self, const GError *error)
+{
+	g_autoptr(JsonWriter) writer = json_writer_new();
+	http_reply_write_error(writer, sharkapi_error_http_status(error), error->message);
+	g_autoptr(GBytes) body = json_writer_take(writer);
+	analyze_print_bytes(self, body);
+	self->exit_code = 1;
+}
+
+static void
+analyze_print_writer(Analyze *self, JsonWriter *writer)
+{
+	g_autoptr(GBytes) body = json_writer_take(writer);
+	analyze_print_bytes(self, body);
+}
+
+static void
+analyze_progress_draw(Analyze *self, double fraction)
+{
+	const int width = 40;
+	int filled = (int)(CLAMP(fraction, 0.0, 1.0) * width);
+	g_autofree char *bar = g_strnfill(filled, '#');
+	g_autofree char *rest = g_strnfill(width - filled, '.');
+	fprintf(stderr, "\r[%s%s] %3d%%", bar, rest, (int)(fraction * 100));
+	self->bar_visible = TRUE;
+}
+
+static gboolean
+analyze_progress_cb(gpointer user_data)
+{
+	Analyze *self = user_data;
+	if (self->wrote_data && self->stdout_is_tty)
+		return G_SOURCE_CONTINUE; /* rows are streaming to the terminal: no bar between them */
+	analyze_progress_draw(self, self->waiter != NULL ? summary_waiter_get_progress(self->waiter) : self->job_progress);
+	return G_SOURCE_CONTINUE;
+}
+
+/* ---- routes ---- */
+
+static void
+analyze_status_ready_cb(const char *summary_dir, const GError *error, gpointer user_data)
+{
+	Analyze *self = user_data;
+	g_autoptr(GError) error_local = NULL;
+	self->waiter = NULL;
+	/* A failed analysis is part of the status answer (state "failed"), not an error. */
+	g_autoptr(StoreCapture) capture = store_capture_get(self->store, self->capture->id, &error_local);
+	if (capture == NULL) {
+		analyze_print_error(self, error_local);
+	} else {
+		double progress = 0;
+		SummaryState state = summary_tracker_get_state(self->summaries, capture->id, &progress);
+		g_autofree char *capture_path = store_capture_file(self->store, capture->id);
+		g_autoptr(JsonWriter) writer = json_writer_new();
+		routes_analysis_write_status(writer, capture, state, progress,
+					     job_queue_get_first_passes(self->jobs, capture_path));
+		analyze_print_writer(self, writer);
+	}
+	g_main_loop_quit(self->loop);
+}
+
+static void
+analyze_summary_ready_cb(const char *summary_dir, const GError *error, gpointer user_data)
+{
+	Analyze *self = user_data;
+	g_autoptr(GError) error_local = NULL;
+	self->waiter = NULL;
+	if (error != NULL) {
+		analyze_print_error(self, error);
+	} else {
+		const char *protocol = analyze_param(self, "protocol");
+		if (protocol == NULL || *protocol == '\0')
+			protocol = "ip";
+		g_autoptr(GBytes) body =
+			routes_analysis_summary_body(self->jobs, self->summary_route, protocol, summary_dir, &error_local);
+		if (body == NULL)
+			analyze_print_error(self, error_local);
+		else
+			analyze_print_bytes(self, body);
+	}
+	g_main_loop_quit(self->loop);
+}
+
+static gboolean
+analyze_start_summary(Analyze *self, AnalysisRoute route, GError **error)
+{
+	guint passes = 1;
+	if (!routes_analysis_parse_passes(analyze_param(self, "passes"), &passes, error))
+		return FALSE;
+	self->summary_route = route;
+	self->waiter = summary_tracker_wait(self->summaries, self->capture->id, analyze_param(self, "filter"), passes,
+					    analyze_summary_ready_cb, self);
+	return TRUE;
+}
+
+static gboolean
+analyze_fields_data_cb(Job *job, GBytes *chunk, gpointer user_data)
+{
+	Analyze *self = user_data;
+	self->wrote_data = TRUE;
+	analyze_print_bytes(self, chunk);
+	return FALSE; /* stdout blocks when it must: no need to pause the worker */
+}
+
+static void
+analyze_fields_progress_cb(Job *job, double fraction, gpointer user_data)
+{
+	Analyze *self = user_data;
+	self->job_progress = fraction;
+}
+
+static void
+analyze_fields_done_cb(Job *job, JsonObject *result, const GError *error, gpointer user_data)
+{
+	Analyze *self = user_data;
+	self->job = NULL;
+	if (error != NULL && !self->wrote_data) {
+		analyze_print_error(self, error);
+	} else if (error != NULL) {
+		/* As the API: a broken answer, never a complete-looking one. */
+		analyze_progress_clear(self);
+		fprintf(stderr, "sharkapi analyze: the answer broke off: %s\n", error->message);
+		self->exit_code = 1;
+	}
+	g_main_loop_quit(self->loop);
+}
+
+static gboolean
+analyze_parse_count(Analyze *self, const char *name, gint64 fallback, gint64 *out, GError **error)
+{
+	const char *text = analyze_param(self, name);
+	guint64 value = 0;
+	*out = fallback;
+	if (text == NULL || *text == '\0')
+		return TRUE;
+	if (!g_ascii_string_to_unsigned(text, 10, 0, G_MAXINT64, &value, NULL)) {
+		g_set_error(error, SHARKAPI_ERROR, SHARKAPI_ERROR_BAD_REQUEST, "%s: '%s' is not a whole number", name,
+			    text);
+		return FALSE;
+	}
+	*out = (gint64)value;
+	return TRUE;
+}
+
+static gboolean
+analyze_start_fields(Analyze *self, GError **error)
+{
+	g_autoptr(GPtrArray) fields = g_ptr_array_new_with_free_func(g_free);
+	gint64 limit = -1, offset = 0;
+	const char *passes_text = analyze_param(self, "passes");
+	guint passes = passes_text != NULL && g_str_equal(passes_text, "2") ? 2 : 1;
+	const char *format = analyze_param(self, "format");
+	gboolean ndjson = format != NULL && g_ascii_strcasecmp(format, "ndjson") == 0;
+
+	if (passes_text != NULL && *passes_text != '\0' && !g_str_equal(passes_text, "1") && passes != 2) {
+		g_set_error_literal(error, SHARKAPI_ERROR, SHARKAPI_ERROR_BAD_REQUEST, "passes: must be 1 or 2");
+		return FALSE;
+	}
+	if (!fields_parse_list(analyze_param(self, "fields"), fields, error) ||
+	    !analyze_parse_count(self, "limit", -1, &limit, error) ||
+	    !analyze_parse_count(self, "offset", 0, &offset, error))
+		return FALSE;
+	g_autofree char *capture_path = store_capture_file(self->store, self->capture->id);
+	g_autofree char *line =
+		fields_request_line(capture_path, fields, analyze_param(self, "filter"), passes, limit, offset, ndjson);
+	static const JobCallbacks callbacks = {
+		.progress = analyze_fields_progress_cb,
+		.data = analyze_fields_data_cb,
+		.done = analyze_fields_done_cb,
+	};
+	self->job = job_queue_submit(self->jobs, line, NULL, &callbacks, self, error);
+	return self->job != NULL;
+}
+
+/* Starts the route's work; FALSE with error set for a bad parameter or an unknown route. */
+static gboolean
+analyze_start(Analyze *self, const char *route, GError **error)
+{
+	if (g_str_equal(route, "status")) {
+		self->waiter = summary_tracker_wait(self->summaries, self->capture->id, NULL, 1, analyze_status_ready_cb,
+						    self);
+		return TRUE;
+	}
+	if (g_str_equal(route, "stats/hierarchy"))
+		return analyze_start_summary(self, ANALYSIS_HIERARCHY, error);
+	if (g_str_equal(route, "stats/endpoints"))
+		return analyze_start_summary(self, ANALYSIS_ENDPOINTS, error);
+	if (g_str_equal(route, "stats/conversations"))
+		return analyze_start_summary(self, ANALYSIS_CONVERSATIONS, error);
+	if (g_str_equal(route, "dns/lookups"))
+		return analyze_start_summary(self, ANALYSIS_DNS, error);
+	if (g_str_equal(route, "packets/fields"))
+		return analyze_start_fields(self, error);
+	g_set_error(error, SHARKAPI_ERROR, SHARKAPI_ERROR_NOT_FOUND, "no such route");
+	return FALSE;
+}
+
+/* ---- set-up ---- */
+
+/* "/api/v2/analysis/<id>/stats/hierarchy", "/stats/hierarchy" and "stats/hierarchy" name one route. */
+static char *
+analyze_route_name(const char *text)
+{
+	const char *route = text;
+	if (g_str_has_prefix(route, "/api/v2/analysis/")) {
+		route += strlen("/api/v2/analysis/");
+		const char *slash = strchr(route, '/');
+		route = slash != NULL ? slash : "";
+	}
+	while (*route == '/')
+		route++;
+	g_autofree char *copy = g_strdup(route);
+	char *query = strchr(copy, '?');
+	if (query != NULL)
+		*query = '\0';
+	return g_steal_pointer(&copy);
+}
+
+/* The capture enters the temporary store as a symlink, so a large file is not copied. */
+static StoreCapture *
+analyze_commit_capture(Store *store, const char *file, const CapInfo *info, GError **error)
+{
+	g_autofree char *absolute = g_canonicalize_filename(file, NULL);
+	g_autofree char *link_path = g_build_filename(store->tmp_dir, "analyze-capture", NULL);
+	if (symlink(absolute, link_path) != 0) {
+		int errsv = errno;
+		g_set_error(error, SHARKAPI_ERROR, SHARKAPI_ERROR_INTERNAL, "symlink %s: %s", link_path,
+			    g_strerror(errsv));
+		return NULL;
+	}
+	g_autofree char *filename = g_path_get_basename(file);
+	StoreCaptureLabels labels = {
+		.filename = filename,
+		.user = g_get_user_name(),
+	};
+	return store_capture_commit(store, link_path, info, &labels, error);
+}
+
+static gboolean
+analyze_parse_params(int argc, char **argv, GHashTable *params, GError **error)
+{
+	for (int i = 0; i < argc; i++) {
+		const char *equals = strchr(argv[i], '=');
+		if (equals == NULL || equals == argv[i]) {
+			g_set_error(error, SHARKAPI_ERROR, SHARKAPI_ERROR_BAD_REQUEST, "'%s' is not NAME=VALUE", argv[i]);
+			return FALSE;
+		}
+		g_hash_table_replace(params, g_strndup(argv[i], equals - argv[i]), g_strdup(equals + 1));
+	}
+	return TRUE;
+}
+
+static int
+analyze_fail(const char *message)
+{
+	fprintf(stderr, "sharkapi analyze: %s\n", message);
+	return 2;
+}
+
+static int
+analyze_run(Analyze *self, const char *file, const char *route, const char *worker_path, const char *data_dir)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(CapInfo) info = NULL;
+
+	if (g_access(file, R_OK) != 0 || g_file_test(file, G_FILE_TEST_IS_DIR)) {
+		int errsv = g_file_test(file, G_FILE_TEST_IS_DIR) ? EISDIR : errno;
+		g_autofree char *message = g_strdup_printf("%s: %s", file, g_strerror(errsv));
+		return analyze_fail(message);
+	}
+	if (!capinfo_init(&error))
+		return analyze_fail(error->message);
+	/* Refused as an upload would be: 415 and the same message. */
+	info = capinfo_read(file, &error);
+	if (info == NULL) {
+		analyze_print_error(self, error);
+		analyze_finish_output(self);
+		return self->exit_code;
+	}
+	g_autoptr(Store) store = store_open(data_dir, &error);
+	if (store == NULL)
+		return analyze_fail(error->message);
+	self->store = store;
+	self->capture = analyze_commit_capture(store, file, info, &error);
+	if (self->capture == NULL)
+		return analyze_fail(error->message);
+
+	if (g_str_equal(route, "info")) {
+		/* The info route counts the read first, so viewcount and last_accessed are its. */
+		store_capture_touch(store, self->capture->id);
+		g_autoptr(StoreCapture) capture = store_capture_get(store, self->capture->id, &error);
+		if (capture == NULL)
+			return analyze_fail(error->message);
+		g_autoptr(JsonWriter) writer = json_writer_new();
+		routes_captures_write_info(writer, capture);
+		analyze_print_writer(self, writer);
+		analyze_finish_output(self);
+		return self->exit_code;
+	}
+
+	JobQueueOptions job_options = {
+		.worker_path = worker_path,
+		.worker_home = store->worker_home,
+		.workers = 1,
+		.job_timeout = 0,
+		.queue_limit = 4,
+	};
+	g_autoptr(JobQueue) jobs = job_queue_new(&job_options, &error);
+	if (jobs == NULL)
+		return analyze_fail(error->message);
+	g_autoptr(SummaryTracker) summaries = summary_tracker_new(store, jobs, ANALYZE_WAIT_LIMIT_SECONDS);
+	self->jobs = jobs;
+	self->summaries = summaries;
+
+	g_autoptr(GMainLoop) loop = g_main_loop_new(NULL, FALSE);
+	self->loop = loop;
+	if (!analyze_start(self, route, &error)) {
+		analyze_print_error(self, error);
+	} else if (self->waiter != NULL || self->job != NULL) {
+		guint progress_source = 0;
+		if (self->show_progress) {
+			/* Drawn at once and when done too, so even a short run shows its bar. */
+			analyze_progress_draw(self, 0);
+			progress_source = g_timeout_add(ANALYZE_PROGRESS_INTERVAL_MS, analyze_progress_cb, self);
+		}
+		g_main_loop_run(loop);
+		if (progress_source != 0)
+			g_source_remove(progress_source);
+	}
+	analyze_finish_output(self);
+	return self->exit_code;
+}
+
+int
+cli_analyze(int argc, char **argv)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *worker_path = NULL;
+	gboolean no_progress = FALSE;
+	GOptionEntry entries[] = {
+		{"worker-path", 0, 0, G_OPTION_ARG_FILENAME, &worker_path, "The sharkapi-worker binary", "PATH"},
+		{"no-progress", 0, 0, G_OPTION_ARG_NONE, &no_progress, "No progress bar on stderr", NULL},
+		{NULL},
+	};
+	g_autoptr(GOptionContext) context = g_option_context_new(
+		"FILE ROUTE [NAME=VALUE ...] - print what GET /api/v2/analysis/<id>/ROUTE (or info) answers for FILE");
+	g_option_context_add_main_entries(context, entries, NULL);
+	if (!g_option_context_parse(context, &argc, &argv, &error))
+		return analyze_fail(error->message);
+	if (argc < 3)
+		return analyze_fail("usage: sharkapi analyze FILE ROUTE [NAME=VALUE ...]");
+	g_autoptr(GHashTable) params = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	if (!analyze_parse_params(argc - 3, argv + 3, params, &error))
+		return analyze_fail(error->message);
+	if (worker_path == NULL)
+		worker_path = cli_default_worker_path();
+	g_autofree char *route = analyze_route_name(argv[2]);
+	g_autofree char *data_dir = g_dir_make_tmp("sharkapi-analyze-XXXXXX", &error);
+	if (data_dir == NULL)
+		return analyze_fail(error->message);
+
+	Analyze self = {
+		.params = params,
+		.show_progress = !no_progress && isatty(STDERR_FILENO),
+		.stdout_is_tty = isatty(STDOUT_FILENO),
+		.ends_with_newline = TRUE,
+	};
+	int code = analyze_run(&self, argv[1], route, worker_path, data_dir);
+	store_capture_free(self.capture);
+	if (!store_remove_tree(data_dir, &error))
+		g_warning("%s, ignoring", error->message);
+	return code;
+}
