@@ -42,9 +42,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	store_search_criteria_set_max_limit(criteria, 100);
 	g_autoptr(GError) search_error = NULL;
-	g_autoptr(GPtrArray) ids = store_search_ids(store, criteria, &search_error);
+	g_autoptr(GPtrArray) captures = store_search_captures(store, criteria, &search_error);
 	/* Criteria that parsed must make valid SQL: a failure here is a bug, not bad input. */
-	if (ids == NULL && search_error != NULL && search_error->code == 500)
+	if (captures == NULL && search_error != NULL && search_error->code == 500)
 		g_error("search SQL failed: %s", search_error->message);
 	return 0;
 }
