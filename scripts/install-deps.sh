@@ -14,6 +14,9 @@ if [ "${1:-}" = "--test" ] || [ "${1:-}" = "--bench" ]; then
 	# npm into the build dir); dpkg-dev, groff-base and systemd check the Debian package
 	# (dpkg-shlibdeps, the man page, the unit).
 	packages="$packages tshark wireshark-common python3 nodejs chromium dpkg-dev groff-base systemd"
+	# Reliability suites: strace (no network), openssl (a TLS test certificate), clang and its
+	# libFuzzer runtime (fuzz-short), wrk (bench/soak.sh).
+	packages="$packages strace openssl clang libclang-rt-14-dev wrk"
 	# A nodejs from elsewhere (NodeSource) brings its own npm and conflicts with Debian's.
 	command -v npm >/dev/null 2>&1 || packages="$packages npm"
 fi

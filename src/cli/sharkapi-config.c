@@ -38,6 +38,8 @@ sharkapi_config_free(SharkapiConfig *self)
 	g_free(self->listen);
 	g_free(self->data_dir);
 	g_free(self->worker_path);
+	g_free(self->tls_cert);
+	g_free(self->tls_key);
 	g_free(self->metrics_token);
 	g_free(self->log_format);
 	g_free(self);
@@ -84,6 +86,14 @@ sharkapi_config_set(SharkapiConfig *self, const char *key, const char *value, GE
 	} else if (g_str_equal(key, "worker-path")) {
 		g_free(self->worker_path);
 		self->worker_path = g_strdup(value);
+	} else if (g_str_equal(key, "tls-cert")) {
+		g_free(self->tls_cert);
+		self->tls_cert = g_strdup(value);
+	} else if (g_str_equal(key, "tls-key")) {
+		g_free(self->tls_key);
+		self->tls_key = g_strdup(value);
+	} else if (g_str_equal(key, "max-frames")) {
+		return sharkapi_config_parse_size(value, &self->max_frames, error);
 	} else if (g_str_equal(key, "metrics-token")) {
 		g_free(self->metrics_token);
 		self->metrics_token = *value != '\0' ? g_strdup(value) : NULL;
@@ -148,6 +158,7 @@ sharkapi_config_parse_serve_args(SharkapiConfig *self, int *argc, char ***argv, 
 	g_autofree char *config_file = NULL, *listen = NULL, *data_dir = NULL, *workers = NULL;
 	g_autofree char *max_upload = NULL, *wait_limit = NULL, *job_timeout = NULL, *worker_path = NULL;
 	g_autofree char *idle_timeout = NULL, *queue_limit = NULL, *worker_memory = NULL;
+	g_autofree char *max_frames = NULL, *tls_cert = NULL, *tls_key = NULL;
 	g_autofree char *metrics_token = NULL, *log_format = NULL;
 	g_autofree char *result_cache = NULL;
 	GOptionEntry entries[] = {
@@ -162,6 +173,9 @@ sharkapi_config_parse_serve_args(SharkapiConfig *self, int *argc, char ***argv, 
 		{"queue-limit", 0, 0, G_OPTION_ARG_STRING, &queue_limit, "Queued jobs before answering 503 (default 256)", "N"},
 		{"worker-memory-limit", 0, 0, G_OPTION_ARG_STRING, &worker_memory, "Address space limit per worker, 0 = none", "BYTES"},
 		{"worker-path", 0, 0, G_OPTION_ARG_FILENAME, &worker_path, "The sharkapi-worker binary", "PATH"},
+		{"max-frames", 0, 0, G_OPTION_ARG_STRING, &max_frames, "Frames per uploaded capture, 0 = no limit (default 0)", "N"},
+		{"tls-cert", 0, 0, G_OPTION_ARG_FILENAME, &tls_cert, "PEM certificate: serve HTTPS (needs --tls-key)", "FILE"},
+		{"tls-key", 0, 0, G_OPTION_ARG_FILENAME, &tls_key, "PEM private key of --tls-cert", "FILE"},
 		{"metrics-token", 0, 0, G_OPTION_ARG_STRING, &metrics_token, "Secret that GET /metrics requires (default: none)", "SECRET"},
 		{"log-format", 0, 0, G_OPTION_ARG_STRING, &log_format, "Log lines as key=value text or JSON (default text)", "text|json"},
 		{"result-cache-size", 0, 0, G_OPTION_ARG_STRING, &result_cache, "Disk for repeat-query answers, 0 = off (default 1073741824)", "BYTES"},
@@ -179,12 +193,17 @@ sharkapi_config_parse_serve_args(SharkapiConfig *self, int *argc, char ***argv, 
 		{"max-upload-size", max_upload}, {"wait-limit", wait_limit}, {"job-timeout", job_timeout},
 		{"idle-timeout", idle_timeout}, {"queue-limit", queue_limit},
 		{"worker-memory-limit", worker_memory}, {"worker-path", worker_path},
+		{"max-frames", max_frames}, {"tls-cert", tls_cert}, {"tls-key", tls_key},
 		{"metrics-token", metrics_token}, {"log-format", log_format},
 		{"result-cache-size", result_cache},
 	};
 	for (guint i = 0; i < G_N_ELEMENTS(given); i++) {
 		if (given[i].value != NULL && !sharkapi_config_set(self, given[i].key, given[i].value, error))
 			return FALSE;
+	}
+	if ((self->tls_cert == NULL) != (self->tls_key == NULL)) {
+		g_set_error(error, SHARKAPI_ERROR, SHARKAPI_ERROR_BAD_REQUEST, "tls-cert and tls-key go together");
+		return FALSE;
 	}
 	return TRUE;
 }

@@ -13,7 +13,7 @@ struct HttpParams {
 	GPtrArray *values;
 };
 
-static HttpParams *
+HttpParams *
 http_params_new(void)
 {
 	HttpParams *self = g_new0(HttpParams, 1);

@@ -19,6 +19,8 @@ typedef struct HttpParams HttpParams;
 /* The query string, then the form body of a urlencoded POST/PUT. A form body over
  * HTTP_PARAMS_MAX_BODY is a 413. */
 HttpParams *http_params_from_message(SoupServerMessage *msg, GError **error);
+/* An empty list, to fill with http_params_add_urlencoded (fuzz/ does). */
+HttpParams *http_params_new(void);
 /* Only the query string (uploads: the body is the capture). */
 HttpParams *http_params_from_query(SoupServerMessage *msg);
 void http_params_free(HttpParams *self);

@@ -22,6 +22,9 @@
 #include "sharkapi-error.h"
 #include "store/store-capture.h"
 
+/* Connections the kernel may hold before they are accepted (capped by net.core.somaxconn). */
+#define HTTP_SERVER_LISTEN_BACKLOG 1024
+
 typedef enum {
 	HTTP_AUTH_PATH,   /* v1: /api/v1/<token>/... */
 	HTTP_AUTH_HEADER, /* v2: Authorization: <token> (or Bearer <token>) */
@@ -308,8 +311,26 @@ http_server_listen(SharkapiServer *self, const char *listen, GError **error)
 			    "listen: '%s' is not a numeric IP address", address);
 		return NULL;
 	}
+	SoupServerListenOptions options = 0;
+	if (self->config->tls_cert != NULL) {
+		/* Files only: GnuTLS reads them here, nothing is fetched (no OCSP, no AIA). */
+		g_autoptr(GTlsCertificate) certificate =
+			g_tls_certificate_new_from_files(self->config->tls_cert, self->config->tls_key, error);
+		if (certificate == NULL)
+			return NULL;
+		soup_server_set_tls_certificate(self->soup, certificate);
+		options |= SOUP_SERVER_LISTEN_HTTPS;
+	}
 	g_autoptr(GSocketAddress) socket_address = g_inet_socket_address_new(inet, port);
-	if (!soup_server_listen(self->soup, socket_address, 0, error))
+	/* Our own socket for a deep accept queue: soup_server_listen() keeps GSocket's backlog
+	 * of 10, and a burst of connections then waits out SYN retransmits of a second or more. */
+	g_autoptr(GSocket) socket = g_socket_new(g_inet_address_get_family(inet), G_SOCKET_TYPE_STREAM,
+						 G_SOCKET_PROTOCOL_TCP, error);
+	if (socket == NULL)
+		return NULL;
+	g_socket_set_listen_backlog(socket, HTTP_SERVER_LISTEN_BACKLOG);
+	if (!g_socket_bind(socket, socket_address, TRUE, error) || !g_socket_listen(socket, error) ||
+	    !soup_server_listen_socket(self->soup, socket, options, error))
 		return NULL;
 	GSList *uris = soup_server_get_uris(self->soup);
 	char *url = uris != NULL ? g_uri_to_string(uris->data) : g_strdup("?");

@@ -46,7 +46,8 @@ SharkapiServer *http_server_new(SharkapiConfig *config, Store *store, JobQueue *
 void http_server_free(SharkapiServer *self);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(SharkapiServer, http_server_free)
 
-/* Listens on ADDR:PORT (port 0 picks one); returns the base URL, "http://127.0.0.1:8080/". */
+/* Listens on ADDR:PORT (port 0 picks one), HTTPS when config has tls_cert and tls_key;
+ * returns the base URL, "http://127.0.0.1:8080/" (or https://). */
 char *http_server_listen(SharkapiServer *self, const char *listen, GError **error);
 
 /* A query parameter, or NULL. */

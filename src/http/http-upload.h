@@ -22,5 +22,11 @@ char *http_upload_steal_spool(SoupServerMessage *msg);
  * other parts (text) into options. Fails with 400 when there is no file part. */
 gboolean http_upload_extract_multipart(const char *spool_path, const char *content_type, const char *capture_path,
 				       GHashTable *options, char **part_filename, GError **error);
+/* The pure part of http_upload_extract_multipart, for it and for fuzz/: takes body apart (content_type gives the
+ * boundary), puts text fields into options, returns the first "file" part (a reference into
+ * body) and its filename. 400 for a malformed body or one without a file part. The byte after
+ * body must be readable and NUL: libsoup 3.2's parser reads up to one otherwise. */
+gboolean http_upload_parse_multipart(GBytes *body, const char *content_type, GHashTable *options, char **part_filename,
+				     GBytes **file_part, GError **error);
 
 G_END_DECLS

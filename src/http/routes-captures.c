@@ -28,6 +28,7 @@ typedef struct {
 	GHashTable *options;  /* query parameters, then form fields over them */
 	char *part_filename;
 	char *user;
+	guint64 max_frames;   /* copied: the thread must not read the config, freed at shutdown */
 	CapInfo *info;
 	GPtrArray *query_tags;       /* additional_tags values of the query string, in order */
 	GPtrArray *query_alias_tags; /* tags= values (a published client's name for them) */
@@ -76,6 +77,15 @@ upload_job_thread(GTask *task, gpointer source, gpointer task_data, GCancellable
 	job->info = capinfo_read(job->capture_path, &error);
 	if (job->info == NULL) {
 		g_task_return_error(task, error);
+		return;
+	}
+	/* Refused here, before anything is stored or dissected: no worker ever sees it. */
+	guint64 max_frames = job->max_frames;
+	if (max_frames > 0 && job->info->packets > max_frames) {
+		g_task_return_new_error(task, SHARKAPI_ERROR, SHARKAPI_ERROR_TOO_LARGE,
+					"the capture has %" G_GUINT64_FORMAT " frames, over the limit of %" G_GUINT64_FORMAT
+					" (max-frames)",
+					job->info->packets, max_frames);
 		return;
 	}
 	g_task_return_boolean(task, TRUE);
@@ -220,6 +230,7 @@ routes_captures_upload(HttpRequest *request)
 		soup_message_headers_get_one(soup_server_message_get_request_headers(msg), "Content-Type");
 	UploadJob *job = g_new0(UploadJob, 1);
 	job->server = request->server;
+	job->max_frames = request->server->config->max_frames;
 	job->msg = g_object_ref(msg);
 	job->spool_path = g_steal_pointer(&spool_path);
 	job->content_type = g_strdup(content_type);
