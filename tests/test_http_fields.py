@@ -320,11 +320,59 @@ def test_client_leaving_stops_its_job():
         os.unlink(path)
 
 
+def test_grown_worker_is_replaced_unless_warm():
+    # A recycle size of one byte: every cold worker is over it after any job.
+    server = harness.Server(args=["--workers", "1", "--worker-recycle-rss", "1"]).start()
+    try:
+        token = server.token()
+        capture_id = upload(server, token, DNS)
+        server.wait_ready(token, capture_id)
+
+        def the_worker():
+            deadline = time.time() + 30
+            while time.time() < deadline:
+                pids = harness.worker_pids(server.proc.pid)
+                if len(pids) == 1:
+                    return pids[0]
+                time.sleep(0.05)
+            raise AssertionError("not one worker: %s" % harness.worker_pids(server.proc.pid))
+
+        def replacements():
+            return sum("over the recycle size" in line for line in server.log)
+
+        before = the_worker()
+        replaced = replacements()
+        first = query(server, token, capture_id, fields="dns.qry.name", offset="1").body
+        deadline = time.time() + 30
+        while time.time() < deadline and the_worker() == before:
+            time.sleep(0.05)
+        check(the_worker() != before, "a worker over the recycle size was kept")
+        deadline = time.time() + 10
+        while time.time() < deadline and replacements() != replaced + 1:
+            time.sleep(0.05)
+        check(replacements() == replaced + 1, "%d replacements for one job" % (replacements() - replaced))
+        check(query(server, token, capture_id, fields="dns.qry.name", offset="1", limit="1000").status == 200,
+              "the new worker does not answer")
+        # A worker keeping a capture's first pass warm is kept, whatever its size.
+        query(server, token, capture_id, fields="dns.response_in", passes="2")
+        warm = the_worker()
+        replaced = replacements()
+        query(server, token, capture_id, fields="dns.response_to", passes="2")
+        check(the_worker() == warm and replacements() == replaced, "the warm worker was replaced")
+        first_passes = server.v2(token, capture_id, "status").json()["data"]["analysis"]["first_passes"]
+        check(first_passes == 1, "%d first passes" % first_passes)
+        check(json.loads(first)["data"]["packets"], "empty answer")
+        check(not any("died" in line for line in server.log), "a replacement was logged as a death")
+    finally:
+        server.cleanup()
+
+
 if __name__ == "__main__":
     try:
         harness.run([test_repeat_query_is_answered_from_the_cache,
                      test_cache_is_capped_and_evicts_least_recently_used,
                      test_warm_two_pass_query_skips_the_first_pass,
+                     test_grown_worker_is_replaced_unless_warm,
                      test_million_rows_stream_with_flat_server_memory,
                      test_client_leaving_stops_its_job])
     finally:

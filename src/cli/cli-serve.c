@@ -59,6 +59,7 @@ cli_serve(int argc, char **argv)
 		.job_timeout = config->job_timeout,
 		.queue_limit = config->queue_limit,
 		.worker_memory_limit = config->worker_memory_limit,
+		.worker_recycle_rss = config->worker_recycle_rss,
 	};
 	g_autoptr(JobQueue) jobs = job_queue_new(&job_options, &error);
 	if (jobs == NULL) {

@@ -27,6 +27,7 @@ sharkapi_config_new_default(void)
 	self->queue_limit = 256;
 	self->log_format = g_strdup("text");
 	self->result_cache_size = G_GUINT64_CONSTANT(1) * 1024 * 1024 * 1024;
+	self->worker_recycle_rss = G_GUINT64_CONSTANT(1) * 1024 * 1024 * 1024;
 	return self;
 }
 
@@ -109,6 +110,8 @@ sharkapi_config_set(SharkapiConfig *self, const char *key, const char *value, GE
 		return sharkapi_config_parse_size(value, &self->max_upload_size, error);
 	} else if (g_str_equal(key, "worker-memory-limit")) {
 		return sharkapi_config_parse_size(value, &self->worker_memory_limit, error);
+	} else if (g_str_equal(key, "worker-recycle-rss")) {
+		return sharkapi_config_parse_size(value, &self->worker_recycle_rss, error);
 	} else if (g_str_equal(key, "result-cache-size")) {
 		return sharkapi_config_parse_size(value, &self->result_cache_size, error);
 	} else if (g_str_equal(key, "workers")) {
@@ -160,7 +163,7 @@ sharkapi_config_parse_serve_args(SharkapiConfig *self, int *argc, char ***argv, 
 	g_autofree char *idle_timeout = NULL, *queue_limit = NULL, *worker_memory = NULL;
 	g_autofree char *max_frames = NULL, *tls_cert = NULL, *tls_key = NULL;
 	g_autofree char *metrics_token = NULL, *log_format = NULL;
-	g_autofree char *result_cache = NULL;
+	g_autofree char *result_cache = NULL, *worker_recycle = NULL;
 	GOptionEntry entries[] = {
 		{"config", 0, 0, G_OPTION_ARG_FILENAME, &config_file, "Read settings from FILE ([sharkapi] group)", "FILE"},
 		{"listen", 0, 0, G_OPTION_ARG_STRING, &listen, "Address and port (default 127.0.0.1:8080)", "ADDR:PORT"},
@@ -178,6 +181,7 @@ sharkapi_config_parse_serve_args(SharkapiConfig *self, int *argc, char ***argv, 
 		{"tls-key", 0, 0, G_OPTION_ARG_FILENAME, &tls_key, "PEM private key of --tls-cert", "FILE"},
 		{"metrics-token", 0, 0, G_OPTION_ARG_STRING, &metrics_token, "Secret that GET /metrics requires (default: none)", "SECRET"},
 		{"log-format", 0, 0, G_OPTION_ARG_STRING, &log_format, "Log lines as key=value text or JSON (default text)", "text|json"},
+		{"worker-recycle-rss", 0, 0, G_OPTION_ARG_STRING, &worker_recycle, "Replace a worker above this resident size after a job, 0 = never (default 1073741824)", "BYTES"},
 		{"result-cache-size", 0, 0, G_OPTION_ARG_STRING, &result_cache, "Disk for repeat-query answers, 0 = off (default 1073741824)", "BYTES"},
 		{NULL},
 	};
@@ -195,7 +199,7 @@ sharkapi_config_parse_serve_args(SharkapiConfig *self, int *argc, char ***argv, 
 		{"worker-memory-limit", worker_memory}, {"worker-path", worker_path},
 		{"max-frames", max_frames}, {"tls-cert", tls_cert}, {"tls-key", tls_key},
 		{"metrics-token", metrics_token}, {"log-format", log_format},
-		{"result-cache-size", result_cache},
+		{"result-cache-size", result_cache}, {"worker-recycle-rss", worker_recycle},
 	};
 	for (guint i = 0; i < G_N_ELEMENTS(given); i++) {
 		if (given[i].value != NULL && !sharkapi_config_set(self, given[i].key, given[i].value, error))

@@ -4,6 +4,8 @@
 
 #include "jobs/job-queue.h"
 
+#include <string.h>
+
 #include "jobs/job-events.h"
 #include "jobs/worker-process.h"
 #include "metrics.h"
@@ -39,6 +41,7 @@ struct WorkerSlot {
 	JobQueue *queue;
 	WorkerProcess *process;
 	gboolean ready; /* said HELLO */
+	gboolean retiring; /* being replaced after a job: takes no more */
 	Job *job;
 	char *warm_key;
 	gint64 first_passes_seen; /* the worker's own count, from its last END */
@@ -52,6 +55,7 @@ struct JobQueue {
 	guint job_timeout;
 	guint queue_limit;
 	guint64 worker_memory_limit;
+	guint64 worker_recycle_rss;
 	GPtrArray *slots;
 	GQueue pending;
 	JsonArray *tables;
@@ -145,6 +149,35 @@ worker_slot_hello(WorkerSlot *slot, GBytes *payload)
 	}
 }
 
+/* Resident bytes of a worker, 0 when unknown. */
+static guint64
+worker_slot_rss(WorkerSlot *slot)
+{
+	g_autofree char *path = g_strdup_printf("/proc/%s/status", worker_process_get_identifier(slot->process));
+	g_autofree char *status = NULL;
+	if (!g_file_get_contents(path, &status, NULL, NULL))
+		return 0;
+	const char *line = strstr(status, "\nVmRSS:");
+	return line != NULL ? g_ascii_strtoull(line + strlen("\nVmRSS:"), NULL, 10) * 1024 : 0;
+}
+
+/* After a job: a worker grown past the recycle size is replaced, unless its memory is the
+ * warm first pass that the next two-pass query needs. */
+static void
+worker_slot_maybe_retire(WorkerSlot *slot)
+{
+	JobQueue *self = slot->queue;
+	if (self->worker_recycle_rss == 0 || slot->warm_key != NULL || slot->process == NULL)
+		return;
+	guint64 rss = worker_slot_rss(slot);
+	if (rss <= self->worker_recycle_rss)
+		return;
+	g_message("replacing worker %s: %" G_GUINT64_FORMAT " MiB resident, over the recycle size",
+		  worker_process_get_identifier(slot->process), rss / (1024 * 1024));
+	slot->retiring = TRUE;
+	worker_process_kill(slot->process);
+}
+
 /* Workers count the first passes they ran; a rise during a job means this job ran one. */
 static void
 job_queue_count_first_pass(JobQueue *self, WorkerSlot *slot, Job *job, JsonObject *result)
@@ -193,12 +226,14 @@ worker_slot_frame_cb(WorkerProcess *process, WorkerFrameType type, GBytes *paylo
 		g_free(slot->warm_key);
 		slot->warm_key = g_strdup(job->warm_key);
 		job_finish(worker_slot_take_job(slot), result, NULL);
+		worker_slot_maybe_retire(slot);
 		job_queue_dispatch(self);
 		break;
 	}
 	case WORKER_FRAME_ERROR: {
 		g_autoptr(GError) error = job_error_from_payload(payload);
 		job_finish(worker_slot_take_job(slot), NULL, error);
+		worker_slot_maybe_retire(slot);
 		job_queue_dispatch(self);
 		break;
 	}
@@ -264,9 +299,10 @@ worker_slot_died_cb(WorkerProcess *process, const char *reason, gpointer user_da
 	gboolean was_ready = slot->ready;
 	Job *job = worker_slot_take_job(slot);
 
-	if (!self->shutting_down)
+	if (!self->shutting_down && !slot->retiring)
 		g_warning("worker %s died: %s", worker_process_get_identifier(process), reason);
 	slot->ready = FALSE;
+	slot->retiring = FALSE;
 	slot->first_passes_seen = 0;
 	g_clear_pointer(&slot->warm_key, g_free);
 	g_clear_pointer(&slot->process, worker_process_free);
@@ -314,7 +350,8 @@ job_timeout_cb(gpointer user_data)
 static gboolean
 worker_slot_is_idle(WorkerSlot *slot)
 {
-	return slot->process != NULL && slot->ready && slot->job == NULL && worker_process_is_alive(slot->process);
+	return slot->process != NULL && slot->ready && !slot->retiring && slot->job == NULL &&
+	       worker_process_is_alive(slot->process);
 }
 
 /* The slot a job should run on now, or NULL to keep it waiting. A job with a warm key waits
@@ -382,6 +419,7 @@ job_queue_new(const JobQueueOptions *options, GError **error)
 	self->job_timeout = options->job_timeout;
 	self->queue_limit = options->queue_limit;
 	self->worker_memory_limit = options->worker_memory_limit;
+	self->worker_recycle_rss = options->worker_recycle_rss;
 	self->slots = g_ptr_array_new();
 	self->first_passes = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	g_queue_init(&self->pending);
