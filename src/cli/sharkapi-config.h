@@ -21,7 +21,7 @@ typedef struct {
 	guint64 max_frames;        /* frames per uploaded capture, 0 = no limit; more is 413 */
 	char *tls_cert;            /* PEM certificate (chain) file; with tls_key the listener speaks HTTPS */
 	char *tls_key;             /* PEM private key file */
-	guint64 worker_recycle_rss; /* replace an idle, cold worker above this RSS, default 1 GiB, 0 = never */
+	guint64 worker_recycle_rss; /* replace an idle, cold worker above this RSS, default 512 MiB, 0 = never */
 	guint64 result_cache_size; /* bytes of cached repeat-query answers, default 1 GiB, 0 = off */
 	char *worker_path;         /* default: sharkapi-worker beside the server binary */
 	char *metrics_token;       /* when set, GET /metrics needs it in Authorization; default none */
