@@ -167,7 +167,8 @@ static void
 worker_slot_maybe_retire(WorkerSlot *slot)
 {
 	JobQueue *self = slot->queue;
-	if (self->worker_recycle_rss == 0 || slot->warm_key != NULL || slot->process == NULL)
+	/* job: the finished job's callback may already have handed this worker the next one. */
+	if (self->worker_recycle_rss == 0 || slot->warm_key != NULL || slot->process == NULL || slot->job != NULL)
 		return;
 	guint64 rss = worker_slot_rss(slot);
 	if (rss <= self->worker_recycle_rss)
