@@ -4,6 +4,7 @@ truncated files, tokens and permissions, restarts, and a worker killed mid-job.
 SPDX-License-Identifier: GPL-2.0-or-later
 """
 import datetime
+import http.client
 import os
 import signal
 import subprocess
@@ -261,6 +262,29 @@ def test_job_over_time_limit_is_503_and_server_goes_on():
         slow.cleanup()
 
 
+def open_descriptors(pid):
+    return len(os.listdir("/proc/%d/fd" % pid))
+
+
+def test_connections_closed_by_clients_give_back_descriptors():
+    # libsoup 3.2 forgets a keep-alive connection its client closed while idle; the server's
+    # sweeper must close those, or every curl call would cost a descriptor for good.
+    before = open_descriptors(server.proc.pid)
+    for _ in range(1500):
+        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+        conn.request("GET", "/api/v2/analysis/000000000000/status", headers={"Authorization": token})
+        check(conn.getresponse().read() is not None, "no answer")
+        conn.close()  # keep-alive was offered; the client leaves while the connection is idle
+    deadline = time.time() + 30
+    while time.time() < deadline and open_descriptors(server.proc.pid) > before + 20:
+        time.sleep(0.2)
+    after = open_descriptors(server.proc.pid)
+    print("  descriptors: %d before 1500 connections, %d after" % (before, after))
+    check(after <= before + 20, "descriptors went from %d to %d after 1500 closed connections" % (before, after))
+    r = server.v2(token, "000000000000", "status")
+    check(r.status == 404, "server answers after: %d" % r.status)
+
+
 def main():
     global server, token
     server = harness.Server(args=["--workers", "2"]).start()
@@ -269,7 +293,8 @@ def main():
         harness.run([test_upload_every_capture_post_and_put, test_bad_files_refused_or_truncated,
                      test_upload_over_limit_is_413, test_tokens_and_permissions,
                      test_restart_keeps_captures_and_tokens, test_worker_killed_mid_job_is_retried,
-                     test_job_over_time_limit_is_503_and_server_goes_on])
+                     test_job_over_time_limit_is_503_and_server_goes_on,
+                     test_connections_closed_by_clients_give_back_descriptors])
     finally:
         server.cleanup()
 

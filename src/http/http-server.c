@@ -253,6 +253,8 @@ http_server_request_started_cb(SoupServer *soup, SoupServerMessage *msg, gpointe
 	GSocket *socket = soup_server_message_get_socket(msg);
 	if (socket != NULL && self->config->idle_timeout > 0)
 		g_socket_set_timeout(socket, self->config->idle_timeout);
+	if (socket != NULL)
+		http_connection_sweeper_track(self->sweeper, socket);
 	http_metrics_request_started(msg);
 }
 
@@ -270,6 +272,7 @@ http_server_new(SharkapiConfig *config, Store *store, JobQueue *jobs, SummaryTra
 	deep_search_runner_resume_all(self->deep_searches);
 	/* Answers up to 1 MiB, 16 MiB in all: the server stays far under its 64 MiB. */
 	self->file_cache = http_file_cache_new(1024 * 1024, 16 * 1024 * 1024);
+	self->sweeper = http_connection_sweeper_new(2);
 	self->soup = soup_server_new("server-header", "sharkapi/" SHARKAPI_VERSION " ", NULL);
 	soup_server_add_early_handler(self->soup, "/api/v1", http_upload_early_cb, self, NULL);
 	/* libsoup picks the most specific path's entry for normal handlers too, so the early
@@ -294,6 +297,7 @@ http_server_free(SharkapiServer *self)
 	result_cache_free(self->results);
 	deep_search_runner_free(self->deep_searches);
 	http_file_cache_free(self->file_cache);
+	http_connection_sweeper_free(self->sweeper);
 	g_free(self);
 }
 
