@@ -158,8 +158,11 @@ upload_tag_list(UploadJob *job, GError **error)
 }
 
 void
-routes_captures_reply_created(SoupServerMessage *msg, const StoreCapture *capture)
+routes_captures_created(SharkapiServer *server, SoupServerMessage *msg, const StoreCapture *capture, const char *how)
 {
+	g_message("%s capture %s (%s, %" G_GUINT64_FORMAT " frames)", how, capture->id, capture->filename,
+		  capture->num_packets);
+	summary_tracker_start(server->summaries, capture->id, NULL, 1);
 	g_autoptr(JsonWriter) writer = json_writer_new();
 	json_writer_begin_object(writer);
 	json_writer_member_string(writer, "filename", capture->filename);
@@ -205,10 +208,7 @@ upload_job_done_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 		http_reply_error(job->msg, error);
 	} else {
 		g_clear_pointer(&job->capture_path, g_free); /* now owned by the store */
-		g_message("stored capture %s (%s, %" G_GUINT64_FORMAT " frames)", capture->id, capture->filename,
-			  capture->num_packets);
-		summary_tracker_start(server->summaries, capture->id, NULL, 1);
-		routes_captures_reply_created(job->msg, capture);
+		routes_captures_created(server, job->msg, capture, "stored");
 	}
 	soup_server_message_unpause(job->msg);
 	upload_job_free(job);

@@ -17,8 +17,10 @@ void routes_captures_delete(HttpRequest *request);
 /* The v1 info object of a capture (also each element of a search answer, and
  * `sharkapi analyze FILE info`). */
 void routes_captures_write_info(JsonWriter *writer, const StoreCapture *capture);
-/* The answer to a new capture (upload, merge): {"filename","id"}. */
-void routes_captures_reply_created(SoupServerMessage *msg, const StoreCapture *capture);
+/* A new capture is in the store (upload, merge): logs it, starts its summary pass and answers
+ * {"filename","id"}. how: "stored" or "merged", for the log. */
+void routes_captures_created(SharkapiServer *server, SoupServerMessage *msg, const StoreCapture *capture,
+			     const char *how);
 /* A client-given file name made safe for Content-Disposition: last path component, no control
  * characters, quotes or semicolons, at most 255 bytes; NULL when nothing usable is left. */
 char *routes_captures_clean_filename(const char *name);

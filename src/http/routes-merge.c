@@ -163,10 +163,7 @@ merge_job_done_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 		http_reply_error(job->msg, error);
 	} else {
 		g_clear_pointer(&job->output_path, g_free); /* now owned by the store */
-		g_message("merged capture %s (%s, %" G_GUINT64_FORMAT " frames)", capture->id, capture->filename,
-			  capture->num_packets);
-		summary_tracker_start(server->summaries, capture->id, NULL, 1);
-		routes_captures_reply_created(job->msg, capture);
+		routes_captures_created(server, job->msg, capture, "merged");
 	}
 	soup_server_message_unpause(job->msg);
 	merge_job_free(job);
