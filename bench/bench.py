@@ -44,6 +44,9 @@ FIELDS_FILTER = "tcp"
 TWO_PASS_FIELDS = ["dns.qry.name", "dns.response_in", "dns.time", "tcp.stream",
                    "tcp.analysis.retransmission"]
 TWO_PASS_FILTER = "dns || tcp.analysis.retransmission"
+# The warm query asks for one more field: the same fields again would be answered from the
+# persisted result cache, not by the warm two-pass worker this row is about.
+TWO_PASS_WARM_FIELDS = TWO_PASS_FIELDS + ["frame.len"]
 NOTES_MARKER = "<!-- notes: kept by bench.py when it rewrites the table above -->"
 
 
@@ -158,12 +161,15 @@ class Server:
         return http.client.HTTPConnection("127.0.0.1", self.port, timeout=3600,
                                           blocksize=1 << 20)
 
-    def get(self, conn, path):
+    def get(self, conn, path, expect_cache=None):
         conn.request("GET", path, headers={"Authorization": self.token})
         resp = conn.getresponse()
         body = resp.read()
         if resp.status != 200:
             raise RuntimeError("GET %s: %d %s" % (path, resp.status, body[:300]))
+        if expect_cache is not None and resp.getheader("X-Sharkapi-Cache") != expect_cache:
+            raise RuntimeError("GET %s: X-Sharkapi-Cache %s, expected %s"
+                               % (path, resp.getheader("X-Sharkapi-Cache"), expect_cache))
         return body
 
     def upload(self, capture):
@@ -296,7 +302,9 @@ def fetch_fields(server, capture_id, fields, filter, passes):
                                     "passes": passes})
     conn = server.connection()
     started = time.monotonic()
-    body = server.get(conn, "/api/v2/analysis/%s/packets/fields?%s" % (capture_id, query))
+    # Every timed fields query must be computed, never replayed from the result cache.
+    body = server.get(conn, "/api/v2/analysis/%s/packets/fields?%s" % (capture_id, query),
+                      expect_cache="miss")
     elapsed = time.monotonic() - started
     conn.close()
     rows = body.count(b'"frame":')
@@ -404,12 +412,12 @@ def main(argv):
         row("packets/fields (%d rows)" % n_rows, "%.2f s" % ours, "tshark %.2f s" % theirs,
             "%.3f" % (ours / theirs), "<= 0.5", verdict(ours / theirs, 0.5))
         cold, n_rows = fetch_fields(server, capture_id, TWO_PASS_FIELDS, TWO_PASS_FILTER, 2)
-        warm, _ = fetch_fields(server, capture_id, TWO_PASS_FIELDS, TWO_PASS_FILTER, 2)
+        warm, _ = fetch_fields(server, capture_id, TWO_PASS_WARM_FIELDS, TWO_PASS_FILTER, 2)
         theirs = tshark_fields(capture, TWO_PASS_FIELDS, TWO_PASS_FILTER, True, env)
         row("packets/fields passes=2 cold (%d rows)" % n_rows, "%.2f s" % cold,
             "tshark -2 %.2f s" % theirs, "%.3f" % (cold / theirs), "<= 0.6",
             verdict(cold / theirs, 0.6))
-        row("packets/fields passes=2 warm", "%.2f s" % warm, "tshark -2 %.2f s" % theirs,
+        row("packets/fields passes=2 warm (one more field)", "%.2f s" % warm, "tshark -2 %.2f s" % theirs,
             "%.3f" % (warm / theirs), "<= 0.35", verdict(warm / theirs, 0.35))
     finally:
         server.stop()
