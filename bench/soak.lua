@@ -39,7 +39,7 @@ function done(summary, latency, requests)
 	for _, t in ipairs(threads) do
 		a = a + t:get("c2xx"); b = b + t:get("c4xx"); c = c + t:get("c5xx")
 	end
-	io.write(string.format("wrk: %d requests, 2xx %d, 4xx %d, 5xx %d, socket errors %d, p99 %.1f ms\n",
-		summary.requests, a, b, c, summary.errors.connect + summary.errors.read + summary.errors.write +
-		summary.errors.timeout, latency:percentile(99) / 1000))
+	local e = summary.errors
+	io.write(string.format("wrk: %d requests, 2xx %d, 4xx %d, 5xx %d, socket errors: connect %d, read %d, write %d, timeout %d; p99 %.1f ms\n",
+		summary.requests, a, b, c, e.connect, e.read, e.write, e.timeout, latency:percentile(99) / 1000))
 end

@@ -1,7 +1,8 @@
 #!/bin/sh
 # soak.sh [SECONDS] [BUILD_DIR]: mixed load against a fresh server (benchmark, not a test).
 # wrk (8 connections) reads every route of a few stored captures while two loops upload captures
-# (PUT and multipart POST) for SECONDS (default 600). Reports the answers by class (5xx must be 0)
+# (PUT and multipart POST) for SECONDS (default 600). Reports the answers by class (5xx must be 0),
+# socket errors by kind (an answer slower than 10 s counts as a timeout)
 # and the RSS of the server and of every worker at start and at end. Loopback only.
 # SPDX-License-Identifier: GPL-2.0-or-later
 set -eu
@@ -57,7 +58,7 @@ uploads a &
 ua=$!
 uploads b &
 ub=$!
-SOAK_TOKEN=$token SOAK_IDS=$ids wrk -t 2 -c 8 -d "${seconds}s" -s "$here/soak.lua" "$url" | grep -E "^wrk:|Requests/sec"
+SOAK_TOKEN=$token SOAK_IDS=$ids wrk -t 2 -c 8 -d "${seconds}s" --timeout 10s -s "$here/soak.lua" "$url" | grep -E "^wrk:|Requests/sec"
 wait $ua $ub
 cat "$work"/uploads.* | sort | uniq -c | awk '{printf "uploads: %s answered %s\n", $1, $2}'
 echo "uploads with 5xx: $(cat "$work"/uploads.* | grep -c '^5' || true)"

@@ -227,10 +227,11 @@ sqlite3_stmt *
 store_db_borrow(sqlite3 *db, const char *sql, GError **error)
 {
 	g_autofree char *key = store_db_pool_key(db, sql);
+	g_autofree char *stolen_key = NULL; /* stealing never frees the pool's copy of the key */
 	sqlite3_stmt *stmt = NULL;
 	g_mutex_lock(&store_db_pool_lock);
 	if (store_db_pool != NULL)
-		g_hash_table_steal_extended(store_db_pool, key, NULL, (gpointer *)&stmt);
+		g_hash_table_steal_extended(store_db_pool, key, (gpointer *)&stolen_key, (gpointer *)&stmt);
 	g_mutex_unlock(&store_db_pool_lock);
 	return stmt != NULL ? stmt : store_db_prepare(db, sql, error);
 }
