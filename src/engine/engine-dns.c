@@ -14,6 +14,8 @@
 
 #include "engine/engine-dns.h"
 
+#include <string.h>
+
 #include <wireshark.h>
 #include <epan/address.h>
 #include <epan/proto.h>
@@ -610,7 +612,7 @@ typedef struct {
 } EngineDnsRecord;
 
 static void
-engine_dns_write_record(EngineDns *self, JsonWriter *writer, const EngineDnsRecord *record)
+engine_dns_write_record(EngineDns *self, JsonWriter *writer, const EngineDnsRecord *record, gboolean partial)
 {
 	/* The record is named after its first message; a lone response sees the client as
 	 * the destination. */
@@ -621,6 +623,8 @@ engine_dns_write_record(EngineDns *self, JsonWriter *writer, const EngineDnsReco
 	const EngineDnsCarrier *carrier = &first->carrier;
 
 	json_writer_begin_object(writer);
+	if (partial)
+		json_writer_member_int(writer, "_first", first->frame);
 	json_writer_key(writer, "answers");
 	engine_dns_write_answers(self, writer, response);
 	json_writer_member_string(writer, "client", from_client ? carrier->src : carrier->dst);
@@ -683,8 +687,8 @@ engine_dns_index_frames(EngineDns *self)
 	return first_in_frame;
 }
 
-void
-engine_dns_write(EngineDns *self, JsonWriter *writer)
+static void
+engine_dns_write_document(EngineDns *self, gboolean partial, JsonWriter *writer)
 {
 	g_autoptr(GHashTable) first_in_frame = engine_dns_index_frames(self);
 	g_autofree guint *partner = engine_dns_pair(self, first_in_frame);
@@ -711,8 +715,126 @@ engine_dns_write(EngineDns *self, JsonWriter *writer)
 		} else {
 			continue; /* written with its query */
 		}
-		engine_dns_write_record(self, writer, &record);
+		engine_dns_write_record(self, writer, &record, partial);
 	}
+	json_writer_end_array(writer);
+	json_writer_end_object(writer);
+}
+
+void
+engine_dns_write(EngineDns *self, JsonWriter *writer)
+{
+	engine_dns_write_document(self, FALSE, writer);
+}
+
+void
+engine_dns_write_partial(EngineDns *self, JsonWriter *writer)
+{
+	engine_dns_write_document(self, TRUE, writer);
+}
+
+/* ---- merging shards' partial lookups ---- */
+
+/* Writes a parsed value again as json-writer wrote it (members in their order, numbers in
+ * their shortest form), leaving out the partial result's "_" members. */
+static void
+engine_dns_rewrite(JsonNode *node, JsonWriter *writer)
+{
+	switch (json_node_get_node_type(node)) {
+	case JSON_NODE_OBJECT: {
+		JsonObject *object = json_node_get_object(node);
+		/* json-writer wrote members in strcmp order: sorting restores it. */
+		GList *names = g_list_sort(json_object_get_members(object), (GCompareFunc)strcmp);
+		json_writer_begin_object(writer);
+		for (GList *link = names; link != NULL; link = link->next) {
+			const char *name = link->data;
+			if (name[0] == '_')
+				continue;
+			json_writer_key(writer, name);
+			engine_dns_rewrite(json_object_get_member(object, name), writer);
+		}
+		json_writer_end_object(writer);
+		g_list_free(names);
+		break;
+	}
+	case JSON_NODE_ARRAY: {
+		JsonArray *array = json_node_get_array(node);
+		json_writer_begin_array(writer);
+		for (guint i = 0; i < json_array_get_length(array); i++)
+			engine_dns_rewrite(json_array_get_element(array, i), writer);
+		json_writer_end_array(writer);
+		break;
+	}
+	case JSON_NODE_NULL:
+		json_writer_null(writer);
+		break;
+	case JSON_NODE_VALUE:
+		switch (json_node_get_value_type(node) == G_TYPE_INT64 ? 0
+			: json_node_get_value_type(node) == G_TYPE_DOUBLE ? 1
+			: json_node_get_value_type(node) == G_TYPE_BOOLEAN ? 2 : 3) {
+		case 0:
+			json_writer_int(writer, json_node_get_int(node));
+			break;
+		case 1:
+			json_writer_double(writer, json_node_get_double(node));
+			break;
+		case 2:
+			json_writer_bool(writer, json_node_get_boolean(node));
+			break;
+		default:
+			json_writer_string(writer, json_node_get_string(node));
+			break;
+		}
+		break;
+	}
+}
+
+typedef struct {
+	JsonNode *record;
+	guint32 first_frame;
+	guint shard;
+	guint index;
+} EngineDnsMergeRecord;
+
+static gint
+engine_dns_merge_compare(gconstpointer a, gconstpointer b)
+{
+	const EngineDnsMergeRecord *left = a, *right = b;
+	if (left->first_frame != right->first_frame)
+		return left->first_frame < right->first_frame ? -1 : 1;
+	if (left->shard != right->shard)
+		return left->shard < right->shard ? -1 : 1;
+	return left->index < right->index ? -1 : left->index > right->index;
+}
+
+void
+engine_dns_merge_write(GPtrArray *partials, JsonWriter *writer)
+{
+	g_autoptr(GArray) records = g_array_new(FALSE, FALSE, sizeof(EngineDnsMergeRecord));
+
+	for (guint shard = 0; shard < partials->len; shard++) {
+		JsonObject *partial = g_ptr_array_index(partials, shard);
+		JsonArray *lookups = json_object_has_member(partial, "lookups")
+					     ? json_object_get_array_member(partial, "lookups") : NULL;
+		for (guint i = 0; lookups != NULL && i < json_array_get_length(lookups); i++) {
+			JsonNode *node = json_array_get_element(lookups, i);
+			EngineDnsMergeRecord record = {
+				.record = node,
+				.first_frame = (guint32)json_object_get_int_member_with_default(
+					json_node_get_object(node), "_first", 0),
+				.shard = shard,
+				.index = i,
+			};
+			g_array_append_val(records, record);
+		}
+	}
+	/* One pass writes a lookup where its first message is: in frame order. */
+	g_array_sort(records, engine_dns_merge_compare);
+	json_writer_begin_object(writer);
+	json_writer_key(writer, "lookups");
+	json_writer_begin_array(writer);
+	for (guint i = 0; i < records->len; i++)
+		engine_dns_rewrite(g_array_index(records, EngineDnsMergeRecord, i).record, writer);
 	json_writer_end_array(writer);
 	json_writer_end_object(writer);
 }

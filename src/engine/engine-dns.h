@@ -10,6 +10,8 @@
 #include <epan/epan_dissect.h>
 #include <epan/frame_data.h>
 
+#include <json-glib/json-glib.h>
+
 #include "json-writer.h"
 
 G_BEGIN_DECLS
@@ -29,5 +31,9 @@ void engine_dns_frame(EngineDns *self, epan_dissect_t *edt, const frame_data *fd
 
 /* Writes {"lookups":[...]}: the value of the route's "data" member. */
 void engine_dns_write(EngineDns *self, JsonWriter *writer);
+/* A shard's partial result: the same, each lookup with "_first", the frame of its first message. */
+void engine_dns_write_partial(EngineDns *self, JsonWriter *writer);
+/* Writes what one pass writes from every shard's partial document (JsonObject each). */
+void engine_dns_merge_write(GPtrArray *partials, JsonWriter *writer);
 
 G_END_DECLS
