@@ -241,9 +241,10 @@ engine_shard_guard_protocol(EngineShardGuard *self, const char *abbrev, const ch
 			return;
 		}
 	}
-	/* A protocol dissected inside TLS (other than a further record, or epan's own markers)
-	 * means decryption: session keys and tickets are shared across connections. */
-	if (engine_shard_is_tls(parent) && !engine_shard_is_tls(abbrev) && !g_str_has_prefix(abbrev, "_ws."))
+	/* A protocol dissected inside TLS (other than a further record; fields such as
+	 * tcp.segments and epan's _ws.* markers are no protocols) means decryption: session keys
+	 * and tickets are shared across connections. */
+	if (engine_shard_is_tls(parent) && !engine_shard_is_tls(abbrev) && strchr(abbrev, '.') == NULL)
 		engine_shard_guard_fail(self, "decrypted TLS may resume sessions across address pairs");
 }
 
