@@ -36,6 +36,9 @@ struct EngineShardGuard {
 	guint n_shards;
 	int proto_ip;
 	int proto_ipv6;
+	int proto_tls;
+	int proto_dtls;
+	GHashTable *denied; /* protocol ids of engine_shard_denied_protocols */
 	char *unsafe_reason;
 };
 
@@ -139,6 +142,14 @@ engine_shard_guard_new(guint shard, guint n_shards)
 	self->n_shards = n_shards;
 	self->proto_ip = proto_get_id_by_filter_name("ip");
 	self->proto_ipv6 = proto_get_id_by_filter_name("ipv6");
+	self->proto_tls = proto_get_id_by_filter_name("tls");
+	self->proto_dtls = proto_get_id_by_filter_name("dtls");
+	self->denied = g_hash_table_new(g_direct_hash, g_direct_equal);
+	for (gsize i = 0; i < G_N_ELEMENTS(engine_shard_denied_protocols); i++) {
+		int id = proto_get_id_by_filter_name(engine_shard_denied_protocols[i]);
+		if (id >= 0)
+			g_hash_table_add(self->denied, GINT_TO_POINTER(id));
+	}
 	return self;
 }
 
@@ -147,6 +158,7 @@ engine_shard_guard_free(EngineShardGuard *self)
 {
 	if (self == NULL)
 		return;
+	g_hash_table_unref(self->denied);
 	g_free(self->unsafe_reason);
 	g_free(self);
 }
@@ -179,10 +191,37 @@ engine_shard_key_from_node(EngineShardKey *key, field_info *fi, guint version)
 	return engine_shard_key_from_ip(key, tvb_get_ptr(tvb, fi->start, remaining), (guint)remaining, 0, version);
 }
 
+static gboolean
+engine_shard_guard_is_tls_id(EngineShardGuard *self, int id)
+{
+	return id >= 0 && (id == self->proto_tls || id == self->proto_dtls);
+}
+
+/* The same checks as engine_shard_guard_protocol(), by protocol id, for one frame's path. */
+static gboolean
+engine_shard_guard_path_node(EngineShardGuard *self, const header_field_info *hfinfo, int parent_id,
+			     guint32 frame)
+{
+	if (g_hash_table_contains(self->denied, GINT_TO_POINTER(hfinfo->id))) {
+		engine_shard_guard_fail(self, "protocol %s (frame %u) keeps state across address pairs",
+					hfinfo->abbrev, frame);
+		return FALSE;
+	}
+	/* proto_registrar_is_protocol: fields such as tcp.segments are no protocols. */
+	if (engine_shard_guard_is_tls_id(self, parent_id) && !engine_shard_guard_is_tls_id(self, hfinfo->id) &&
+	    proto_registrar_is_protocol(hfinfo->id) && strchr(hfinfo->abbrev, '.') == NULL) {
+		engine_shard_guard_fail(self, "decrypted TLS (frame %u) may resume sessions across address pairs",
+					frame);
+		return FALSE;
+	}
+	return TRUE;
+}
+
 void
 engine_shard_guard_frame(EngineShardGuard *self, epan_dissect_t *edt)
 {
 	guint ip_layers = 0;
+	int parent_id = -1;
 
 	if (self->unsafe_reason != NULL || edt->tree == NULL)
 		return;
@@ -193,6 +232,9 @@ engine_shard_guard_frame(EngineShardGuard *self, epan_dissect_t *edt)
 
 		if (fi == NULL || fi->hfinfo == NULL)
 			continue;
+		if (!engine_shard_guard_path_node(self, fi->hfinfo, parent_id, edt->pi.num))
+			return;
+		parent_id = fi->hfinfo->id;
 		if (fi->hfinfo->id == self->proto_ip)
 			version = 4;
 		else if (fi->hfinfo->id == self->proto_ipv6)
@@ -224,6 +266,16 @@ engine_shard_guard_table(EngineShardGuard *self, const char *filter_name)
 		if (strcmp(filter_name, engine_shard_denied_tables[i]) == 0)
 			engine_shard_guard_fail(self, "the %s table spans address pairs", filter_name);
 	}
+}
+
+gboolean
+engine_shard_guard_watches_table(const char *filter_name)
+{
+	for (gsize i = 0; i < G_N_ELEMENTS(engine_shard_denied_tables); i++) {
+		if (strcmp(filter_name, engine_shard_denied_tables[i]) == 0)
+			return TRUE;
+	}
+	return FALSE;
 }
 
 static gboolean

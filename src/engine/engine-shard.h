@@ -32,6 +32,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(EngineShardGuard, engine_shard_guard_free)
 void engine_shard_guard_frame(EngineShardGuard *self, epan_dissect_t *edt);
 /* Checks a protocol the hierarchy saw (by filter name), below parent (NULL: top level). */
 void engine_shard_guard_protocol(EngineShardGuard *self, const char *abbrev, const char *parent);
+/* TRUE for the tables engine_shard_guard_table() refuses once they have items. */
+gboolean engine_shard_guard_watches_table(const char *filter_name);
 /* Checks a conversation/endpoint table that has items (by filter name). */
 void engine_shard_guard_table(EngineShardGuard *self, const char *filter_name);
 /* After the pass: walks every conversation epan holds. */

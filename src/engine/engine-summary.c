@@ -33,6 +33,7 @@ typedef struct {
 	guint shard;
 	guint n_shards;
 	EngineShardGuard *guard;
+	GArray *guarded_tables; /* indices of tables the guard checks after every frame */
 } EngineSummary;
 
 static void
@@ -43,6 +44,8 @@ engine_summary_clear(EngineSummary *self)
 	g_clear_pointer(&self->tables, engine_table_taps_free);
 	g_clear_pointer(&self->dns, engine_dns_free);
 	g_clear_pointer(&self->guard, engine_shard_guard_free);
+	if (self->guarded_tables != NULL)
+		g_array_free(self->guarded_tables, TRUE);
 	if (self->dns_hfids != NULL)
 		g_array_free(self->dns_hfids, TRUE);
 	g_clear_pointer(&self->filter, dfilter_free);
@@ -84,6 +87,15 @@ engine_summary_frame_cb(epan_dissect_t *edt, frame_data *fdata, gpointer user_da
 	if (self->guard != NULL) {
 		engine_table_taps_note_frame(self->tables, fdata->num);
 		engine_shard_guard_frame(self->guard, edt);
+		for (guint i = 0; i < self->guarded_tables->len; i++) {
+			guint index = g_array_index(self->guarded_tables, guint, i);
+			if (engine_table_taps_has_data(self->tables, index, ENGINE_TABLE_ENDPOINTS) ||
+			    engine_table_taps_has_data(self->tables, index, ENGINE_TABLE_CONVERSATIONS))
+				engine_shard_guard_table(self->guard, engine_table_taps_get_info(self->tables, index)->filter_name);
+		}
+		/* An unsafe shard is not merged: the rest of its pass would be wasted. */
+		if (engine_shard_guard_get_unsafe_reason(self->guard) != NULL)
+			return ENGINE_FRAME_STOP;
 	}
 	/* A tap filter, not a display filter: every frame counts as displayed. */
 	return ENGINE_FRAME_DISPLAYED;
@@ -253,9 +265,17 @@ engine_summary_run_shard(Engine *engine, const EngineSummaryRequest *request,
 	summary.shard = request->shard;
 	summary.n_shards = request->n_shards;
 	summary.guard = engine_shard_guard_new(request->shard, request->n_shards);
+	summary.guarded_tables = g_array_new(FALSE, FALSE, sizeof(guint));
+	for (guint i = 0; i < engine_table_taps_get_n_tables(summary.tables); i++) {
+		if (engine_shard_guard_watches_table(engine_table_taps_get_info(summary.tables, i)->filter_name))
+			g_array_append_val(summary.guarded_tables, i);
+	}
 	if (!engine_summary_dissect(&summary, engine, request, &whole, frames, error))
 		return FALSE;
 	*unsafe_reason = g_strdup(engine_shard_guard_get_unsafe_reason(summary.guard));
+	/* An unsafe shard stopped early; its results are never read. */
+	if (*unsafe_reason != NULL)
+		return TRUE;
 	return engine_summary_write(&summary, request->output, TRUE, error);
 }
 

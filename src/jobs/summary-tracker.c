@@ -310,13 +310,14 @@ summary_shard_done_cb(Job *job, JsonObject *result, const GError *error, gpointe
 		unsafe = error->message;
 	else if (json_object_has_member(result, "unsafe") && !json_object_get_null_member(result, "unsafe"))
 		unsafe = json_object_get_string_member_with_default(result, "unsafe", "unsafe");
-	if (unsafe != NULL && run->fallback_reason == NULL)
+	if (unsafe != NULL) {
+		/* No need to wait for the other shards: their workers are stopped (and replaced),
+		 * and the single pass starts on this one's. */
 		run->fallback_reason = g_strdup(unsafe);
-	if (run->shards_running > 0)
-		return;
-	if (run->fallback_reason != NULL)
 		summary_run_fall_back(run);
-	else
+		return;
+	}
+	if (run->shards_running == 0)
 		summary_run_submit_merge(run);
 }
 
