@@ -14,6 +14,8 @@
 
 #include "engine/engine-dns.h"
 
+#include "sharkapi-error.h"
+
 #include <string.h>
 
 #include <wireshark.h>
@@ -612,7 +614,7 @@ typedef struct {
 } EngineDnsRecord;
 
 static void
-engine_dns_write_record(EngineDns *self, JsonWriter *writer, const EngineDnsRecord *record, gboolean partial)
+engine_dns_write_record(EngineDns *self, JsonWriter *writer, const EngineDnsRecord *record)
 {
 	/* The record is named after its first message; a lone response sees the client as
 	 * the destination. */
@@ -623,8 +625,6 @@ engine_dns_write_record(EngineDns *self, JsonWriter *writer, const EngineDnsReco
 	const EngineDnsCarrier *carrier = &first->carrier;
 
 	json_writer_begin_object(writer);
-	if (partial)
-		json_writer_member_int(writer, "_first", first->frame);
 	json_writer_key(writer, "answers");
 	engine_dns_write_answers(self, writer, response);
 	json_writer_member_string(writer, "client", from_client ? carrier->src : carrier->dst);
@@ -687,15 +687,15 @@ engine_dns_index_frames(EngineDns *self)
 	return first_in_frame;
 }
 
+/* Calls write for every lookup, in order of its first frame. */
+typedef void (*EngineDnsRecordFunc)(EngineDns *self, const EngineDnsRecord *record, gpointer user_data);
+
 static void
-engine_dns_write_document(EngineDns *self, gboolean partial, JsonWriter *writer)
+engine_dns_each_record(EngineDns *self, EngineDnsRecordFunc write, gpointer user_data)
 {
 	g_autoptr(GHashTable) first_in_frame = engine_dns_index_frames(self);
 	g_autofree guint *partner = engine_dns_pair(self, first_in_frame);
 
-	json_writer_begin_object(writer);
-	json_writer_key(writer, "lookups");
-	json_writer_begin_array(writer);
 	/* A query comes before its response, so walking the messages in order writes the
 	 * records in order of their first frame, each message exactly once. */
 	for (guint i = 0; i < self->messages->len; i++) {
@@ -715,83 +715,52 @@ engine_dns_write_document(EngineDns *self, gboolean partial, JsonWriter *writer)
 		} else {
 			continue; /* written with its query */
 		}
-		engine_dns_write_record(self, writer, &record, partial);
+		write(self, &record, user_data);
 	}
-	json_writer_end_array(writer);
-	json_writer_end_object(writer);
+}
+
+static void
+engine_dns_write_record_cb(EngineDns *self, const EngineDnsRecord *record, gpointer user_data)
+{
+	engine_dns_write_record(self, user_data, record);
 }
 
 void
 engine_dns_write(EngineDns *self, JsonWriter *writer)
 {
-	engine_dns_write_document(self, FALSE, writer);
+	json_writer_begin_object(writer);
+	json_writer_key(writer, "lookups");
+	json_writer_begin_array(writer);
+	engine_dns_each_record(self, engine_dns_write_record_cb, writer);
+	json_writer_end_array(writer);
+	json_writer_end_object(writer);
+}
+
+static void
+engine_dns_write_line_cb(EngineDns *self, const EngineDnsRecord *record, gpointer user_data)
+{
+	GString *out = user_data;
+	const EngineDnsMessage *first = record->query != NULL ? record->query : record->response;
+	g_autoptr(JsonWriter) writer = json_writer_new();
+	g_autofree char *text = NULL;
+
+	engine_dns_write_record(self, writer, record);
+	text = json_writer_steal_string(writer);
+	g_string_append_printf(out, "%u %s\n", first->frame, text);
 }
 
 void
-engine_dns_write_partial(EngineDns *self, JsonWriter *writer)
+engine_dns_write_partial(EngineDns *self, GString *out)
 {
-	engine_dns_write_document(self, TRUE, writer);
+	engine_dns_each_record(self, engine_dns_write_line_cb, out);
 }
 
 /* ---- merging shards' partial lookups ---- */
 
-/* Writes a parsed value again as json-writer wrote it (members in their order, numbers in
- * their shortest form), leaving out the partial result's "_" members. */
-static void
-engine_dns_rewrite(JsonNode *node, JsonWriter *writer)
-{
-	switch (json_node_get_node_type(node)) {
-	case JSON_NODE_OBJECT: {
-		JsonObject *object = json_node_get_object(node);
-		/* json-writer wrote members in strcmp order: sorting restores it. */
-		GList *names = g_list_sort(json_object_get_members(object), (GCompareFunc)strcmp);
-		json_writer_begin_object(writer);
-		for (GList *link = names; link != NULL; link = link->next) {
-			const char *name = link->data;
-			if (name[0] == '_')
-				continue;
-			json_writer_key(writer, name);
-			engine_dns_rewrite(json_object_get_member(object, name), writer);
-		}
-		json_writer_end_object(writer);
-		g_list_free(names);
-		break;
-	}
-	case JSON_NODE_ARRAY: {
-		JsonArray *array = json_node_get_array(node);
-		json_writer_begin_array(writer);
-		for (guint i = 0; i < json_array_get_length(array); i++)
-			engine_dns_rewrite(json_array_get_element(array, i), writer);
-		json_writer_end_array(writer);
-		break;
-	}
-	case JSON_NODE_NULL:
-		json_writer_null(writer);
-		break;
-	case JSON_NODE_VALUE:
-		switch (json_node_get_value_type(node) == G_TYPE_INT64 ? 0
-			: json_node_get_value_type(node) == G_TYPE_DOUBLE ? 1
-			: json_node_get_value_type(node) == G_TYPE_BOOLEAN ? 2 : 3) {
-		case 0:
-			json_writer_int(writer, json_node_get_int(node));
-			break;
-		case 1:
-			json_writer_double(writer, json_node_get_double(node));
-			break;
-		case 2:
-			json_writer_bool(writer, json_node_get_boolean(node));
-			break;
-		default:
-			json_writer_string(writer, json_node_get_string(node));
-			break;
-		}
-		break;
-	}
-}
-
 typedef struct {
-	JsonNode *record;
-	guint32 first_frame;
+	const char *text; /* the record's JSON, in its part's contents */
+	gsize length;
+	guint64 first_frame;
 	guint shard;
 	guint index;
 } EngineDnsMergeRecord;
@@ -807,25 +776,30 @@ engine_dns_merge_compare(gconstpointer a, gconstpointer b)
 	return left->index < right->index ? -1 : left->index > right->index;
 }
 
-void
-engine_dns_merge_write(GPtrArray *partials, JsonWriter *writer)
+gboolean
+engine_dns_merge_write(char *const *parts, guint n_parts, JsonWriter *writer, GError **error)
 {
 	g_autoptr(GArray) records = g_array_new(FALSE, FALSE, sizeof(EngineDnsMergeRecord));
 
-	for (guint shard = 0; shard < partials->len; shard++) {
-		JsonObject *partial = g_ptr_array_index(partials, shard);
-		JsonArray *lookups = json_object_has_member(partial, "lookups")
-					     ? json_object_get_array_member(partial, "lookups") : NULL;
-		for (guint i = 0; lookups != NULL && i < json_array_get_length(lookups); i++) {
-			JsonNode *node = json_array_get_element(lookups, i);
-			EngineDnsMergeRecord record = {
-				.record = node,
-				.first_frame = (guint32)json_object_get_int_member_with_default(
-					json_node_get_object(node), "_first", 0),
-				.shard = shard,
-				.index = i,
-			};
+	for (guint shard = 0; shard < n_parts; shard++) {
+		char *line = parts[shard];
+		for (guint index = 0; *line != '\0'; index++) {
+			char *end = strchr(line, '\n');
+			char *text = NULL;
+			EngineDnsMergeRecord record = {.shard = shard, .index = index};
+			if (end == NULL) {
+				g_set_error(error, SHARKAPI_ERROR, SHARKAPI_ERROR_INTERNAL, "a shard's DNS lookups are cut short");
+				return FALSE;
+			}
+			record.first_frame = g_ascii_strtoull(line, &text, 10);
+			if (text == line || *text != ' ') {
+				g_set_error(error, SHARKAPI_ERROR, SHARKAPI_ERROR_INTERNAL, "a shard's DNS lookups are not partial results");
+				return FALSE;
+			}
+			record.text = text + 1;
+			record.length = (gsize)(end - record.text);
 			g_array_append_val(records, record);
+			line = end + 1;
 		}
 	}
 	/* One pass writes a lookup where its first message is: in frame order. */
@@ -833,8 +807,11 @@ engine_dns_merge_write(GPtrArray *partials, JsonWriter *writer)
 	json_writer_begin_object(writer);
 	json_writer_key(writer, "lookups");
 	json_writer_begin_array(writer);
-	for (guint i = 0; i < records->len; i++)
-		engine_dns_rewrite(g_array_index(records, EngineDnsMergeRecord, i).record, writer);
+	for (guint i = 0; i < records->len; i++) {
+		const EngineDnsMergeRecord *record = &g_array_index(records, EngineDnsMergeRecord, i);
+		json_writer_raw(writer, record->text, record->length);
+	}
 	json_writer_end_array(writer);
 	json_writer_end_object(writer);
+	return TRUE;
 }

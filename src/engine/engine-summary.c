@@ -22,6 +22,9 @@
 #include <wireshark.h>
 #include <epan/epan_dissect.h>
 
+/* A shard's DNS lookups: lines, not JSON (engine_dns_write_partial). */
+#define ENGINE_SUMMARY_PARTIAL_DNS "dns.lines"
+
 /* Everything the summary pass collects. */
 typedef struct {
 	dfilter_t *filter; /* NULL: count every frame */
@@ -214,12 +217,16 @@ engine_summary_write(EngineSummary *self, const char *dir, gboolean partial, GEr
 		return FALSE;
 	if (!engine_summary_write_tables(self, output, partial, error))
 		return FALSE;
-	if (partial)
-		engine_dns_write_partial(self->dns, dns);
-	else
+	if (partial) {
+		g_autoptr(GString) lines = g_string_new(NULL);
+		engine_dns_write_partial(self->dns, lines);
+		if (!engine_output_write(output, ENGINE_SUMMARY_PARTIAL_DNS, lines->str, lines->len, error))
+			return FALSE;
+	} else {
 		engine_dns_write(self->dns, dns);
-	if (!engine_summary_write_file(output, "dns.json", dns, error))
-		return FALSE;
+		if (!engine_summary_write_file(output, "dns.json", dns, error))
+			return FALSE;
+	}
 	return engine_output_commit(output, error);
 }
 
@@ -349,19 +356,21 @@ gboolean
 engine_summary_merge(const char *const *parts, guint n_parts, const char *output_dir, GError **error)
 {
 	g_autoptr(EngineHierarchy) hierarchy = engine_hierarchy_new(NULL);
-	g_autoptr(GPtrArray) dns_parts = g_ptr_array_new_with_free_func((GDestroyNotify)json_object_unref);
+	g_autoptr(GPtrArray) dns_parts = g_ptr_array_new_with_free_func(g_free);
 	g_autoptr(JsonWriter) hierarchy_writer = json_writer_new();
 	g_autoptr(JsonWriter) dns_writer = json_writer_new();
 	g_autoptr(EngineOutput) output = NULL;
 
 	for (guint i = 0; i < n_parts; i++) {
 		g_autoptr(JsonObject) partial = engine_summary_read_part(parts[i], "hierarchy.json", error);
-		JsonObject *dns;
+		g_autofree char *dns_path = g_build_filename(parts[i], ENGINE_SUMMARY_PARTIAL_DNS, NULL);
+		char *dns = NULL;
 		if (partial == NULL || !engine_hierarchy_merge_partial(hierarchy, partial, error))
 			return FALSE;
-		dns = engine_summary_read_part(parts[i], "dns.json", error);
-		if (dns == NULL)
+		if (!g_file_get_contents(dns_path, &dns, NULL, NULL)) {
+			g_set_error(error, SHARKAPI_ERROR, SHARKAPI_ERROR_INTERNAL, "a shard's DNS lookups cannot be read");
 			return FALSE;
+		}
 		g_ptr_array_add(dns_parts, dns);
 	}
 	output = engine_output_begin(output_dir, error);
@@ -372,8 +381,8 @@ engine_summary_merge(const char *const *parts, guint n_parts, const char *output
 	    !engine_summary_merge_tables(parts, n_parts, output, ENGINE_TABLE_ENDPOINTS, "endpoints", error) ||
 	    !engine_summary_merge_tables(parts, n_parts, output, ENGINE_TABLE_CONVERSATIONS, "conversations", error))
 		return FALSE;
-	engine_dns_merge_write(dns_parts, dns_writer);
-	if (!engine_summary_write_file(output, "dns.json", dns_writer, error))
+	if (!engine_dns_merge_write((char *const *)dns_parts->pdata, dns_parts->len, dns_writer, error) ||
+	    !engine_summary_write_file(output, "dns.json", dns_writer, error))
 		return FALSE;
 	return engine_output_commit(output, error);
 }
