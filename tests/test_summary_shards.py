@@ -3,8 +3,9 @@
 answers, byte for byte, as one pass (issue 7, item 3).
 
 Two real servers on 127.0.0.1 with two workers each: one shards every capture's summary pass
-(--summary-shard-min-frames 0), the other never (a threshold no capture reaches). Every shared
-capture, good and bad, is uploaded to both; every summary route (status, hierarchy, endpoints
+(--summary-shard-min-frames 0; a pass is sharded when both workers are free, so uploads to it
+wait for each analysis), the other never (a threshold no capture reaches). Every shared capture,
+good and bad, is uploaded to both; every summary route (status, hierarchy, endpoints
 and conversations of every table the worker offers, DNS lookups) must answer the same bytes on
 both. Sharding must have really run (merged) for some captures and fallen back to one pass for
 at least one, as the servers' metrics (sharkapi_summary_shard_runs_total) and log lines say;
@@ -48,6 +49,9 @@ def upload_everywhere():
         for server in (sharded, single):
             r = server.upload_put(tokens[server], path)
             answers.append(r)
+            # A pass is sharded only when both workers are free: one capture at a time.
+            if server is sharded and r.status == 200:
+                server.wait_ready(tokens[server], r.json()["id"])
         uploads[path] = answers
 
 

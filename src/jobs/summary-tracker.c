@@ -350,11 +350,14 @@ summary_run_submit_shards(SummaryRun *run, guint n_shards)
 	return TRUE;
 }
 
-/* Shards pay only for the default summary of a capture with enough frames. */
+/* Shards pay only for the default summary of a capture with enough frames, and only when a
+ * worker per shard is free now: a shard queued behind another job would end later than one
+ * pass started at once. */
 static guint
 summary_tracker_shards_for(SummaryTracker *self, const char *capture_id, const char *variant)
 {
-	if (self->shards < 2 || !g_str_equal(variant, "default"))
+	if (self->shards < 2 || !g_str_equal(variant, "default") ||
+	    job_queue_count_idle_workers(self->jobs) < self->shards)
 		return 0;
 	g_autoptr(StoreCapture) capture = store_capture_get(self->store, capture_id, NULL);
 	if (capture == NULL || capture->num_packets < self->shard_min_frames)
