@@ -76,7 +76,8 @@ engine_shard_ethertype_version(guint ethertype)
 	return ethertype == 0x0800 ? 4 : ethertype == 0x86DD ? 6 : 0;
 }
 
-/* The link layers read here; any other puts every frame in shard 0. */
+/* The link layers read here (Ethernet with VLAN tags, raw IP, Linux SLL and SLL2, BSD
+ * loopback); any other puts every frame in shard 0. */
 static gboolean
 engine_shard_key_from_record(EngineShardKey *key, const wtap_rec *rec, const guint8 *data)
 {
@@ -106,6 +107,24 @@ engine_shard_key_from_record(EngineShardKey *key, const wtap_rec *rec, const gui
 			return FALSE;
 		return engine_shard_key_from_ip(key, data, length, 16,
 						engine_shard_ethertype_version(((guint)data[14] << 8) | data[15]));
+	case WTAP_ENCAP_SLL2:
+		if (length < 20)
+			return FALSE;
+		return engine_shard_key_from_ip(key, data, length, 20,
+						engine_shard_ethertype_version(((guint)data[0] << 8) | data[1]));
+	case WTAP_ENCAP_NULL: {
+		/* BSD loopback: an address family in the writer's byte order, then the IP header;
+		 * the header's own version decides (the guard checks what the dissector saw). */
+		guint32 family;
+		if (length < 5)
+			return FALSE;
+		family = (guint32)data[0] | (guint32)data[1] << 8 | (guint32)data[2] << 16 | (guint32)data[3] << 24;
+		if (family > 0xffff)
+			family = GUINT32_SWAP_LE_BE(family);
+		if (family != 2 && family != 10 && family != 24 && family != 28 && family != 30)
+			return FALSE;
+		return engine_shard_key_from_ip(key, data, length, 4, data[4] >> 4);
+	}
 	default:
 		return FALSE;
 	}
