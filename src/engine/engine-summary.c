@@ -3,6 +3,9 @@
  * dissection, and the results are written into the output directory atomically.
  * A filter restricts what is counted, as a tap filter does (tshark -z io,phs,FILTER): every
  * frame is still dissected, so frame bookkeeping is that of an unfiltered pass.
+ * A shard's run (engine-shard.h) dissects only its frames, keeps the guard's verdict and writes
+ * partial results; engine_summary_merge() turns all shards' partial results into the files one
+ * pass writes.
  * Must not prime frame.* fields: that would put a "frame" node on top of the hierarchy.
  * SPDX-License-Identifier: GPL-2.0-or-later */
 #define G_LOG_DOMAIN "engine"
@@ -81,6 +84,15 @@ engine_summary_prime_cb(epan_dissect_t *edt, gpointer user_data)
 		epan_dissect_prime_with_hfid_array(edt, self->dns_hfids);
 }
 
+/* Hands a table to the guard once it has items. */
+static void
+engine_summary_guard_table(EngineSummary *self, guint index)
+{
+	if (engine_table_taps_has_data(self->tables, index, ENGINE_TABLE_ENDPOINTS) ||
+	    engine_table_taps_has_data(self->tables, index, ENGINE_TABLE_CONVERSATIONS))
+		engine_shard_guard_table(self->guard, engine_table_taps_get_info(self->tables, index)->filter_name);
+}
+
 static EngineFrameResult
 engine_summary_frame_cb(epan_dissect_t *edt, frame_data *fdata, gpointer user_data)
 {
@@ -90,12 +102,8 @@ engine_summary_frame_cb(epan_dissect_t *edt, frame_data *fdata, gpointer user_da
 	if (self->guard != NULL) {
 		engine_table_taps_note_frame(self->tables, fdata->num);
 		engine_shard_guard_frame(self->guard, edt);
-		for (guint i = 0; i < self->guarded_tables->len; i++) {
-			guint index = g_array_index(self->guarded_tables, guint, i);
-			if (engine_table_taps_has_data(self->tables, index, ENGINE_TABLE_ENDPOINTS) ||
-			    engine_table_taps_has_data(self->tables, index, ENGINE_TABLE_CONVERSATIONS))
-				engine_shard_guard_table(self->guard, engine_table_taps_get_info(self->tables, index)->filter_name);
-		}
+		for (guint i = 0; i < self->guarded_tables->len; i++)
+			engine_summary_guard_table(self, g_array_index(self->guarded_tables, guint, i));
 		/* An unsafe shard is not merged: the rest of its pass would be wasted. */
 		if (engine_shard_guard_get_unsafe_reason(self->guard) != NULL)
 			return ENGINE_FRAME_STOP;
@@ -144,13 +152,10 @@ engine_summary_dissect(EngineSummary *self, Engine *engine, const EngineSummaryR
 	epan_dissect_free(loop.edt);
 	/* The conversations live as long as the session: walked before it closes. */
 	if (ok && self->guard != NULL) {
+		/* The whole hierarchy and every table once more, then every conversation. */
 		engine_hierarchy_visit(self->hierarchy, engine_summary_guard_protocol_cb, self->guard);
-		for (guint i = 0; i < engine_table_taps_get_n_tables(self->tables); i++) {
-			if (engine_table_taps_has_data(self->tables, i, ENGINE_TABLE_ENDPOINTS) ||
-			    engine_table_taps_has_data(self->tables, i, ENGINE_TABLE_CONVERSATIONS))
-				engine_shard_guard_table(self->guard,
-							 engine_table_taps_get_info(self->tables, i)->filter_name);
-		}
+		for (guint i = 0; i < engine_table_taps_get_n_tables(self->tables); i++)
+			engine_summary_guard_table(self, i);
 		engine_shard_guard_finish(self->guard);
 	}
 	if (!ok && request->passes == 2)
