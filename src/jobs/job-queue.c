@@ -492,7 +492,9 @@ job_cancel(Job *job)
 		metrics_set("sharkapi_job_queue_length", NULL, self->pending.length);
 		return;
 	}
-	/* Running: stopping the worker is the only way to stop libwireshark mid-pass. */
+	/* Running: stopping the worker is the only way to stop libwireshark mid-pass. Its death
+	 * is expected, not a failure to warn about; it is replaced as usual. */
+	job->slot->retiring = TRUE;
 	worker_process_kill(job->slot->process);
 }
 
