@@ -6,6 +6,13 @@
  *       (DIR.tmp, fsync, rename). DIR then holds hierarchy.json, endpoints/<filter-name>.json,
  *       conversations/<filter-name>.json (tables with data only) and dns.json, each the value of
  *       the route's "data" member.
+ *       With "shard":K,"shards":N (0 <= K < N; the default variant only) the worker reads every
+ *       record but dissects only shard K's frames (engine-shard.h) and writes partial results
+ *       that only summary_merge reads; END adds "unsafe": null, or why the shard cannot be
+ *       merged exactly (it then stops early and writes nothing).
+ *   {"job":"summary_merge","output":DIR,"parts":[DIR0,...,DIRn-1]}
+ *       merges every shard's partial results into DIR, atomically, exactly as one pass writes
+ *       them; END {}. A part that is missing or cannot be merged exactly is an ERROR 500.
  *   {"job":"fields","capture":PATH,"fields":[...],"filter":"","passes":1,"limit":-1,
  *    "offset":0,"format":"json"|"ndjson"}
  *       streams the whole response body of packets/fields as DATA frames.

@@ -67,6 +67,8 @@ cli_serve(int argc, char **argv)
 		return 1;
 	}
 	g_autoptr(SummaryTracker) summaries = summary_tracker_new(store, jobs, config->wait_limit);
+	/* Two shards: more would only pay with more cores than the pass has frames to share. */
+	summary_tracker_set_sharding(summaries, MIN(config->workers, 2), config->summary_shard_min_frames);
 	g_autoptr(SharkapiServer) server = http_server_new(config, store, jobs, summaries);
 	g_autofree char *url = http_server_listen(server, config->listen, &error);
 	if (url == NULL) {

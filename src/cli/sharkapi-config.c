@@ -28,6 +28,7 @@ sharkapi_config_new_default(void)
 	self->log_format = g_strdup("text");
 	self->result_cache_size = G_GUINT64_CONSTANT(1) * 1024 * 1024 * 1024;
 	self->worker_recycle_rss = G_GUINT64_CONSTANT(512) * 1024 * 1024;
+	self->summary_shard_min_frames = 200000;
 	return self;
 }
 
@@ -106,6 +107,8 @@ sharkapi_config_set(SharkapiConfig *self, const char *key, const char *value, GE
 		}
 		g_free(self->log_format);
 		self->log_format = g_strdup(value);
+	} else if (g_str_equal(key, "summary-shard-min-frames")) {
+		return sharkapi_config_parse_size(value, &self->summary_shard_min_frames, error);
 	} else if (g_str_equal(key, "max-upload-size")) {
 		return sharkapi_config_parse_size(value, &self->max_upload_size, error);
 	} else if (g_str_equal(key, "worker-memory-limit")) {
@@ -163,7 +166,7 @@ sharkapi_config_parse_serve_args(SharkapiConfig *self, int *argc, char ***argv, 
 	g_autofree char *idle_timeout = NULL, *queue_limit = NULL, *worker_memory = NULL;
 	g_autofree char *max_frames = NULL, *tls_cert = NULL, *tls_key = NULL;
 	g_autofree char *metrics_token = NULL, *log_format = NULL;
-	g_autofree char *result_cache = NULL, *worker_recycle = NULL;
+	g_autofree char *result_cache = NULL, *worker_recycle = NULL, *shard_min_frames = NULL;
 	GOptionEntry entries[] = {
 		{"config", 0, 0, G_OPTION_ARG_FILENAME, &config_file, "Read settings from FILE ([sharkapi] group)", "FILE"},
 		{"listen", 0, 0, G_OPTION_ARG_STRING, &listen, "Address and port (default 127.0.0.1:8080)", "ADDR:PORT"},
@@ -183,6 +186,7 @@ sharkapi_config_parse_serve_args(SharkapiConfig *self, int *argc, char ***argv, 
 		{"log-format", 0, 0, G_OPTION_ARG_STRING, &log_format, "Log lines as key=value text or JSON (default text)", "text|json"},
 		{"worker-recycle-rss", 0, 0, G_OPTION_ARG_STRING, &worker_recycle, "Replace a worker above this resident size after a job, 0 = never (default 536870912)", "BYTES"},
 		{"result-cache-size", 0, 0, G_OPTION_ARG_STRING, &result_cache, "Disk for repeat-query answers, 0 = off (default 1073741824)", "BYTES"},
+		{"summary-shard-min-frames", 0, 0, G_OPTION_ARG_STRING, &shard_min_frames, "Split the summary pass of captures with at least N frames across two workers, 0 = always (default 200000)", "N"},
 		{NULL},
 	};
 	g_autoptr(GOptionContext) context = g_option_context_new("- run the sharkapi server");
@@ -200,6 +204,7 @@ sharkapi_config_parse_serve_args(SharkapiConfig *self, int *argc, char ***argv, 
 		{"max-frames", max_frames}, {"tls-cert", tls_cert}, {"tls-key", tls_key},
 		{"metrics-token", metrics_token}, {"log-format", log_format},
 		{"result-cache-size", result_cache}, {"worker-recycle-rss", worker_recycle},
+		{"summary-shard-min-frames", shard_min_frames},
 	};
 	for (guint i = 0; i < G_N_ELEMENTS(given); i++) {
 		if (given[i].value != NULL && !sharkapi_config_set(self, given[i].key, given[i].value, error))

@@ -26,6 +26,9 @@ typedef struct {
 	char *worker_path;         /* default: sharkapi-worker beside the server binary */
 	char *metrics_token;       /* when set, GET /metrics needs it in Authorization; default none */
 	char *log_format;          /* "text" (key=value) or "json", default text */
+	/* A capture with at least this many frames gets its summary pass split across two workers
+	 * (when there are two, both free), default 200000; 0 = every capture. */
+	guint64 summary_shard_min_frames;
 } SharkapiConfig;
 
 SharkapiConfig *sharkapi_config_new_default(void);

@@ -14,6 +14,10 @@
 
 #include "engine/engine-dns.h"
 
+#include "sharkapi-error.h"
+
+#include <string.h>
+
 #include <wireshark.h>
 #include <epan/address.h>
 #include <epan/proto.h>
@@ -683,15 +687,15 @@ engine_dns_index_frames(EngineDns *self)
 	return first_in_frame;
 }
 
-void
-engine_dns_write(EngineDns *self, JsonWriter *writer)
+/* Calls write for every lookup, in order of its first frame. */
+typedef void (*EngineDnsRecordFunc)(EngineDns *self, const EngineDnsRecord *record, gpointer user_data);
+
+static void
+engine_dns_each_record(EngineDns *self, EngineDnsRecordFunc write, gpointer user_data)
 {
 	g_autoptr(GHashTable) first_in_frame = engine_dns_index_frames(self);
 	g_autofree guint *partner = engine_dns_pair(self, first_in_frame);
 
-	json_writer_begin_object(writer);
-	json_writer_key(writer, "lookups");
-	json_writer_begin_array(writer);
 	/* A query comes before its response, so walking the messages in order writes the
 	 * records in order of their first frame, each message exactly once. */
 	for (guint i = 0; i < self->messages->len; i++) {
@@ -711,8 +715,103 @@ engine_dns_write(EngineDns *self, JsonWriter *writer)
 		} else {
 			continue; /* written with its query */
 		}
-		engine_dns_write_record(self, writer, &record);
+		write(self, &record, user_data);
+	}
+}
+
+static void
+engine_dns_write_record_cb(EngineDns *self, const EngineDnsRecord *record, gpointer user_data)
+{
+	engine_dns_write_record(self, user_data, record);
+}
+
+void
+engine_dns_write(EngineDns *self, JsonWriter *writer)
+{
+	json_writer_begin_object(writer);
+	json_writer_key(writer, "lookups");
+	json_writer_begin_array(writer);
+	engine_dns_each_record(self, engine_dns_write_record_cb, writer);
+	json_writer_end_array(writer);
+	json_writer_end_object(writer);
+}
+
+static void
+engine_dns_write_line_cb(EngineDns *self, const EngineDnsRecord *record, gpointer user_data)
+{
+	GString *out = user_data;
+	const EngineDnsMessage *first = record->query != NULL ? record->query : record->response;
+	g_autoptr(JsonWriter) writer = json_writer_new();
+	g_autofree char *text = NULL;
+
+	engine_dns_write_record(self, writer, record);
+	text = json_writer_steal_string(writer);
+	g_string_append_printf(out, "%u %s\n", first->frame, text);
+}
+
+void
+engine_dns_write_partial(EngineDns *self, GString *out)
+{
+	engine_dns_each_record(self, engine_dns_write_line_cb, out);
+}
+
+/* ---- merging shards' partial lookups ---- */
+
+typedef struct {
+	const char *text; /* the record's JSON, in its part's contents */
+	gsize length;
+	guint64 first_frame;
+	guint shard;
+	guint index;
+} EngineDnsMergeRecord;
+
+static gint
+engine_dns_merge_compare(gconstpointer a, gconstpointer b)
+{
+	const EngineDnsMergeRecord *left = a, *right = b;
+	if (left->first_frame != right->first_frame)
+		return left->first_frame < right->first_frame ? -1 : 1;
+	if (left->shard != right->shard)
+		return left->shard < right->shard ? -1 : 1;
+	return left->index < right->index ? -1 : left->index > right->index;
+}
+
+gboolean
+engine_dns_merge_write(char *const *parts, guint n_parts, JsonWriter *writer, GError **error)
+{
+	g_autoptr(GArray) records = g_array_new(FALSE, FALSE, sizeof(EngineDnsMergeRecord));
+
+	for (guint shard = 0; shard < n_parts; shard++) {
+		char *line = parts[shard];
+		for (guint index = 0; *line != '\0'; index++) {
+			char *end = strchr(line, '\n');
+			char *text = NULL;
+			EngineDnsMergeRecord record = {.shard = shard, .index = index};
+			if (end == NULL) {
+				g_set_error(error, SHARKAPI_ERROR, SHARKAPI_ERROR_INTERNAL, "a shard's DNS lookups are cut short");
+				return FALSE;
+			}
+			record.first_frame = g_ascii_strtoull(line, &text, 10);
+			if (text == line || *text != ' ') {
+				g_set_error(error, SHARKAPI_ERROR, SHARKAPI_ERROR_INTERNAL, "a shard's DNS lookups are not partial results");
+				return FALSE;
+			}
+			record.text = text + 1;
+			record.length = (gsize)(end - record.text);
+			g_array_append_val(records, record);
+			line = end + 1;
+		}
+	}
+	/* One pass writes a lookup where its first message is: in frame order. */
+	g_array_sort(records, engine_dns_merge_compare);
+	json_writer_begin_object(writer);
+	json_writer_key(writer, "lookups");
+	json_writer_begin_array(writer);
+	for (guint i = 0; i < records->len; i++) {
+		const EngineDnsMergeRecord *record = &g_array_index(records, EngineDnsMergeRecord, i);
+		json_writer_raw(writer, record->text, record->length);
 	}
 	json_writer_end_array(writer);
 	json_writer_end_object(writer);
+	return TRUE;
 }

@@ -13,6 +13,8 @@
 #include "engine/engine-filter.h"
 #include "sharkapi-error.h"
 
+#include <string.h>
+
 #include <wireshark.h>
 #include <epan/epan_dissect.h>
 #include <epan/proto.h>
@@ -22,7 +24,8 @@ typedef struct EngineHierarchyNode EngineHierarchyNode;
 
 struct EngineHierarchyNode {
 	int protocol;
-	const char *abbrev; /* the protocol's filter name, owned by epan's registrar */
+	const char *abbrev; /* the protocol's filter name, owned by epan's registrar or by merged */
+	guint32 first_frame; /* where it first appeared: orders a shard merge */
 	guint32 frames;
 	guint64 bytes;
 	GPtrArray *children; /* of EngineHierarchyNode, in order of first appearance; lazy */
@@ -32,6 +35,7 @@ struct EngineHierarchy {
 	char *filter;
 	EngineHierarchyNode root; /* counts nothing itself: its children are the top level */
 	gboolean registered;
+	GStringChunk *merged_names; /* abbrevs read from shards' partial results */
 };
 
 static void
@@ -61,13 +65,15 @@ engine_hierarchy_free(EngineHierarchy *self)
 		remove_tap_listener(self);
 	if (self->root.children != NULL)
 		g_ptr_array_free(self->root.children, TRUE);
+	if (self->merged_names != NULL)
+		g_string_chunk_free(self->merged_names);
 	g_free(self->filter);
 	g_free(self);
 }
 
 /* The child of parent for this protocol, appended if it is new. */
 static EngineHierarchyNode *
-engine_hierarchy_child(EngineHierarchyNode *parent, const header_field_info *hfinfo)
+engine_hierarchy_child(EngineHierarchyNode *parent, const header_field_info *hfinfo, guint32 frame)
 {
 	EngineHierarchyNode *child;
 
@@ -81,6 +87,7 @@ engine_hierarchy_child(EngineHierarchyNode *parent, const header_field_info *hfi
 	child = g_new0(EngineHierarchyNode, 1);
 	child->protocol = hfinfo->id;
 	child->abbrev = hfinfo->abbrev;
+	child->first_frame = frame;
 	g_ptr_array_add(parent->children, child);
 	return child;
 }
@@ -96,7 +103,7 @@ engine_hierarchy_packet_cb(void *tapdata, packet_info *pinfo, epan_dissect_t *ed
 		return TAP_PACKET_DONT_REDRAW;
 	for (proto_node *node = edt->tree->first_child; node != NULL; node = node->next) {
 		field_info *finfo = PNODE_FINFO(node);
-		level = engine_hierarchy_child(level, finfo->hfinfo);
+		level = engine_hierarchy_child(level, finfo->hfinfo, pinfo->num);
 		level->frames++;
 		level->bytes += pinfo->fd->pkt_len;
 	}
@@ -119,12 +126,14 @@ engine_hierarchy_register(EngineHierarchy *self, GError **error)
 }
 
 static void
-engine_hierarchy_write_nodes(const GPtrArray *nodes, JsonWriter *writer)
+engine_hierarchy_write_nodes(const GPtrArray *nodes, gboolean partial, JsonWriter *writer)
 {
 	json_writer_begin_array(writer);
 	for (guint i = 0; i < nodes->len; i++) {
 		const EngineHierarchyNode *node = g_ptr_array_index(nodes, i);
 		json_writer_begin_object(writer);
+		if (partial)
+			json_writer_member_int(writer, "_first", node->first_frame);
 		json_writer_key(writer, "bytes");
 		json_writer_uint(writer, node->bytes);
 		json_writer_key(writer, "frames");
@@ -132,15 +141,15 @@ engine_hierarchy_write_nodes(const GPtrArray *nodes, JsonWriter *writer)
 		json_writer_member_string(writer, "proto", node->abbrev);
 		if (node->children != NULL && node->children->len > 0) {
 			json_writer_key(writer, "protos");
-			engine_hierarchy_write_nodes(node->children, writer);
+			engine_hierarchy_write_nodes(node->children, partial, writer);
 		}
 		json_writer_end_object(writer);
 	}
 	json_writer_end_array(writer);
 }
 
-void
-engine_hierarchy_write(EngineHierarchy *self, JsonWriter *writer)
+static void
+engine_hierarchy_write_document(EngineHierarchy *self, gboolean partial, JsonWriter *writer)
 {
 	g_autoptr(GPtrArray) empty = g_ptr_array_new();
 
@@ -148,6 +157,108 @@ engine_hierarchy_write(EngineHierarchy *self, JsonWriter *writer)
 	json_writer_member_string(writer, "filter", self->filter);
 	json_writer_key(writer, "protos");
 	engine_hierarchy_write_nodes(self->root.children != NULL ? self->root.children : empty,
-				     writer);
+				     partial, writer);
 	json_writer_end_object(writer);
+}
+
+void
+engine_hierarchy_write(EngineHierarchy *self, JsonWriter *writer)
+{
+	engine_hierarchy_write_document(self, FALSE, writer);
+}
+
+void
+engine_hierarchy_write_partial(EngineHierarchy *self, JsonWriter *writer)
+{
+	engine_hierarchy_write_document(self, TRUE, writer);
+}
+
+static void
+engine_hierarchy_visit_nodes(const GPtrArray *nodes, const char *parent, EngineHierarchyVisitFunc visit,
+			     gpointer user_data)
+{
+	for (guint i = 0; nodes != NULL && i < nodes->len; i++) {
+		const EngineHierarchyNode *node = g_ptr_array_index(nodes, i);
+		visit(node->abbrev, parent, user_data);
+		engine_hierarchy_visit_nodes(node->children, node->abbrev, visit, user_data);
+	}
+}
+
+void
+engine_hierarchy_visit(EngineHierarchy *self, EngineHierarchyVisitFunc visit, gpointer user_data)
+{
+	engine_hierarchy_visit_nodes(self->root.children, NULL, visit, user_data);
+}
+
+/* ---- merging shards' partial hierarchies ---- */
+
+static gint
+engine_hierarchy_compare_first(gconstpointer a, gconstpointer b)
+{
+	const EngineHierarchyNode *left = *(const EngineHierarchyNode *const *)a;
+	const EngineHierarchyNode *right = *(const EngineHierarchyNode *const *)b;
+	return left->first_frame < right->first_frame ? -1 : left->first_frame > right->first_frame;
+}
+
+static gboolean
+engine_hierarchy_merge_nodes(EngineHierarchy *self, EngineHierarchyNode *parent, JsonArray *nodes,
+			     GError **error)
+{
+	for (guint i = 0; i < json_array_get_length(nodes); i++) {
+		JsonObject *object = json_array_get_object_element(nodes, i);
+		const char *abbrev;
+		EngineHierarchyNode *child = NULL;
+
+		if (object == NULL || !json_object_has_member(object, "proto") ||
+		    !json_object_has_member(object, "_first")) {
+			g_set_error(error, SHARKAPI_ERROR, SHARKAPI_ERROR_INTERNAL,
+				    "a shard's hierarchy is not a partial result");
+			return FALSE;
+		}
+		abbrev = json_object_get_string_member(object, "proto");
+		if (parent->children == NULL)
+			parent->children = g_ptr_array_new_with_free_func(engine_hierarchy_node_free);
+		for (guint k = 0; k < parent->children->len && child == NULL; k++) {
+			EngineHierarchyNode *candidate = g_ptr_array_index(parent->children, k);
+			if (strcmp(candidate->abbrev, abbrev) == 0)
+				child = candidate;
+		}
+		if (child == NULL) {
+			child = g_new0(EngineHierarchyNode, 1);
+			child->protocol = -1;
+			child->abbrev = g_string_chunk_insert_const(self->merged_names, abbrev);
+			child->first_frame = G_MAXUINT32;
+			g_ptr_array_add(parent->children, child);
+		}
+		child->first_frame = MIN(child->first_frame, (guint32)json_object_get_int_member(object, "_first"));
+		child->frames += (guint32)json_object_get_int_member(object, "frames");
+		child->bytes += (guint64)json_object_get_int_member(object, "bytes");
+		if (json_object_has_member(object, "protos") &&
+		    !engine_hierarchy_merge_nodes(self, child, json_object_get_array_member(object, "protos"), error))
+			return FALSE;
+	}
+	return TRUE;
+}
+
+static void
+engine_hierarchy_sort_nodes(GPtrArray *nodes)
+{
+	if (nodes == NULL)
+		return;
+	/* One pass appends a node when it first sees it: order of first appearance. */
+	g_ptr_array_sort(nodes, engine_hierarchy_compare_first);
+	for (guint i = 0; i < nodes->len; i++)
+		engine_hierarchy_sort_nodes(((EngineHierarchyNode *)g_ptr_array_index(nodes, i))->children);
+}
+
+gboolean
+engine_hierarchy_merge_partial(EngineHierarchy *self, JsonObject *partial, GError **error)
+{
+	if (self->merged_names == NULL)
+		self->merged_names = g_string_chunk_new(1024);
+	if (!json_object_has_member(partial, "protos") ||
+	    !engine_hierarchy_merge_nodes(self, &self->root, json_object_get_array_member(partial, "protos"), error))
+		return FALSE;
+	engine_hierarchy_sort_nodes(self->root.children);
+	return TRUE;
 }

@@ -5,6 +5,8 @@
 
 #include <glib.h>
 
+#include <json-glib/json-glib.h>
+
 #include "json-writer.h"
 
 G_BEGIN_DECLS
@@ -22,5 +24,16 @@ gboolean engine_hierarchy_register(EngineHierarchy *self, GError **error);
 
 /* Writes {"filter":"...","protos":[...]}: the value of the route's "data" member. */
 void engine_hierarchy_write(EngineHierarchy *self, JsonWriter *writer);
+
+/* A shard's partial result: the same, each node with "_first", the frame it first appeared in. */
+void engine_hierarchy_write_partial(EngineHierarchy *self, JsonWriter *writer);
+
+/* Adds a shard's partial result (counts summed, nodes in order of first appearance across all
+ * shards merged so far). Only on a hierarchy that no tap fills. */
+gboolean engine_hierarchy_merge_partial(EngineHierarchy *self, JsonObject *partial, GError **error);
+
+typedef void (*EngineHierarchyVisitFunc)(const char *abbrev, const char *parent, gpointer user_data);
+/* Calls visit for every node, depth first; parent is NULL at the top level. */
+void engine_hierarchy_visit(EngineHierarchy *self, EngineHierarchyVisitFunc visit, gpointer user_data);
 
 G_END_DECLS

@@ -309,10 +309,19 @@ engine_session_run_single_pass(EngineSession *self, const EngineLoop *loop, GErr
 	while (wtap_read(self->provider.wth, &self->rec, &self->buffer, &err, &err_info, &offset)) {
 		frame_data fdata;
 		EngineFrameResult result;
+		gboolean skipped = FALSE;
 
 		self->frame_count++;
 		frame_data_init(&fdata, self->frame_count, &self->rec, offset, self->cum_bytes);
-		result = engine_session_dissect(self, loop, &fdata);
+		if (loop->skip != NULL &&
+		    loop->skip(&self->rec, ws_buffer_start_ptr(&self->buffer), loop->user_data)) {
+			/* The first frame still becomes the time reference, as in a full pass. */
+			engine_session_before_dissect(self, &fdata);
+			result = ENGINE_FRAME_DISPLAYED;
+			skipped = TRUE;
+		} else {
+			result = engine_session_dissect(self, loop, &fdata);
+		}
 		if (result == ENGINE_FRAME_DISPLAYED) {
 			frame_data_set_after_dissect(&fdata, &self->cum_bytes);
 			self->prev_dis_frame = fdata;
@@ -320,7 +329,8 @@ engine_session_run_single_pass(EngineSession *self, const EngineLoop *loop, GErr
 		}
 		self->prev_cap_frame = fdata;
 		self->provider.prev_cap = &self->prev_cap_frame;
-		epan_dissect_reset(loop->edt);
+		if (!skipped)
+			epan_dissect_reset(loop->edt); /* an unused one must not be reset */
 		frame_data_destroy(&fdata);
 		wtap_rec_reset(&self->rec);
 		if (result == ENGINE_FRAME_STOP)

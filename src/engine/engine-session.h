@@ -12,6 +12,7 @@
 #include <epan/epan_dissect.h>
 #include <epan/column-info.h>
 #include <epan/frame_data.h>
+#include <wiretap/wtap.h>
 
 #include "engine/engine-progress.h"
 
@@ -27,6 +28,8 @@ typedef enum {
 } EngineFrameResult;
 
 typedef void (*EnginePrimeFunc)(epan_dissect_t *edt, gpointer user_data);
+/* Decides from a record's bytes, before dissection, that a frame is not dissected at all. */
+typedef gboolean (*EngineSkipFunc)(const wtap_rec *rec, const guint8 *data, gpointer user_data);
 typedef EngineFrameResult (*EngineFrameFunc)(epan_dissect_t *edt, frame_data *fdata,
 					     gpointer user_data);
 
@@ -35,6 +38,9 @@ typedef struct {
 	epan_dissect_t *edt;
 	column_info *cinfo;    /* NULL unless a column is needed */
 	EnginePrimeFunc prime; /* before each dissection; may be NULL */
+	/* Single pass only, may be NULL: a skipped frame keeps its number and the time
+	 * bookkeeping (it counts as displayed), but no dissector or tap sees it. */
+	EngineSkipFunc skip;
 	EngineFrameFunc frame; /* after each dissection, before the tree is reset */
 	gpointer user_data;
 	EngineProgress progress;

@@ -15,6 +15,8 @@ typedef struct {
 	const char *output;  /* results directory, written atomically */
 	const char *filter;  /* display filter restricting what is counted; NULL or "" for all */
 	int passes;          /* 1 or 2 */
+	guint n_shards;      /* 0: the whole capture; else dissect only shard `shard` (engine-shard.h) */
+	guint shard;
 } EngineSummaryRequest;
 
 /* Writes hierarchy.json, endpoints/<table>.json, conversations/<table>.json (tables with data
@@ -23,5 +25,17 @@ typedef struct {
 gboolean engine_summary_run(Engine *engine, const EngineSummaryRequest *request,
 			    EngineProgressFunc progress, gpointer progress_data, guint32 *frames,
 			    GError **error);
+
+/* A shard's run (n_shards > 0, one pass, no filter) writes partial results instead, which only
+ * engine_summary_merge() reads. *unsafe_reason gets NULL when the shard's results merge
+ * exactly, else why they may not (then the caller runs one pass instead). */
+gboolean engine_summary_run_shard(Engine *engine, const EngineSummaryRequest *request,
+				  EngineProgressFunc progress, gpointer progress_data, guint32 *frames,
+				  char **unsafe_reason, GError **error);
+
+/* Merges the partial results of every shard of a capture (parts, in shard order) into output,
+ * atomically, exactly as one pass writes them. Errors: 500 when a part is missing or cannot be
+ * merged exactly, 507 no space. */
+gboolean engine_summary_merge(const char *const *parts, guint n_parts, const char *output, GError **error);
 
 G_END_DECLS

@@ -20,7 +20,8 @@ job_events_finished(const char *request, gint64 started_us, gboolean cancelled, 
 	    JSON_NODE_HOLDS_OBJECT(json_parser_get_root(parser))) {
 		JsonObject *object = json_node_get_object(json_parser_get_root(parser));
 		kind = json_object_get_string_member_with_default(object, "job", "unknown");
-		passes = json_object_get_int_member_with_default(object, "passes", 1);
+		/* A merge of shards' results reads no capture. */
+		passes = json_object_get_int_member_with_default(object, "passes", g_str_equal(kind, "summary_merge") ? 0 : 1);
 	}
 	const char *outcome = cancelled ? "cancelled" : error != NULL ? "error" : "ok";
 	g_autofree char *labels = metrics_labels("job", kind, "outcome", outcome, NULL);

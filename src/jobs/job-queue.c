@@ -492,7 +492,9 @@ job_cancel(Job *job)
 		metrics_set("sharkapi_job_queue_length", NULL, self->pending.length);
 		return;
 	}
-	/* Running: stopping the worker is the only way to stop libwireshark mid-pass. */
+	/* Running: stopping the worker is the only way to stop libwireshark mid-pass. Its death
+	 * is expected, not a failure to warn about; it is replaced as usual. */
+	job->slot->retiring = TRUE;
 	worker_process_kill(job->slot->process);
 }
 
@@ -519,4 +521,19 @@ guint
 job_queue_get_first_passes(JobQueue *self, const char *warm_key)
 {
 	return GPOINTER_TO_UINT(g_hash_table_lookup(self->first_passes, warm_key));
+}
+
+guint
+job_queue_count_idle_workers(JobQueue *self)
+{
+	guint idle = 0;
+	/* Jobs still waiting will take the idle workers first. */
+	if (self->pending.length > 0)
+		return 0;
+	for (guint i = 0; i < self->slots->len; i++) {
+		WorkerSlot *slot = g_ptr_array_index(self->slots, i);
+		if (worker_slot_is_idle(slot) && slot->warm_key == NULL)
+			idle++;
+	}
+	return idle;
 }

@@ -56,4 +56,7 @@ JsonArray *job_queue_get_tables(JobQueue *self);
  * query answered by a warm worker does not add one. */
 guint job_queue_get_first_passes(JobQueue *self, const char *warm_key);
 
+/* Workers that would take a job now (ready, idle, keeping no capture warm); 0 while jobs wait. */
+guint job_queue_count_idle_workers(JobQueue *self);
+
 G_END_DECLS

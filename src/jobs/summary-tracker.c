@@ -1,22 +1,45 @@
 /* summary-tracker.c: summary variants under way and the requests parked on them.
+ * A large capture's default summary may run as shards (engine-shard.h): one summary job per
+ * shard at once, each on its own worker, then a summary_merge job writes the same folder one
+ * pass writes. Any shard that fails or reports itself unsafe, or a failed merge, turns the run
+ * into the ordinary single pass: answers are the same either way. Partial results live beside
+ * the folder as <variant>.shard<K>.tmp (swept after a crash like every *.tmp).
  * SPDX-License-Identifier: GPL-2.0-or-later */
 #define G_LOG_DOMAIN "summary"
 
 #include "jobs/summary-tracker.h"
 
+#include "event-log.h"
 #include "json-writer.h"
+#include "metrics.h"
 #include "sharkapi-error.h"
 #include "store/store-capture.h"
 
+typedef struct SummaryRun SummaryRun;
+
+/* One shard job of a sharded run. */
 typedef struct {
+	SummaryRun *run;
+	Job *job;
+	char *dir; /* its partial results */
+	double progress;
+} SummaryShard;
+
+struct SummaryRun {
 	SummaryTracker *tracker;
 	char *capture_id;
 	char *variant;
 	char *summary_dir;
-	Job *job;
+	char *capture_path;
+	Job *job;            /* the single pass, or the merge of the shards */
+	GPtrArray *shards;   /* of SummaryShard while a sharded run lasts, else NULL */
+	guint shards_running;
+	char *fallback_reason; /* why the shards cannot be merged (first reason) */
+	char *filter;
+	guint passes;
 	double progress;
 	GPtrArray *waiters; /* of SummaryWaiter, not owned: a waiter frees itself when answered */
-} SummaryRun;
+};
 
 struct SummaryWaiter {
 	SummaryRun *run;
@@ -30,6 +53,8 @@ struct SummaryTracker {
 	Store *store;
 	JobQueue *jobs;
 	guint wait_limit;
+	guint shards;           /* default summaries of large captures run as this many shards; <2: never */
+	guint64 shard_min_frames;
 	GHashTable *runs; /* "<capture>/<variant>" -> SummaryRun */
 };
 
@@ -42,8 +67,35 @@ summary_waiter_free(SummaryWaiter *waiter)
 }
 
 static void
+summary_shard_free(SummaryShard *shard)
+{
+	g_free(shard->dir);
+	g_free(shard);
+}
+
+/* Withdraws the shard jobs still under way and removes every shard's partial results. */
+static void
+summary_run_drop_shards(SummaryRun *run)
+{
+	g_autoptr(GPtrArray) shards = g_steal_pointer(&run->shards);
+	for (guint i = 0; shards != NULL && i < shards->len; i++) {
+		SummaryShard *shard = g_ptr_array_index(shards, i);
+		g_autoptr(GError) error = NULL;
+		if (shard->job != NULL)
+			job_cancel(g_steal_pointer(&shard->job));
+		if (!store_remove_tree(shard->dir, &error))
+			g_warning("%s, ignoring", error->message);
+	}
+	run->shards_running = 0;
+}
+
+static void
 summary_run_free(SummaryRun *run)
 {
+	summary_run_drop_shards(run);
+	g_free(run->capture_path);
+	g_free(run->fallback_reason);
+	g_free(run->filter);
 	g_free(run->capture_id);
 	g_free(run->variant);
 	g_free(run->summary_dir);
@@ -84,6 +136,7 @@ summary_tracker_free(SummaryTracker *self)
 		SummaryRun *run = value;
 		if (run->job != NULL)
 			job_cancel(run->job);
+		summary_run_drop_shards(run);
 		for (guint i = 0; i < run->waiters->len; i++)
 			summary_waiter_free(g_ptr_array_index(run->waiters, i));
 	}
@@ -135,8 +188,10 @@ summary_job_done_cb(Job *job, JsonObject *result, const GError *error, gpointer 
 	summary_run_complete(run, error);
 }
 
+/* n_shards 0: the whole capture. */
 static char *
-summary_request_line(const char *capture_path, const char *output, const char *filter, guint passes)
+summary_request_line(const char *capture_path, const char *output, const char *filter, guint passes,
+		     guint shard, guint n_shards)
 {
 	g_autoptr(JsonWriter) writer = json_writer_new();
 	json_writer_begin_object(writer);
@@ -145,8 +200,176 @@ summary_request_line(const char *capture_path, const char *output, const char *f
 	json_writer_member_string(writer, "job", "summary");
 	json_writer_member_string(writer, "output", output);
 	json_writer_member_int(writer, "passes", passes);
+	if (n_shards > 0) {
+		json_writer_member_int(writer, "shard", shard);
+		json_writer_member_int(writer, "shards", n_shards);
+	}
 	json_writer_end_object(writer);
 	return json_writer_steal_string(writer);
+}
+
+/* ---- sharded runs ---- */
+
+/* What users see of sharding: a counter by outcome and one log line per sharded run. */
+static void
+summary_run_report_shards(SummaryRun *run, const char *outcome, guint n_shards)
+{
+	g_autofree char *labels = metrics_labels("outcome", outcome, NULL);
+	EventLogLine *line = event_log_begin("summary_shards");
+	metrics_inc("sharkapi_summary_shard_runs_total", labels);
+	event_log_add_string(line, "capture", run->capture_id);
+	event_log_add_int(line, "shards", n_shards);
+	event_log_add_string(line, "outcome", outcome);
+	if (run->fallback_reason != NULL)
+		event_log_add_string(line, "reason", run->fallback_reason);
+	event_log_end(line);
+}
+
+static gboolean summary_run_submit_single(SummaryRun *run, GError **error);
+
+static void
+summary_run_fall_back(SummaryRun *run)
+{
+	g_autoptr(GError) error = NULL;
+	guint n_shards = run->shards != NULL ? run->shards->len : 0;
+
+	summary_run_report_shards(run, "fallback", n_shards);
+	summary_run_drop_shards(run);
+	/* The single pass reads the capture from the start: its progress starts over. */
+	run->progress = 0;
+	if (!summary_run_submit_single(run, &error))
+		summary_run_complete(run, error);
+}
+
+static void
+summary_merge_done_cb(Job *job, JsonObject *result, const GError *error, gpointer user_data)
+{
+	SummaryRun *run = user_data;
+	guint n_shards = run->shards->len;
+
+	run->job = NULL;
+	if (error != NULL) {
+		run->fallback_reason = g_strdup_printf("merge: %s", error->message);
+		summary_run_fall_back(run);
+		return;
+	}
+	summary_run_report_shards(run, "merged", n_shards);
+	summary_run_drop_shards(run);
+	summary_run_complete(run, NULL);
+}
+
+static void
+summary_run_submit_merge(SummaryRun *run)
+{
+	static const JobCallbacks callbacks = {.done = summary_merge_done_cb};
+	g_autoptr(JsonWriter) writer = json_writer_new();
+	g_autoptr(GError) error = NULL;
+	g_autofree char *request = NULL;
+
+	json_writer_begin_object(writer);
+	json_writer_member_string(writer, "job", "summary_merge");
+	json_writer_member_string(writer, "output", run->summary_dir);
+	json_writer_key(writer, "parts");
+	json_writer_begin_array(writer);
+	for (guint i = 0; i < run->shards->len; i++)
+		json_writer_string(writer, ((SummaryShard *)g_ptr_array_index(run->shards, i))->dir);
+	json_writer_end_array(writer);
+	json_writer_end_object(writer);
+	request = json_writer_steal_string(writer);
+	run->job = job_queue_submit(run->tracker->jobs, request, NULL, &callbacks, run, &error);
+	if (run->job == NULL) {
+		run->fallback_reason = g_strdup_printf("merge: %s", error->message);
+		summary_run_fall_back(run);
+	}
+}
+
+static void
+summary_shard_progress_cb(Job *job, double fraction, gpointer user_data)
+{
+	SummaryShard *shard = user_data;
+	SummaryRun *run = shard->run;
+	double sum = 0;
+
+	shard->progress = CLAMP(fraction, 0.0, 1.0);
+	/* Every shard reads the whole capture: the run is as far as the shards on average. */
+	for (guint i = 0; i < run->shards->len; i++)
+		sum += ((SummaryShard *)g_ptr_array_index(run->shards, i))->progress;
+	run->progress = sum / run->shards->len;
+}
+
+static void
+summary_shard_done_cb(Job *job, JsonObject *result, const GError *error, gpointer user_data)
+{
+	SummaryShard *shard = user_data;
+	SummaryRun *run = shard->run;
+	const char *unsafe = NULL;
+
+	shard->job = NULL;
+	run->shards_running--;
+	if (error != NULL)
+		unsafe = error->message;
+	else if (json_object_has_member(result, "unsafe") && !json_object_get_null_member(result, "unsafe"))
+		unsafe = json_object_get_string_member_with_default(result, "unsafe", "unsafe");
+	if (unsafe != NULL) {
+		/* No need to wait for the other shards: their workers are stopped (and replaced),
+		 * and the single pass starts on this one's. */
+		run->fallback_reason = g_strdup(unsafe);
+		summary_run_fall_back(run);
+		return;
+	}
+	if (run->shards_running == 0)
+		summary_run_submit_merge(run);
+}
+
+/* Submits one summary job per shard; FALSE (nothing left submitted) when the queue refuses one. */
+static gboolean
+summary_run_submit_shards(SummaryRun *run, guint n_shards)
+{
+	static const JobCallbacks callbacks = {
+		.progress = summary_shard_progress_cb,
+		.done = summary_shard_done_cb,
+	};
+	run->shards = g_ptr_array_new_with_free_func((GDestroyNotify)summary_shard_free);
+	for (guint k = 0; k < n_shards; k++) {
+		SummaryShard *shard = g_new0(SummaryShard, 1);
+		g_autoptr(GError) error = NULL;
+		g_autofree char *request = NULL;
+
+		shard->run = run;
+		shard->dir = g_strdup_printf("%s.shard%u.tmp", run->summary_dir, k);
+		g_ptr_array_add(run->shards, shard);
+		request = summary_request_line(run->capture_path, shard->dir, "", 1, k, n_shards);
+		shard->job = job_queue_submit(run->tracker->jobs, request, NULL, &callbacks, shard, &error);
+		if (shard->job == NULL) {
+			g_message("summary of %s not sharded: %s", run->capture_id, error->message);
+			summary_run_drop_shards(run);
+			return FALSE;
+		}
+		run->shards_running++;
+	}
+	return TRUE;
+}
+
+/* Shards pay only for the default summary of a capture with enough frames, and only when a
+ * worker per shard is free now: a shard queued behind another job would end later than one
+ * pass started at once. */
+static guint
+summary_tracker_shards_for(SummaryTracker *self, const char *capture_id, const char *variant)
+{
+	if (self->shards < 2 || !g_str_equal(variant, "default") ||
+	    job_queue_count_idle_workers(self->jobs) < self->shards)
+		return 0;
+	g_autoptr(StoreCapture) capture = store_capture_get(self->store, capture_id, NULL);
+	if (capture == NULL || capture->num_packets < self->shard_min_frames)
+		return 0;
+	return self->shards;
+}
+
+void
+summary_tracker_set_sharding(SummaryTracker *self, guint shards, guint64 min_frames)
+{
+	self->shards = shards;
+	self->shard_min_frames = min_frames;
 }
 
 /* The run of a variant, started if needed; NULL when the variant is ready (or cannot start,
@@ -166,26 +389,37 @@ summary_tracker_ensure_run(SummaryTracker *self, const char *capture_id, const c
 	if (g_file_test(summary_dir, G_FILE_TEST_IS_DIR))
 		return NULL;
 
-	g_autofree char *capture_path = store_capture_file(self->store, capture_id);
-	g_autofree char *request = summary_request_line(capture_path, summary_dir, filter, passes);
-	static const JobCallbacks callbacks = {
-		.progress = summary_job_progress_cb,
-		.done = summary_job_done_cb,
-	};
 	run = g_new0(SummaryRun, 1);
 	run->tracker = self;
 	run->capture_id = g_strdup(capture_id);
 	run->variant = g_strdup(variant);
 	run->summary_dir = g_strdup(summary_dir);
+	run->capture_path = store_capture_file(self->store, capture_id);
+	run->filter = g_strdup(filter != NULL ? filter : "");
+	run->passes = passes;
 	run->waiters = g_ptr_array_new();
-	/* A two-pass run leaves its worker warm for this capture's later two-pass queries. */
-	run->job = job_queue_submit(self->jobs, request, passes == 2 ? capture_path : NULL, &callbacks, run, error);
-	if (run->job == NULL) {
+	guint n_shards = summary_tracker_shards_for(self, capture_id, variant);
+	if ((n_shards == 0 || !summary_run_submit_shards(run, n_shards)) && !summary_run_submit_single(run, error)) {
 		summary_run_free(run);
 		return NULL;
 	}
 	g_hash_table_insert(self->runs, g_steal_pointer(&key), run);
 	return run;
+}
+
+static gboolean
+summary_run_submit_single(SummaryRun *run, GError **error)
+{
+	static const JobCallbacks callbacks = {
+		.progress = summary_job_progress_cb,
+		.done = summary_job_done_cb,
+	};
+	g_autofree char *request =
+		summary_request_line(run->capture_path, run->summary_dir, run->filter, run->passes, 0, 0);
+	/* A two-pass run leaves its worker warm for this capture's later two-pass queries. */
+	run->job = job_queue_submit(run->tracker->jobs, request, run->passes == 2 ? run->capture_path : NULL,
+				    &callbacks, run, error);
+	return run->job != NULL;
 }
 
 void
@@ -293,8 +527,13 @@ summary_tracker_get_state(SummaryTracker *self, const char *capture_id, double *
 
 	*progress = 0;
 	if (run != NULL) {
+		gboolean running = run->job != NULL && job_is_running(run->job);
+		for (guint i = 0; run->shards != NULL && i < run->shards->len; i++) {
+			SummaryShard *shard = g_ptr_array_index(run->shards, i);
+			running = running || (shard->job != NULL && job_is_running(shard->job));
+		}
 		*progress = run->progress;
-		return job_is_running(run->job) ? SUMMARY_STATE_RUNNING : SUMMARY_STATE_QUEUED;
+		return running ? SUMMARY_STATE_RUNNING : SUMMARY_STATE_QUEUED;
 	}
 	if (g_file_test(dir, G_FILE_TEST_IS_DIR)) {
 		*progress = 1;
@@ -337,6 +576,7 @@ summary_tracker_forget(SummaryTracker *self, const char *capture_id)
 						      "capture %s was deleted", capture_id);
 		if (run->job != NULL)
 			job_cancel(g_steal_pointer(&run->job));
+		summary_run_drop_shards(run);
 		summary_run_complete(run, error);
 	}
 }

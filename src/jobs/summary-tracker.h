@@ -32,6 +32,10 @@ SummaryTracker *summary_tracker_new(Store *store, JobQueue *jobs, guint wait_lim
 void summary_tracker_free(SummaryTracker *self);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(SummaryTracker, summary_tracker_free)
 
+/* Default summaries of captures with at least min_frames frames run as `shards` shard jobs
+ * merged afterwards (shards < 2: never, the default). */
+void summary_tracker_set_sharding(SummaryTracker *self, guint shards, guint64 min_frames);
+
 /* Folder name of a variant: "default", or "v-<hash>" of filter and passes. */
 char *summary_variant_key(const char *filter, guint passes);
 

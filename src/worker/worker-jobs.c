@@ -71,27 +71,75 @@ worker_jobs_get_passes(JsonObject *request, int *passes, GError **error)
 	return TRUE;
 }
 
-/* {"job":"summary","capture":PATH,"output":DIR,"filter":"","passes":1}
- * -> END {"first_passes":N,"frames":N} */
+/* Optional "shard":K,"shards":N: N = 0 (or absent) is the whole capture. */
+static gboolean
+worker_jobs_get_shard(JsonObject *request, EngineSummaryRequest *summary, GError **error)
+{
+	gint64 shard = 0, shards = 0;
+
+	if (!worker_request_get_int(request, "shard", 0, &shard, error) ||
+	    !worker_request_get_int(request, "shards", 0, &shards, error))
+		return FALSE;
+	if (shards < 0 || shards > 64 || shard < 0 || (shards > 0 && shard >= shards)) {
+		g_set_error(error, SHARKAPI_ERROR, SHARKAPI_ERROR_BAD_REQUEST,
+			    "request members shard and shards must satisfy 0 <= shard < shards <= 64");
+		return FALSE;
+	}
+	summary->shard = (guint)shard;
+	summary->n_shards = (guint)shards;
+	return TRUE;
+}
+
+/* {"job":"summary","capture":PATH,"output":DIR,"filter":"","passes":1[,"shard":K,"shards":N]}
+ * -> END {"first_passes":N,"frames":N}; a shard's END adds "unsafe": null or why its partial
+ * results may not merge exactly. */
 static gboolean
 worker_jobs_summary(WorkerJob *job, JsonObject *request, GError **error)
 {
 	EngineSummaryRequest summary = {0};
 	g_autoptr(JsonWriter) writer = NULL;
+	g_autofree char *unsafe = NULL;
 	guint32 frames = 0;
+	gboolean ok;
 
 	if (!worker_request_get_string(request, "capture", NULL, &summary.capture, error) ||
 	    !worker_request_get_string(request, "output", NULL, &summary.output, error) ||
 	    !worker_request_get_string(request, "filter", "", &summary.filter, error) ||
-	    !worker_jobs_get_passes(request, &summary.passes, error))
+	    !worker_jobs_get_passes(request, &summary.passes, error) ||
+	    !worker_jobs_get_shard(request, &summary, error))
 		return FALSE;
-	if (!engine_summary_run(job->engine, &summary, worker_jobs_progress_cb, job, &frames,
-				error))
+	if (summary.n_shards > 0)
+		ok = engine_summary_run_shard(job->engine, &summary, worker_jobs_progress_cb, job, &frames,
+					      &unsafe, error);
+	else
+		ok = engine_summary_run(job->engine, &summary, worker_jobs_progress_cb, job, &frames, error);
+	if (!ok)
 		return FALSE;
 	writer = json_writer_new();
 	json_writer_begin_object(writer);
 	json_writer_member_int(writer, "first_passes", engine_get_first_passes(job->engine));
 	json_writer_member_int(writer, "frames", frames);
+	if (summary.n_shards > 0)
+		json_writer_member_string(writer, "unsafe", unsafe);
+	json_writer_end_object(writer);
+	return worker_jobs_end(job, writer, error);
+}
+
+/* {"job":"summary_merge","output":DIR,"parts":[DIR0,DIR1,...]} -> END {} */
+static gboolean
+worker_jobs_summary_merge(WorkerJob *job, JsonObject *request, GError **error)
+{
+	g_autoptr(GPtrArray) parts = NULL;
+	g_autoptr(JsonWriter) writer = NULL;
+	const char *output = NULL;
+
+	if (!worker_request_get_string(request, "output", NULL, &output, error) ||
+	    !worker_request_get_strings(request, "parts", &parts, error))
+		return FALSE;
+	if (!engine_summary_merge((const char *const *)parts->pdata, parts->len, output, error))
+		return FALSE;
+	writer = json_writer_new();
+	json_writer_begin_object(writer);
 	json_writer_end_object(writer);
 	return worker_jobs_end(job, writer, error);
 }
@@ -202,6 +250,7 @@ static const struct {
     {"fields", worker_jobs_fields},
     {"match", worker_jobs_match},
     {"summary", worker_jobs_summary},
+    {"summary_merge", worker_jobs_summary_merge},
 };
 
 static gboolean
