@@ -97,16 +97,31 @@ class Load:
                 pass
 
 
-def check_store_after_restart(server, token, acked):
+def half_written_entries(data_dir):
+    """Every *.tmp entry below the captures, as path -> (device, inode)."""
+    found = {}
+    for root, dirs, files in os.walk(os.path.join(data_dir, "captures")):
+        for name in dirs + files:
+            if ".tmp" in name:
+                path = os.path.join(root, name)
+                try:
+                    st = os.lstat(path)
+                except FileNotFoundError:
+                    continue
+                found[path] = (st.st_dev, st.st_ino)
+    return found
+
+
+def check_store_after_restart(server, token, acked, left_by_the_kill):
     tmp = os.path.join(server.data_dir, "tmp")
     check(os.listdir(tmp) == [], "tmp/ not emptied at restart: %s" % os.listdir(tmp))
+    # Resumed analyses write new *.tmp entries at once, so an entry only counts as left over
+    # when it is the very one (same inode) the killed server left.
+    for path, inode in half_written_entries(server.data_dir).items():
+        check(left_by_the_kill.get(path) != inode, "half-written entry left: %s" % path)
     captures_dir = os.path.join(server.data_dir, "captures")
     unacked = 0
     for capture_id in os.listdir(captures_dir):
-        folder = os.path.join(captures_dir, capture_id)
-        for root, dirs, files in os.walk(folder):
-            for name in dirs + files:
-                check(".tmp" not in name, "half-written entry left: %s" % os.path.join(root, name))
         r = server.request("GET", "/api/v1/%s/download/%s" % (token, capture_id))
         if capture_id in acked:
             check(r.status == 200 and r.body == SOURCE_BYTES[acked[capture_id]],
@@ -121,6 +136,9 @@ def check_store_after_restart(server, token, acked):
         check(os.path.isdir(os.path.join(captures_dir, capture_id)), "acknowledged capture %s gone" % capture_id)
     for capture_id in acked:
         check(server.wait_ready(token, capture_id, timeout=120) == "ready", "analysis of %s not resumed" % capture_id)
+    # With every analysis finished, nothing may be half-written any more.
+    left = half_written_entries(server.data_dir)
+    check(not left, "half-written entries after the analyses finished: %s" % sorted(left))
     return unacked
 
 
@@ -130,7 +148,7 @@ def kill_cycles(sig, cycles):
     token = server.token()
     acked = {}
     try:
-        totals = {"acked": 0, "unacked but complete": 0}
+        totals = {"acked": 0, "unacked but complete": 0, "half-written at the kill": 0}
         for cycle in range(cycles):
             load = Load(server, token, acked).start()
             # Until some uploads were acknowledged, then a random moment later.
@@ -152,8 +170,10 @@ def kill_cycles(sig, cycles):
             check(not any(pid_alive(p) for p in workers), "workers outlived the server %d" % proc.pid)
             acked.update(load.acked)
             totals["acked"] += len(load.acked)
+            left_by_the_kill = half_written_entries(data_dir)
+            totals["half-written at the kill"] += len(left_by_the_kill)
             server.start()
-            totals["unacked but complete"] += check_store_after_restart(server, token, acked)
+            totals["unacked but complete"] += check_store_after_restart(server, token, acked, left_by_the_kill)
         print("  %s x%d: %s" % (signal.Signals(sig).name, cycles, totals))
         check(server.alive(), "server not running after the last restart")
     finally:
