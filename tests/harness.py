@@ -23,6 +23,15 @@ import urllib.parse
 BUILD_DIR = os.environ.get("SHARKAPI_BUILD_DIR", os.path.join(os.path.dirname(__file__), "..", "build"))
 SHARED_DIR = os.environ.get("SHARKAPI_SHARED_DIR", os.path.join(os.path.dirname(__file__), "..", "..", "shared"))
 CAPTURES_DIR = os.path.join(SHARED_DIR, "captures")
+
+
+def build_is_sanitized():
+    """True for a SHARKAPI_SANITIZE build (scripts/test-sanitizers.sh)."""
+    try:
+        with open(os.path.join(BUILD_DIR, "CMakeCache.txt")) as f:
+            return "SHARKAPI_SANITIZE:BOOL=ON" in f.read()
+    except OSError:
+        return False
 BAD_DIR = os.path.join(CAPTURES_DIR, "bad")
 
 

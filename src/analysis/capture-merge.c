@@ -115,8 +115,13 @@ capture_merge_copy_clear(CaptureMergeCopy *copy)
 {
 	if (copy->output != NULL)
 		wtap_dump_close(copy->output, NULL, NULL, NULL);
-	if (copy->params_set)
+	if (copy->params_set) {
+		/* libwiretap 4.0 leaves the interface list's wrapper to the caller (its array is the
+		 * input's own). */
+		g_free(copy->params.idb_inf);
+		copy->params.idb_inf = NULL;
 		wtap_dump_params_cleanup(&copy->params);
+	}
 	if (copy->input != NULL)
 		wtap_close(copy->input);
 	wtap_rec_cleanup(&copy->rec);
