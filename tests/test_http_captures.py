@@ -240,7 +240,7 @@ def test_worker_killed_mid_job_is_retried():
     server_rss = harness.rss_kib(server.proc.pid)
     worker_rss = max(harness.rss_kib(pid) for pid in workers)
     print("  server RSS %d KiB, largest worker RSS %d KiB" % (server_rss, worker_rss))
-    check(server_rss * 3 < worker_rss, "server RSS %d KiB not far below a worker's %d KiB" % (server_rss, worker_rss))
+    harness.check_memory(server_rss * 3 < worker_rss, "server RSS %d KiB not far below a worker's %d KiB" % (server_rss, worker_rss))
 
 
 def test_job_over_time_limit_is_503_and_server_goes_on():
