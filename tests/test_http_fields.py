@@ -310,6 +310,10 @@ def test_client_leaving_stops_its_job():
         while time.time() < deadline and os.path.exists("/proc/%d" % workers_before[0]):
             time.sleep(0.1)
         check(not os.path.exists("/proc/%d" % workers_before[0]), "the job's worker still runs after its client left")
+        # The server logs before it stops the worker, but the harness reads its log in a thread.
+        deadline = time.time() + 10
+        while time.time() < deadline and not any("client left during a fields query" in line for line in server.log):
+            time.sleep(0.1)
         check(any("client left during a fields query" in line for line in server.log), "no log line")
         check(cached_files(server, capture_id) == [], "a partial answer was cached: %s" % cached_files(server, capture_id))
         r = query(server, token, capture_id, fields="frame.number", limit="5")
