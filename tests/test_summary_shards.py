@@ -3,8 +3,8 @@
 answers, byte for byte, as one pass (issue 7, item 3).
 
 Two real servers on 127.0.0.1 with two workers each: one shards every capture's summary pass
-(--summary-shard-min-frames 0; a pass is sharded when both workers are free, so uploads to it
-wait for each analysis), the other never (a threshold no capture reaches). Every shared capture,
+(--summary-shard-min-frames 1; a pass is sharded when both workers are free, so uploads to it
+wait for each analysis), the other never (the default, 0). Every shared capture,
 good and bad, is uploaded to both; every summary route (status, hierarchy, endpoints
 and conversations of every table the worker offers, DNS lookups) must answer the same bytes on
 both. Sharding must have really run (merged) for some captures and fallen back to one pass for
@@ -129,8 +129,8 @@ def test_sharded_hierarchy_matches_tshark():
 
 def main():
     global sharded, single
-    sharded = harness.Server(args=["--workers", "2", "--summary-shard-min-frames", "0"]).start()
-    single = harness.Server(args=["--workers", "2", "--summary-shard-min-frames", "18446744073709551615"]).start()
+    sharded = harness.Server(args=["--workers", "2", "--summary-shard-min-frames", "1"]).start()
+    single = harness.Server(args=["--workers", "2"]).start()  # the default: never sharded
     try:
         for server in (sharded, single):
             tokens[server] = server.token()

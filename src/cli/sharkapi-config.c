@@ -28,7 +28,7 @@ sharkapi_config_new_default(void)
 	self->log_format = g_strdup("text");
 	self->result_cache_size = G_GUINT64_CONSTANT(1) * 1024 * 1024 * 1024;
 	self->worker_recycle_rss = G_GUINT64_CONSTANT(512) * 1024 * 1024;
-	self->summary_shard_min_frames = 200000;
+	self->summary_shard_min_frames = 0; /* off: see the option's help */
 	return self;
 }
 
@@ -186,7 +186,7 @@ sharkapi_config_parse_serve_args(SharkapiConfig *self, int *argc, char ***argv, 
 		{"log-format", 0, 0, G_OPTION_ARG_STRING, &log_format, "Log lines as key=value text or JSON (default text)", "text|json"},
 		{"worker-recycle-rss", 0, 0, G_OPTION_ARG_STRING, &worker_recycle, "Replace a worker above this resident size after a job, 0 = never (default 536870912)", "BYTES"},
 		{"result-cache-size", 0, 0, G_OPTION_ARG_STRING, &result_cache, "Disk for repeat-query answers, 0 = off (default 1073741824)", "BYTES"},
-		{"summary-shard-min-frames", 0, 0, G_OPTION_ARG_STRING, &shard_min_frames, "Split the summary pass of captures with at least N frames across two workers, 0 = always (default 200000)", "N"},
+		{"summary-shard-min-frames", 0, 0, G_OPTION_ARG_STRING, &shard_min_frames, "Split the summary pass of captures with at least N frames across two workers; 0 = never (default)", "N"},
 		{NULL},
 	};
 	g_autoptr(GOptionContext) context = g_option_context_new("- run the sharkapi server");

@@ -356,7 +356,7 @@ summary_run_submit_shards(SummaryRun *run, guint n_shards)
 static guint
 summary_tracker_shards_for(SummaryTracker *self, const char *capture_id, const char *variant)
 {
-	if (self->shards < 2 || !g_str_equal(variant, "default") ||
+	if (self->shards < 2 || self->shard_min_frames == 0 || !g_str_equal(variant, "default") ||
 	    job_queue_count_idle_workers(self->jobs) < self->shards)
 		return 0;
 	g_autoptr(StoreCapture) capture = store_capture_get(self->store, capture_id, NULL);

@@ -33,7 +33,7 @@ void summary_tracker_free(SummaryTracker *self);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(SummaryTracker, summary_tracker_free)
 
 /* Default summaries of captures with at least min_frames frames run as `shards` shard jobs
- * merged afterwards (shards < 2: never, the default). */
+ * merged afterwards (shards < 2 or min_frames 0: never, the default). */
 void summary_tracker_set_sharding(SummaryTracker *self, guint shards, guint64 min_frames);
 
 /* Folder name of a variant: "default", or "v-<hash>" of filter and passes. */
