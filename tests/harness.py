@@ -6,6 +6,7 @@ tiny test runner: every function named test_* runs, failures are collected, and 
 is "N passed, M failed" (ctest and CI read it).
 SPDX-License-Identifier: GPL-2.0-or-later
 """
+import atexit
 import http.client
 import json
 import os
@@ -74,6 +75,24 @@ class Response:
         return None
 
 
+# Every server process a test started and has not stopped: stopped when the test process exits,
+# so a test that fails before its clean-up leaves no server behind.
+_running = set()
+
+
+def track_server_process(proc):
+    """Registers a server process started outside Server.start() (subclasses that start their own)."""
+    _running.add(proc)
+
+
+@atexit.register
+def _stop_leftover_servers():
+    for proc in list(_running):
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
 class Server:
     def __init__(self, data_dir=None, args=()):
         self.own_dir = data_dir is None
@@ -87,6 +106,7 @@ class Server:
         cmd = [os.path.join(BUILD_DIR, "sharkapi"), "serve", "--listen", "127.0.0.1:0",
                "--data-dir", self.data_dir] + self.args
         self.proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+        track_server_process(self.proc)
         deadline = time.time() + timeout
         while time.time() < deadline:
             line = self.proc.stderr.readline()
@@ -98,6 +118,7 @@ class Server:
                 self.port = int(m.group(1))
                 threading.Thread(target=self._drain, daemon=True).start()
                 return self
+        self.stop(signal.SIGKILL)
         raise RuntimeError("server did not start: " + "".join(self.log))
 
     def _drain(self):
@@ -113,6 +134,7 @@ class Server:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             code = self.proc.wait()
+        _running.discard(self.proc)
         self.proc = None
         return code
 

@@ -331,6 +331,7 @@ class TlsServer(harness.Server):
         cmd = [os.path.join(harness.BUILD_DIR, "sharkapi"), "serve", "--listen", "127.0.0.1:0",
                "--data-dir", self.data_dir] + self.args
         self.proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+        harness.track_server_process(self.proc)
         for line in self.proc.stderr:
             self.log.append(line)
             m = re.search(r"listening on (https?)://127\.0\.0\.1:(\d+)/", line)

@@ -91,6 +91,7 @@ class HomeServer(harness.Server):
             cmd = ["strace", "-f", "-qq", "-e", "trace=%network,openat,open", "-o", self.strace_log] + cmd
         env = dict(os.environ, HOME=self.home, XDG_CONFIG_HOME=os.path.join(self.home, ".config"))
         self.proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=env)
+        harness.track_server_process(self.proc)
         for line in self.proc.stderr:
             self.log.append(line)
             m = re.search(r"listening on http://127\.0\.0\.1:(\d+)/", line)
