@@ -14,6 +14,7 @@ SPDX-License-Identifier: GPL-2.0-or-later
 import os
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
 
@@ -101,6 +102,19 @@ class HomeServer(harness.Server):
                 threading.Thread(target=self._drain, daemon=True).start()
                 return self
         raise RuntimeError("server did not start: " + "".join(self.log))
+
+
+    def stop(self, sig=signal.SIGTERM, timeout=30):
+        # Under strace, self.proc is strace: a signal to it makes strace detach and leaves the
+        # server running, so the server (strace's child) gets the signal and strace follows it.
+        if self.strace_log and self.proc is not None and self.proc.poll() is None:
+            try:
+                with open("/proc/%d/task/%d/children" % (self.proc.pid, self.proc.pid)) as f:
+                    for pid in f.read().split():
+                        os.kill(int(pid), sig)
+            except (OSError, ProcessLookupError):
+                pass
+        return super().stop(sig, timeout)
 
 
 def answers(server):
