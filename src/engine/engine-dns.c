@@ -13,6 +13,7 @@
 #define WS_LOG_DOMAIN "engine-dns"
 
 #include "engine/engine-dns.h"
+#include "engine/engine-shard.h"
 
 #include "sharkapi-error.h"
 
@@ -758,23 +759,10 @@ engine_dns_write_partial(EngineDns *self, GString *out)
 /* ---- merging shards' partial lookups ---- */
 
 typedef struct {
-	const char *text; /* the record's JSON, in its part's contents */
+	EngineShardOrder order; /* first: sorted with engine_shard_order_compare */
+	const char *text;       /* the record's JSON, in its part's contents */
 	gsize length;
-	guint64 first_frame;
-	guint shard;
-	guint index;
 } EngineDnsMergeRecord;
-
-static gint
-engine_dns_merge_compare(gconstpointer a, gconstpointer b)
-{
-	const EngineDnsMergeRecord *left = a, *right = b;
-	if (left->first_frame != right->first_frame)
-		return left->first_frame < right->first_frame ? -1 : 1;
-	if (left->shard != right->shard)
-		return left->shard < right->shard ? -1 : 1;
-	return left->index < right->index ? -1 : left->index > right->index;
-}
 
 gboolean
 engine_dns_merge_write(char *const *parts, guint n_parts, JsonWriter *writer, GError **error)
@@ -786,12 +774,12 @@ engine_dns_merge_write(char *const *parts, guint n_parts, JsonWriter *writer, GE
 		for (guint index = 0; *line != '\0'; index++) {
 			char *end = strchr(line, '\n');
 			char *text = NULL;
-			EngineDnsMergeRecord record = {.shard = shard, .index = index};
+			EngineDnsMergeRecord record = {.order = {.shard = shard, .index = index}};
 			if (end == NULL) {
 				g_set_error(error, SHARKAPI_ERROR, SHARKAPI_ERROR_INTERNAL, "a shard's DNS lookups are cut short");
 				return FALSE;
 			}
-			record.first_frame = g_ascii_strtoull(line, &text, 10);
+			record.order.first_frame = g_ascii_strtoull(line, &text, 10);
 			if (text == line || *text != ' ') {
 				g_set_error(error, SHARKAPI_ERROR, SHARKAPI_ERROR_INTERNAL, "a shard's DNS lookups are not partial results");
 				return FALSE;
@@ -803,7 +791,7 @@ engine_dns_merge_write(char *const *parts, guint n_parts, JsonWriter *writer, GE
 		}
 	}
 	/* One pass writes a lookup where its first message is: in frame order. */
-	g_array_sort(records, engine_dns_merge_compare);
+	g_array_sort(records, engine_shard_order_compare);
 	json_writer_begin_object(writer);
 	json_writer_key(writer, "lookups");
 	json_writer_begin_array(writer);

@@ -386,3 +386,14 @@ engine_shard_guard_get_unsafe_reason(EngineShardGuard *self)
 {
 	return self->unsafe_reason;
 }
+
+gint
+engine_shard_order_compare(gconstpointer a, gconstpointer b)
+{
+	const EngineShardOrder *left = a, *right = b;
+	if (left->first_frame != right->first_frame)
+		return left->first_frame < right->first_frame ? -1 : 1;
+	if (left->shard != right->shard)
+		return left->shard < right->shard ? -1 : 1;
+	return left->index < right->index ? -1 : left->index > right->index;
+}

@@ -39,6 +39,16 @@ void engine_shard_guard_table(EngineShardGuard *self, const char *filter_name);
 /* After the pass: walks every conversation epan holds. */
 void engine_shard_guard_finish(EngineShardGuard *self);
 
+/* Where a merged item goes: in one pass's order of first appearance, ties in shard order, then
+ * in the shard's own order. Put first in a merge's item struct, so one comparison sorts them all. */
+typedef struct {
+	guint64 first_frame;
+	guint shard;
+	guint index;
+} EngineShardOrder;
+/* A GCompareFunc for arrays of structs that begin with an EngineShardOrder. */
+gint engine_shard_order_compare(gconstpointer a, gconstpointer b);
+
 /* NULL when the shard is safe to merge; else why not (the first reason found). */
 const char *engine_shard_guard_get_unsafe_reason(EngineShardGuard *self);
 

@@ -10,6 +10,7 @@
 #include "engine/engine-tables.h"
 
 #include "engine/engine-filter.h"
+#include "engine/engine-shard.h"
 #include "sharkapi-error.h"
 
 #include <string.h>
@@ -449,10 +450,8 @@ engine_table_taps_write_partial(EngineTableTaps *self, guint index, EngineTableK
 /* ---- merging shards' partial tables ---- */
 
 typedef struct {
+	EngineShardOrder order; /* first: sorted with engine_shard_order_compare */
 	JsonObject *item;
-	guint shard;
-	guint index;
-	guint32 first_frame;
 } EngineTableMergeItem;
 
 struct EngineTableMerge {
@@ -493,23 +492,14 @@ engine_table_merge_add(EngineTableMerge *self, JsonObject *partial)
 		JsonObject *item = json_array_get_object_element(items, i);
 		EngineTableMergeItem entry = {
 			.item = item,
-			.shard = shard,
-			.index = i,
-			.first_frame = (guint32)json_object_get_int_member_with_default(item, "_first", 0),
+			.order = {
+				.first_frame = (guint32)json_object_get_int_member_with_default(item, "_first", 0),
+				.shard = shard,
+				.index = i,
+			},
 		};
 		g_array_append_val(self->items, entry);
 	}
-}
-
-static gint
-engine_table_merge_compare(gconstpointer a, gconstpointer b)
-{
-	const EngineTableMergeItem *left = a, *right = b;
-	if (left->first_frame != right->first_frame)
-		return left->first_frame < right->first_frame ? -1 : 1;
-	if (left->shard != right->shard)
-		return left->shard < right->shard ? -1 : 1;
-	return left->index < right->index ? -1 : left->index > right->index;
 }
 
 static const char *
@@ -637,10 +627,10 @@ engine_table_merge_check_keys(EngineTableMerge *self, GError **error)
 		gpointer seen;
 		/* The value is 1 + the first shard seen, or G_MAXUINT once several shards hold it. */
 		if (!g_hash_table_lookup_extended(shards_of_key, key, NULL, &seen)) {
-			g_hash_table_insert(shards_of_key, key, GUINT_TO_POINTER(entry->shard + 1));
+			g_hash_table_insert(shards_of_key, key, GUINT_TO_POINTER(entry->order.shard + 1));
 			continue;
 		}
-		if (GPOINTER_TO_UINT(seen) == entry->shard + 1)
+		if (GPOINTER_TO_UINT(seen) == entry->order.shard + 1)
 			g_hash_table_add(repeated, g_strdup(key));
 		else
 			g_hash_table_insert(shards_of_key, g_strdup(key), GUINT_TO_POINTER(G_MAXUINT));
@@ -669,7 +659,7 @@ engine_table_merge_write(EngineTableMerge *self, JsonWriter *writer, GError **er
 
 	if (first_partial == NULL || !engine_table_merge_check_keys(self, error))
 		return first_partial != NULL;
-	g_array_sort(self->items, engine_table_merge_compare);
+	g_array_sort(self->items, engine_shard_order_compare);
 	for (guint i = 0; i < self->items->len; i++) {
 		const EngineTableMergeItem *entry = &g_array_index(self->items, EngineTableMergeItem, i);
 		gboolean reversed;
@@ -677,11 +667,11 @@ engine_table_merge_write(EngineTableMerge *self, JsonWriter *writer, GError **er
 		EngineTableMerged *merged = g_hash_table_lookup(merged_by_key, key);
 
 		/* Items of one shard with the same key stay apart, as in that shard's pass. */
-		if (merged == NULL || merged->shard == entry->shard) {
+		if (merged == NULL || merged->shard == entry->order.shard) {
 			merged = g_new0(EngineTableMerged, 1);
 			merged->first = entry->item;
 			merged->reversed = reversed;
-			merged->shard = entry->shard;
+			merged->shard = entry->order.shard;
 			engine_table_merge_nstime(entry->item, "_start", &merged->start);
 			engine_table_merge_nstime(entry->item, "_stop", &merged->stop);
 			g_hash_table_replace(merged_by_key, g_steal_pointer(&key), merged);
