@@ -1,7 +1,8 @@
 """test_http_fields.py: packets/fields beyond its answers (test_http_analysis.py compares those
 with tshark): repeat queries answered from the persisted, size-capped LRU result cache; warm
 two-pass queries that skip the first pass (status.analysis.first_passes); a million-row answer
-streamed while the server's RSS stays flat; a client that leaves stops its job.
+streamed while the server's RSS stays flat; a client that leaves stops its job; a deleted
+capture is not kept open by a warm worker.
 SPDX-License-Identifier: GPL-2.0-or-later
 """
 import http.client
@@ -371,12 +372,59 @@ def test_grown_worker_is_replaced_unless_warm():
         server.cleanup()
 
 
+def files_held_by(pids, folder):
+    """Every path below folder that one of pids has open, deleted files included."""
+    held = set()
+    for pid in pids:
+        try:
+            fds = os.listdir("/proc/%d/fd" % pid)
+        except OSError:
+            continue
+        for fd in fds:
+            try:
+                target = os.readlink("/proc/%d/fd/%s" % (pid, fd))
+            except OSError:
+                continue
+            if target.startswith(folder):
+                held.add(target)
+    return held
+
+
+def test_deleted_capture_is_not_kept_open_by_a_warm_worker():
+    server = harness.Server(args=["--workers", "2"]).start()
+    try:
+        token = server.token()
+        capture_id = upload(server, token, DNS)
+        server.wait_ready(token, capture_id)
+        capture_dir = os.path.join(server.data_dir, "captures", capture_id)
+        query(server, token, capture_id, fields="dns.response_in", passes="2")
+        # The warm first pass keeps the capture open in its worker: that is what makes it warm.
+        held = files_held_by(harness.worker_pids(server.proc.pid), capture_dir)
+        check(held, "no worker holds the capture after a two-pass query; the test proves nothing")
+        r = server.request("DELETE", "/api/v1/%s/delete/%s" % (token, capture_id))
+        check(r.status == 200, "delete: %d %s" % (r.status, r.body[:200]))
+        # Once deleted, no worker may keep its disk space in use.
+        deadline = time.time() + 30
+        while time.time() < deadline and files_held_by(harness.worker_pids(server.proc.pid), capture_dir):
+            time.sleep(0.1)
+        held = files_held_by(harness.worker_pids(server.proc.pid), capture_dir)
+        check(not held, "workers still hold the deleted capture: %s" % sorted(held))
+        check(server.v2(token, capture_id, "status").status == 404, "deleted capture still has a status")
+        # The replaced worker serves the next two-pass query on another capture.
+        other_id = upload(server, token, SMALL)
+        server.wait_ready(token, other_id)
+        query(server, token, other_id, fields="tcp.analysis.ack_rtt", passes="2")
+    finally:
+        server.cleanup()
+
+
 if __name__ == "__main__":
     try:
         harness.run([test_repeat_query_is_answered_from_the_cache,
                      test_cache_is_capped_and_evicts_least_recently_used,
                      test_warm_two_pass_query_skips_the_first_pass,
                      test_grown_worker_is_replaced_unless_warm,
+                     test_deleted_capture_is_not_kept_open_by_a_warm_worker,
                      test_million_rows_stream_with_flat_server_memory,
                      test_client_leaving_stops_its_job])
     finally:

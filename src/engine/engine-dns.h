@@ -29,10 +29,8 @@ void engine_dns_frame(EngineDns *self, epan_dissect_t *edt, const frame_data *fd
 
 /* Writes {"lookups":[...]}: the value of the route's "data" member. */
 void engine_dns_write(EngineDns *self, JsonWriter *writer);
-/* A shard's partial result: one line per lookup, "<frame of its first message> <its JSON>\n". */
+/* A shard's partial result: one line per lookup, "<frame of its first message> <its JSON>\n";
+ * engine-dns-merge.h merges them. */
 void engine_dns_write_partial(EngineDns *self, GString *out);
-/* Writes what one pass writes from every shard's partial result (file contents, in shard
- * order); the lookups' JSON is copied, not parsed. A malformed part is a 500. */
-gboolean engine_dns_merge_write(char *const *parts, guint n_parts, JsonWriter *writer, GError **error);
 
 G_END_DECLS

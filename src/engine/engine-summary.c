@@ -13,6 +13,7 @@
 #include "engine/engine-summary.h"
 
 #include "engine/engine-dns.h"
+#include "engine/engine-dns-merge.h"
 #include "engine/engine-filter.h"
 #include "engine/engine-session.h"
 #include "engine/engine-hierarchy.h"

@@ -396,6 +396,7 @@ routes_captures_delete(HttpRequest *request)
 {
 	g_autoptr(GError) error = NULL;
 	SharkapiServer *server = request->server;
+	g_autofree char *capture_path = store_capture_file(server->store, request->capture_id);
 	/* Stop its analyses first, so no worker writes into the folder being removed. */
 	summary_tracker_forget(server->summaries, request->capture_id);
 	if (!store_capture_delete(server->store, request->capture_id, &error)) {
@@ -403,6 +404,7 @@ routes_captures_delete(HttpRequest *request)
 		return;
 	}
 	result_cache_forget_capture(server->results, request->capture_id);
+	job_queue_forget_warm_key(server->jobs, capture_path);
 	g_message("deleted capture %s", request->capture_id);
 	g_autoptr(JsonWriter) writer = json_writer_new();
 	json_writer_begin_object(writer);

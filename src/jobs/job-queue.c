@@ -42,6 +42,7 @@ struct WorkerSlot {
 	WorkerProcess *process;
 	gboolean ready; /* said HELLO */
 	gboolean retiring; /* being replaced after a job: takes no more */
+	gboolean forget_warm; /* its capture was deleted: replace it after the job it is running */
 	Job *job;
 	char *warm_key;
 	gint64 first_passes_seen; /* the worker's own count, from its last END */
@@ -167,6 +168,11 @@ static void
 worker_slot_maybe_retire(WorkerSlot *slot)
 {
 	JobQueue *self = slot->queue;
+	if (slot->forget_warm && slot->job == NULL && slot->process != NULL) {
+		slot->retiring = TRUE;
+		worker_process_kill(slot->process);
+		return;
+	}
 	/* job: the finished job's callback may already have handed this worker the next one. */
 	if (self->worker_recycle_rss == 0 || slot->warm_key != NULL || slot->process == NULL || slot->job != NULL)
 		return;
@@ -304,6 +310,7 @@ worker_slot_died_cb(WorkerProcess *process, const char *reason, gpointer user_da
 		g_warning("worker %s died: %s", worker_process_get_identifier(process), reason);
 	slot->ready = FALSE;
 	slot->retiring = FALSE;
+	slot->forget_warm = FALSE;
 	slot->first_passes_seen = 0;
 	g_clear_pointer(&slot->warm_key, g_free);
 	g_clear_pointer(&slot->process, worker_process_free);
@@ -521,6 +528,22 @@ guint
 job_queue_get_first_passes(JobQueue *self, const char *warm_key)
 {
 	return GPOINTER_TO_UINT(g_hash_table_lookup(self->first_passes, warm_key));
+}
+
+void
+job_queue_forget_warm_key(JobQueue *self, const char *warm_key)
+{
+	g_hash_table_remove(self->first_passes, warm_key);
+	for (guint i = 0; i < self->slots->len; i++) {
+		WorkerSlot *slot = g_ptr_array_index(self->slots, i);
+		gboolean holds = g_strcmp0(slot->warm_key, warm_key) == 0 ||
+				 (slot->job != NULL && g_strcmp0(slot->job->warm_key, warm_key) == 0);
+		if (!holds || slot->process == NULL || slot->retiring)
+			continue;
+		slot->forget_warm = TRUE;
+		if (slot->job == NULL)
+			worker_slot_maybe_retire(slot);
+	}
 }
 
 guint

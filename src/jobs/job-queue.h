@@ -55,6 +55,9 @@ JsonArray *job_queue_get_tables(JobQueue *self);
 /* How many first passes workers ran for two-pass jobs on this warm key since the start: a
  * query answered by a warm worker does not add one. */
 guint job_queue_get_first_passes(JobQueue *self, const char *warm_key);
+/* For a deleted capture: forgets its first-pass count and replaces any worker keeping it warm
+ * (now, or after the job it is running), whose open file would keep the disk space in use. */
+void job_queue_forget_warm_key(JobQueue *self, const char *warm_key);
 
 /* Workers that would take a job now (ready, idle, keeping no capture warm); 0 while jobs wait. */
 guint job_queue_count_idle_workers(JobQueue *self);

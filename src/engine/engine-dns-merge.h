@@ -1,0 +1,15 @@
+/* engine-dns-merge.h: merging the shards' partial DNS lookups (engine_dns_write_partial).
+ * SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <glib.h>
+
+#include "json-writer.h"
+
+G_BEGIN_DECLS
+
+/* Writes what one pass writes from every shard's partial result (file contents, in shard
+ * order); the lookups' JSON is copied, not parsed. A malformed part is a 500. */
+gboolean engine_dns_merge_write(char *const *parts, guint n_parts, JsonWriter *writer, GError **error);
+
+G_END_DECLS
