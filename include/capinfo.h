@@ -35,7 +35,8 @@ gboolean capinfo_init(GError **error);
 
 /* Reads every record of the capture at path. Refuses (SHARKAPI_ERROR_UNSUPPORTED_MEDIA) an
  * empty file, a format wiretap does not know, a non-capture (image, JSON, ...) and a capture
- * whose first packet is unreadable; an I/O failure is SHARKAPI_ERROR_INTERNAL. */
+ * whose first packet is unreadable; an I/O failure is SHARKAPI_ERROR_INTERNAL. Any thread may
+ * call it: it holds the wiretap lock (wiretap-lock.h), so reads run one at a time. */
 CapInfo *capinfo_read(const char *path, GError **error);
 
 void capinfo_free(CapInfo *info);

@@ -16,6 +16,7 @@
 #include <wiretap/wtap.h>
 #include <wsutil/buffer.h>
 
+#include "analysis/wiretap-lock.h"
 #include "sharkapi-error.h"
 
 #define CAPINFO_NS_PER_SEC G_GINT64_CONSTANT(1000000000)
@@ -327,9 +328,12 @@ capinfo_read(const char *path, GError **error)
 
 	if (!capinfo_check_not_empty(path, error))
 		return NULL;
+	wiretap_lock();
 	wtap *wth = capinfo_open(path, error);
-	if (wth == NULL)
+	if (wth == NULL) {
+		wiretap_unlock();
 		return NULL;
+	}
 
 	g_autoptr(CapInfo) info = g_new0(CapInfo, 1);
 	CapinfoTally tally = {.all_timed = TRUE, .first_packet_encap = WTAP_ENCAP_UNKNOWN};
@@ -338,6 +342,7 @@ capinfo_read(const char *path, GError **error)
 	gboolean ok = capinfo_accept(info, wth, &tally, err, err_info, error) &&
 		      capinfo_fill_file(info, wth, error);
 	wtap_close(wth);
+	wiretap_unlock();
 	if (!ok)
 		return NULL;
 	capinfo_fill_tally(info, &tally);

@@ -13,6 +13,7 @@
 #include <wiretap/wtap.h>
 #include <wsutil/buffer.h>
 
+#include "analysis/wiretap-lock.h"
 #include "sharkapi-error.h"
 
 /* editcap -d: the packet and the 4 before it. */
@@ -196,12 +197,17 @@ gboolean
 capture_merge(const char *const *inputs, guint n_inputs, const char *output, gboolean remove_duplicates,
 	      GError **error)
 {
-	if (!remove_duplicates)
-		return capture_merge_files(inputs, n_inputs, output, error);
-	/* As `mergecap` then `editcap -d`: the duplicates window runs over the merged order. */
-	g_autofree char *merged = g_strconcat(output, ".merged", NULL);
-	gboolean ok = capture_merge_files(inputs, n_inputs, merged, error) &&
-		      capture_merge_remove_duplicates(merged, output, error);
-	g_unlink(merged);
+	gboolean ok;
+	wiretap_lock();
+	if (!remove_duplicates) {
+		ok = capture_merge_files(inputs, n_inputs, output, error);
+	} else {
+		/* As `mergecap` then `editcap -d`: the duplicates window runs over the merged order. */
+		g_autofree char *merged = g_strconcat(output, ".merged", NULL);
+		ok = capture_merge_files(inputs, n_inputs, merged, error) &&
+		     capture_merge_remove_duplicates(merged, output, error);
+		g_unlink(merged);
+	}
+	wiretap_unlock();
 	return ok;
 }

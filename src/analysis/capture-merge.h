@@ -11,7 +11,8 @@
 G_BEGIN_DECLS
 
 /* Merges inputs (at least one) into output, which is overwritten. Errors: 422 when an input
- * cannot be read to its end, 507 no space, 500 otherwise. */
+ * cannot be read to its end, 507 no space, 500 otherwise. Any thread may call it: it holds the
+ * wiretap lock (wiretap-lock.h) throughout. */
 gboolean capture_merge(const char *const *inputs, guint n_inputs, const char *output, gboolean remove_duplicates,
 		       GError **error);
 
