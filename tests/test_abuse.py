@@ -2,7 +2,8 @@
 
 Disconnects mid-upload and mid-stream, slow uploads against the idle timeout, thousands of idle
 connections, oversized headers and query strings, malformed multipart bodies, path tricks in ids
-and filenames, a full job queue (503 + Retry-After), the max-frames limit, and TLS on the listener
+and filenames, a full job queue (503 + Retry-After; uploads accepted meanwhile are still analysed),
+the max-frames limit, and TLS on the listener
 (a self-signed certificate made with openssl at test time). After each: the server runs, answers
 a normal request, has no spool left in tmp/, and its descriptors go back to where they were.
 SPDX-License-Identifier: GPL-2.0-or-later
@@ -280,6 +281,32 @@ def test_full_queue_answers_503_with_retry_after():
         busy.cleanup()
 
 
+def test_uploads_accepted_under_a_full_queue_are_all_analysed():
+    # One worker and room for two waiting jobs: most of these uploads find the queue full when
+    # their default summary should start. Every one got its 200, so every one must end ready.
+    busy = harness.Server(args=["--workers", "1", "--queue-limit", "2"]).start()
+    try:
+        tok = busy.token()
+        names = ["zeek-dhcp.pcap", "tcpdump-dnssec.pcap", "sv-dns-tcp-www-google-com.pcap", "sv-http-aptget.pcap"]
+
+        def upload(n):
+            r = busy.upload_put(tok, os.path.join(harness.CAPTURES_DIR, names[n % len(names)]))
+            check(r.status == 200, "upload %d: %d %s" % (n, r.status, r.body[:200]))
+            return r.json()["id"]
+
+        with concurrent.futures.ThreadPoolExecutor(8) as pool:
+            ids = list(pool.map(upload, range(24)))
+        check(any("deferring default summaries" in line for line in busy.log),
+              "the queue never refused a summary; the test proves nothing")
+        states = [busy.wait_ready(tok, capture_id, timeout=120) for capture_id in ids]
+        check(states == ["ready"] * len(ids), "states %s" % states)
+        metrics = busy.request("GET", "/metrics").body.decode()
+        check("sharkapi_summaries_deferred 0" in metrics, "deferred summaries left: %s"
+              % [line for line in metrics.splitlines() if "deferred" in line])
+        healthy(busy, tok)
+    finally:
+        busy.cleanup()
+
 def test_max_frames_refused_with_413():
     limited = harness.Server(args=["--workers", "1", "--max-frames", "10"]).start()
     try:
@@ -391,7 +418,8 @@ def main():
         harness.run([test_disconnect_mid_upload, test_disconnect_mid_stream, test_slow_upload_is_cut_by_the_idle_timeout,
                      test_thousands_of_idle_connections, test_oversized_headers_and_query_strings,
                      test_malformed_multipart, test_path_tricks_in_ids_and_filenames,
-                     test_full_queue_answers_503_with_retry_after, test_max_frames_refused_with_413,
+                     test_full_queue_answers_503_with_retry_after,
+                     test_uploads_accepted_under_a_full_queue_are_all_analysed, test_max_frames_refused_with_413,
                      test_worker_memory_limit_stops_the_job_not_the_server, test_tls_listener])
     finally:
         server.cleanup()

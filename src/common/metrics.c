@@ -34,6 +34,7 @@ static const struct {
 	{"sharkapi_job_queue_length", METRICS_GAUGE, TRUE, "Dissection jobs waiting for a worker"},
 	{"sharkapi_jobs_total", METRICS_COUNTER, FALSE, "Finished dissection jobs, by job kind and outcome"},
 	{"sharkapi_passes_total", METRICS_COUNTER, FALSE, "Dissection passes over captures run by workers, by job kind"},
+	{"sharkapi_summaries_deferred", METRICS_GAUGE, TRUE, "Default summaries waiting for room in the full job queue"},
 	{"sharkapi_summary_shard_runs_total", METRICS_COUNTER, FALSE, "Summary passes split into shards, by outcome (merged, or fallback to one pass)"},
 	{"sharkapi_worker_restarts_total", METRICS_COUNTER, TRUE, "Dissection worker processes replaced after they died"},
 };

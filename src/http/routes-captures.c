@@ -162,7 +162,7 @@ routes_captures_created(SharkapiServer *server, SoupServerMessage *msg, const St
 {
 	g_message("%s capture %s (%s, %" G_GUINT64_FORMAT " frames)", how, capture->id, capture->filename,
 		  capture->num_packets);
-	summary_tracker_start(server->summaries, capture->id, NULL, 1);
+	summary_tracker_start(server->summaries, capture->id);
 	g_autoptr(JsonWriter) writer = json_writer_new();
 	json_writer_begin_object(writer);
 	json_writer_member_string(writer, "filename", capture->filename);

@@ -56,7 +56,15 @@ struct SummaryTracker {
 	guint shards;           /* default summaries of large captures run as this many shards; <2: never */
 	guint64 shard_min_frames;
 	GHashTable *runs; /* "<capture>/<variant>" -> SummaryRun */
+	/* Default summaries the full job queue refused, oldest first: started as room appears,
+	 * so an upload accepted under load is never left queued for ever. */
+	GQueue deferred;           /* of capture ids (owned) */
+	GHashTable *deferred_ids;  /* the same ids, to defer each once */
+	guint deferred_source;
 };
+
+/* How often deferred default summaries try the queue again. */
+#define SUMMARY_DEFERRED_RETRY_MS 250
 
 static void
 summary_waiter_free(SummaryWaiter *waiter)
@@ -121,6 +129,7 @@ summary_tracker_new(Store *store, JobQueue *jobs, guint wait_limit_seconds)
 	self->jobs = jobs;
 	self->wait_limit = wait_limit_seconds;
 	self->runs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)summary_run_free);
+	self->deferred_ids = g_hash_table_new(g_str_hash, g_str_equal);
 	return self;
 }
 
@@ -141,6 +150,10 @@ summary_tracker_free(SummaryTracker *self)
 			summary_waiter_free(g_ptr_array_index(run->waiters, i));
 	}
 	g_hash_table_unref(self->runs);
+	if (self->deferred_source != 0)
+		g_source_remove(self->deferred_source);
+	g_hash_table_unref(self->deferred_ids);
+	g_queue_clear_full(&self->deferred, g_free);
 	g_free(self);
 }
 
@@ -422,14 +435,65 @@ summary_run_submit_single(SummaryRun *run, GError **error)
 	return run->job != NULL;
 }
 
+/* Starts the default summary; FALSE only when the job queue is full (error set). */
+static gboolean
+summary_tracker_try_start(SummaryTracker *self, const char *capture_id, GError **error)
+{
+	g_autoptr(GError) local_error = NULL;
+	g_autofree char *summary_dir = NULL;
+	if (summary_tracker_ensure_run(self, capture_id, NULL, 1, &summary_dir, &local_error) != NULL ||
+	    local_error == NULL)
+		return TRUE;
+	if (g_error_matches(local_error, SHARKAPI_ERROR, SHARKAPI_ERROR_UNAVAILABLE)) {
+		g_propagate_error(error, g_steal_pointer(&local_error));
+		return FALSE;
+	}
+	g_warning("summary of %s not started: %s", capture_id, local_error->message);
+	return TRUE;
+}
+
+static void
+summary_tracker_count_deferred(SummaryTracker *self)
+{
+	metrics_set("sharkapi_summaries_deferred", NULL, self->deferred.length);
+}
+
+static gboolean
+summary_tracker_retry_deferred_cb(gpointer user_data)
+{
+	SummaryTracker *self = user_data;
+	while (!g_queue_is_empty(&self->deferred)) {
+		if (!summary_tracker_try_start(self, g_queue_peek_head(&self->deferred), NULL)) {
+			summary_tracker_count_deferred(self);
+			return G_SOURCE_CONTINUE; /* still full */
+		}
+		char *capture_id = g_queue_pop_head(&self->deferred);
+		g_hash_table_remove(self->deferred_ids, capture_id);
+		g_free(capture_id);
+	}
+	summary_tracker_count_deferred(self);
+	self->deferred_source = 0;
+	return G_SOURCE_REMOVE;
+}
+
 void
-summary_tracker_start(SummaryTracker *self, const char *capture_id, const char *filter, guint passes)
+summary_tracker_start(SummaryTracker *self, const char *capture_id)
 {
 	g_autoptr(GError) error = NULL;
-	g_autofree char *summary_dir = NULL;
-	if (summary_tracker_ensure_run(self, capture_id, filter, passes, &summary_dir, &error) == NULL &&
-	    error != NULL)
-		g_warning("summary of %s not started: %s", capture_id, error->message);
+	if (g_hash_table_contains(self->deferred_ids, capture_id))
+		return;
+	/* Behind others already waiting for room, so they start in upload order. */
+	if (g_queue_is_empty(&self->deferred) && summary_tracker_try_start(self, capture_id, &error))
+		return;
+	if (g_queue_is_empty(&self->deferred))
+		g_message("deferring default summaries until the job queue has room: %s",
+			  error != NULL ? error->message : "the queue is full");
+	char *id = g_strdup(capture_id);
+	g_queue_push_tail(&self->deferred, id);
+	g_hash_table_add(self->deferred_ids, id);
+	summary_tracker_count_deferred(self);
+	if (self->deferred_source == 0)
+		self->deferred_source = g_timeout_add(SUMMARY_DEFERRED_RETRY_MS, summary_tracker_retry_deferred_cb, self);
 }
 
 void
@@ -448,7 +512,7 @@ summary_tracker_resume_all(SummaryTracker *self)
 		g_autofree char *dir = store_capture_summary_dir(self->store, id, "default");
 		if (capture == NULL || *capture->analysis_failed != '\0' || g_file_test(dir, G_FILE_TEST_IS_DIR))
 			continue;
-		summary_tracker_start(self, id, NULL, 1);
+		summary_tracker_start(self, id);
 		resumed++;
 	}
 	if (resumed > 0)
@@ -564,6 +628,13 @@ summary_tracker_forget(SummaryTracker *self, const char *capture_id)
 	g_autoptr(GPtrArray) doomed = g_ptr_array_new();
 	GHashTableIter iter;
 	gpointer key, value;
+
+	if (g_hash_table_remove(self->deferred_ids, capture_id)) {
+		GList *link = g_queue_find_custom(&self->deferred, capture_id, (GCompareFunc)g_strcmp0);
+		g_free(link->data);
+		g_queue_delete_link(&self->deferred, link);
+		summary_tracker_count_deferred(self);
+	}
 
 	g_hash_table_iter_init(&iter, self->runs);
 	while (g_hash_table_iter_next(&iter, &key, &value)) {

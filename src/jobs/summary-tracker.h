@@ -41,8 +41,9 @@ char *summary_variant_key(const char *filter, guint passes);
 
 /* Starts the default summary of every capture that lacks one and has not failed. */
 void summary_tracker_resume_all(SummaryTracker *self);
-/* Starts a variant if it is neither ready nor under way. */
-void summary_tracker_start(SummaryTracker *self, const char *capture_id, const char *filter, guint passes);
+/* Starts the default summary if it is neither ready nor under way; when the job queue is
+ * full it is deferred, and started (in order) as soon as the queue has room. */
+void summary_tracker_start(SummaryTracker *self, const char *capture_id);
 
 /* Calls ready at once (returning NULL) when the variant is ready or failed; otherwise parks
  * the caller and returns a waiter it may cancel (client gone). */
