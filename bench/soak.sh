@@ -4,9 +4,9 @@
 # (PUT and multipart POST) for SECONDS (default 600). Reports the answers by class (5xx must be 0),
 # socket errors by kind (an answer slower than 10 s counts as a timeout)
 # and the RSS of the server and of every worker at start and at end. Loopback only.
-# SOAK_UPLOAD_CLOSE=1 makes the uploads say "Connection: close": libsoup 3.2.3 keeps about
-# 1.8 KB for every keep-alive connection its client closes while idle (README, Safety), which is
-# what curl does when it exits; with it the server's own memory shows alone.
+# Each curl upload is its own connection, closed by curl while idle when it exits (the case
+# libsoup 3.2.3 leaked; README, Safety); SOAK_UPLOAD_CLOSE=1 makes the uploads say
+# "Connection: close" instead, so the server ends them.
 # SPDX-License-Identifier: GPL-2.0-or-later
 set -eu
 seconds=${1:-600}

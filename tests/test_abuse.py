@@ -4,7 +4,8 @@ Disconnects mid-upload and mid-stream, slow uploads against the idle timeout, th
 connections, oversized headers and query strings, malformed multipart bodies, path tricks in ids
 and filenames, a full job queue (503 + Retry-After; uploads accepted meanwhile are still analysed),
 the max-frames limit, and TLS on the listener
-(a self-signed certificate made with openssl at test time). After each: the server runs, answers
+(a self-signed certificate made with openssl at test time); thousands of finished connections
+leave no memory behind. After each: the server runs, answers
 a normal request, has no spool left in tmp/, and its descriptors go back to where they were.
 SPDX-License-Identifier: GPL-2.0-or-later
 """
@@ -165,6 +166,40 @@ def test_thousands_of_idle_connections():
     print("  2000 idle connections: RSS +%d KiB at peak, +%d KiB after" % (peak, harness.rss_kib(server.proc.pid) - rss))
     healthy()
 
+
+def rss_anon_kib(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("RssAnon:"):
+                return int(line.split()[1])
+    return 0
+
+
+def test_finished_connections_cost_no_memory():
+    # libsoup 3.2.3 alone kept about 0.5 KB for every connection it accepted, and 1.8 KB plus a
+    # descriptor for every keep-alive connection its client closed while idle (http-listener.h).
+    def churn(n):
+        for i in range(n):
+            conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+            headers = {"Authorization": token}
+            if i % 2:
+                headers["Connection"] = "close"  # the server closes it after the answer
+            conn.request("GET", "/api/v2/analysis/ffffffffffff/status", headers=headers)
+            r = conn.getresponse()
+            r.read()
+            check(r.status == 404, "status of an unknown capture: %d" % r.status)
+            conn.close()  # the other half: the client closes a keep-alive connection while idle
+
+    fds = fd_count(server.proc.pid)
+    churn(500)  # allocator pools, metric series and log buffers reach their size
+    check(eventually(lambda: fd_count(server.proc.pid) <= fds + 2), "descriptors %d -> %d" % (fds, fd_count(server.proc.pid)))
+    before = rss_anon_kib(server.proc.pid)
+    churn(4000)
+    check(eventually(lambda: fd_count(server.proc.pid) <= fds + 2), "descriptors %d -> %d" % (fds, fd_count(server.proc.pid)))
+    grown = rss_anon_kib(server.proc.pid) - before
+    print("  4000 finished connections (half closed by the client while idle): anonymous memory +%d KiB" % grown)
+    harness.check_memory(grown < 1024, "4000 finished connections kept %d KiB" % grown)
+    healthy()
 
 def test_oversized_headers_and_query_strings():
     cases = {
@@ -416,7 +451,8 @@ def main():
     token = server.token()
     try:
         harness.run([test_disconnect_mid_upload, test_disconnect_mid_stream, test_slow_upload_is_cut_by_the_idle_timeout,
-                     test_thousands_of_idle_connections, test_oversized_headers_and_query_strings,
+                     test_thousands_of_idle_connections, test_finished_connections_cost_no_memory,
+                     test_oversized_headers_and_query_strings,
                      test_malformed_multipart, test_path_tricks_in_ids_and_filenames,
                      test_full_queue_answers_503_with_retry_after,
                      test_uploads_accepted_under_a_full_queue_are_all_analysed, test_max_frames_refused_with_413,

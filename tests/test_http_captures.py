@@ -268,7 +268,8 @@ def open_descriptors(pid):
 
 def test_connections_closed_by_clients_give_back_descriptors():
     # libsoup 3.2 forgets a keep-alive connection its client closed while idle; the server's
-    # sweeper must close those, or every curl call would cost a descriptor for good.
+    # listener (http-listener.h) must take those back, or every curl call would cost a
+    # descriptor for good.
     before = open_descriptors(server.proc.pid)
     for _ in range(1500):
         conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)

@@ -245,16 +245,9 @@ http_request_param(HttpRequest *request, const char *name)
 	return g_hash_table_lookup(request->query, name);
 }
 
-/* Silent connections are closed: libsoup 3.2 has no idle timeout of its own (DESIGN.md). */
 static void
 http_server_request_started_cb(SoupServer *soup, SoupServerMessage *msg, gpointer user_data)
 {
-	SharkapiServer *self = user_data;
-	GSocket *socket = soup_server_message_get_socket(msg);
-	if (socket != NULL && self->config->idle_timeout > 0)
-		g_socket_set_timeout(socket, self->config->idle_timeout);
-	if (socket != NULL)
-		http_connection_sweeper_track(self->sweeper, socket);
 	http_metrics_request_started(msg);
 }
 
@@ -272,7 +265,6 @@ http_server_new(SharkapiConfig *config, Store *store, JobQueue *jobs, SummaryTra
 	deep_search_runner_resume_all(self->deep_searches);
 	/* Answers up to 1 MiB, 16 MiB in all: the server stays far under its 64 MiB. */
 	self->file_cache = http_file_cache_new(1024 * 1024, 16 * 1024 * 1024);
-	self->sweeper = http_connection_sweeper_new(2);
 	self->soup = soup_server_new("server-header", "sharkapi/" SHARKAPI_VERSION " ", NULL);
 	soup_server_add_early_handler(self->soup, "/api/v1", http_upload_early_cb, self, NULL);
 	/* libsoup picks the most specific path's entry for normal handlers too, so the early
@@ -290,6 +282,8 @@ http_server_free(SharkapiServer *self)
 {
 	if (self == NULL)
 		return;
+	/* First: it holds answered messages of idle connections. */
+	http_listener_free(self->listener);
 	if (self->soup != NULL) {
 		soup_server_disconnect(self->soup);
 		g_object_unref(self->soup);
@@ -297,7 +291,6 @@ http_server_free(SharkapiServer *self)
 	result_cache_free(self->results);
 	deep_search_runner_free(self->deep_searches);
 	http_file_cache_free(self->file_cache);
-	http_connection_sweeper_free(self->sweeper);
 	g_free(self);
 }
 
@@ -315,15 +308,12 @@ http_server_listen(SharkapiServer *self, const char *listen, GError **error)
 			    "listen: '%s' is not a numeric IP address", address);
 		return NULL;
 	}
-	SoupServerListenOptions options = 0;
+	g_autoptr(GTlsCertificate) certificate = NULL;
 	if (self->config->tls_cert != NULL) {
 		/* Files only: GnuTLS reads them here, nothing is fetched (no OCSP, no AIA). */
-		g_autoptr(GTlsCertificate) certificate =
-			g_tls_certificate_new_from_files(self->config->tls_cert, self->config->tls_key, error);
+		certificate = g_tls_certificate_new_from_files(self->config->tls_cert, self->config->tls_key, error);
 		if (certificate == NULL)
 			return NULL;
-		soup_server_set_tls_certificate(self->soup, certificate);
-		options |= SOUP_SERVER_LISTEN_HTTPS;
 	}
 	g_autoptr(GSocketAddress) socket_address = g_inet_socket_address_new(inet, port);
 	/* Our own socket for a deep accept queue: soup_server_listen() keeps GSocket's backlog
@@ -333,13 +323,11 @@ http_server_listen(SharkapiServer *self, const char *listen, GError **error)
 	if (socket == NULL)
 		return NULL;
 	g_socket_set_listen_backlog(socket, HTTP_SERVER_LISTEN_BACKLOG);
-	if (!g_socket_bind(socket, socket_address, TRUE, error) || !g_socket_listen(socket, error) ||
-	    !soup_server_listen_socket(self->soup, socket, options, error))
+	if (!g_socket_bind(socket, socket_address, TRUE, error) || !g_socket_listen(socket, error))
 		return NULL;
-	GSList *uris = soup_server_get_uris(self->soup);
-	char *url = uris != NULL ? g_uri_to_string(uris->data) : g_strdup("?");
-	g_slist_free_full(uris, (GDestroyNotify)g_uri_unref);
-	return url;
+	if (self->listener == NULL)
+		self->listener = http_listener_new(self->soup, self->config->idle_timeout, certificate);
+	return http_listener_listen(self->listener, socket, error);
 }
 
 const char *

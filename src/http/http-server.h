@@ -11,7 +11,7 @@
 
 #include "auth/auth-tokens.h"
 #include "cli/sharkapi-config.h"
-#include "http/http-connection-sweeper.h"
+#include "http/http-listener.h"
 #include "jobs/deep-search.h"
 #include "jobs/job-queue.h"
 #include "jobs/summary-tracker.h"
@@ -27,7 +27,7 @@ typedef struct {
 	SummaryTracker *summaries; /* not owned */
 	ResultCache *results;      /* repeat packets/fields answers */
 	DeepSearchRunner *deep_searches;
-	HttpConnectionSweeper *sweeper; /* closes connections libsoup 3.2 forgets */
+	HttpListener *listener; /* accepts connections for libsoup (http-listener.h) */
 	SoupServer *soup;
 	struct HttpFileCache *file_cache; /* persisted summary answers (http-file-cache.h) */
 } SharkapiServer;
