@@ -200,10 +200,11 @@ class Server:
         raise AssertionError("analysis of %s not ready after %s s" % (capture_id, timeout))
 
 
-def rss_kib(pid):
+def rss_kib(pid, field="VmRSS"):
+    """Resident memory from /proc/PID/status; field="RssAnon" leaves out mapped files."""
     with open("/proc/%d/status" % pid) as f:
         for line in f:
-            if line.startswith("VmRSS:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1])
     return 0
 

@@ -167,14 +167,6 @@ def test_thousands_of_idle_connections():
     healthy()
 
 
-def rss_anon_kib(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("RssAnon:"):
-                return int(line.split()[1])
-    return 0
-
-
 def test_finished_connections_cost_no_memory():
     # libsoup 3.2.3 alone kept about 0.5 KB for every connection it accepted, and 1.8 KB plus a
     # descriptor for every keep-alive connection its client closed while idle (http-listener.h).
@@ -193,10 +185,10 @@ def test_finished_connections_cost_no_memory():
     fds = fd_count(server.proc.pid)
     churn(500)  # allocator pools, metric series and log buffers reach their size
     check(eventually(lambda: fd_count(server.proc.pid) <= fds + 2), "descriptors %d -> %d" % (fds, fd_count(server.proc.pid)))
-    before = rss_anon_kib(server.proc.pid)
+    before = harness.rss_kib(server.proc.pid, "RssAnon")
     churn(4000)
     check(eventually(lambda: fd_count(server.proc.pid) <= fds + 2), "descriptors %d -> %d" % (fds, fd_count(server.proc.pid)))
-    grown = rss_anon_kib(server.proc.pid) - before
+    grown = harness.rss_kib(server.proc.pid, "RssAnon") - before
     print("  4000 finished connections (half closed by the client while idle): anonymous memory +%d KiB" % grown)
     harness.check_memory(grown < 1024, "4000 finished connections kept %d KiB" % grown)
     healthy()
