@@ -91,6 +91,9 @@ class HomeServer(harness.Server):
         if self.strace_log:
             cmd = ["strace", "-f", "-qq", "-e", "trace=%network,openat,open", "-o", self.strace_log] + cmd
         env = dict(os.environ, HOME=self.home, XDG_CONFIG_HOME=os.path.join(self.home, ".config"))
+        if self.strace_log and env.get("ASAN_OPTIONS"):
+            # LeakSanitizer cannot run under ptrace: it would report a fatal error at exit.
+            env["ASAN_OPTIONS"] += ":detect_leaks=0"
         self.proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=env)
         harness.track_server_process(self.proc)
         for line in self.proc.stderr:
