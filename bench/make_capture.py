@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
-"""make_capture.py: builds the benchmark's large mixed capture, reproducibly, from the shared set.
+"""make_capture.py: builds the benchmark's large mixed capture, reproducibly, from the test corpus (tests/captures).
 
     make_capture.py CAPTURES_DIR OUTPUT FRAMES
 
-One "round" is every Ethernet pcap of the shared set (TCP, UDP, DNS, TLS, HTTP, QUIC, ARP, ...),
+One "round" is every Ethernet pcap of the test corpus (TCP, UDP, DNS, TLS, HTTP, QUIC, ARP, ...),
 plus the first 10,000 frames of the 82k-frame TCP echo capture and the first 1,000 of the DHCP
 flood, each shifted with editcap -t to start at a fixed time and merged in time order with
 mergecap: about 20,000 frames spanning 300 s. Rounds are then copied with editcap -t, each 300 s

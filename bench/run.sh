@@ -43,7 +43,7 @@ if [ -z "$capture" ]; then
 	capture="$work/mixed-$frames.pcap"
 	# Cached: the same inputs give the same file, so it is built once per size.
 	if [ ! -f "$capture" ]; then
-		python3 "$here/make_capture.py" "${SHARKAPI_SHARED_DIR:-$root/../shared}/captures" \
+		python3 "$here/make_capture.py" "$root/tests/captures" \
 			"$capture" "$frames"
 	fi
 fi

@@ -12,7 +12,7 @@ set -eu
 seconds=${1:-600}
 here=$(cd "$(dirname "$0")" && pwd)
 build=${2:-$here/../build}
-captures=${SHARKAPI_SHARED_DIR:-$here/../../shared}/captures
+captures=$here/../tests/captures
 command -v wrk >/dev/null || { echo "soak: wrk is missing (scripts/install-deps.sh --test)"; exit 1; }
 
 work=$(mktemp -d /tmp/sharkapi-soak-XXXXXX)

@@ -22,8 +22,8 @@ import traceback
 import urllib.parse
 
 BUILD_DIR = os.environ.get("SHARKAPI_BUILD_DIR", os.path.join(os.path.dirname(__file__), "..", "build"))
-SHARED_DIR = os.environ.get("SHARKAPI_SHARED_DIR", os.path.join(os.path.dirname(__file__), "..", "..", "shared"))
-CAPTURES_DIR = os.path.join(SHARED_DIR, "captures")
+# The test corpus lives in the repository (tests/captures/README.md: provenance and licences).
+CAPTURES_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "captures")
 
 
 def build_is_sanitized():
@@ -46,7 +46,7 @@ BAD_DIR = os.path.join(CAPTURES_DIR, "bad")
 
 
 def captures():
-    """Every good capture of the shared set, sorted by name."""
+    """Every good capture of the corpus (tests/captures, not its bad/ or wireshark/ folders), by name."""
     names = sorted(n for n in os.listdir(CAPTURES_DIR)
                    if os.path.isfile(os.path.join(CAPTURES_DIR, n)) and re.search(r"\.(pcap|pcapng|cap)(\.gz)?$", n))
     return [os.path.join(CAPTURES_DIR, n) for n in names]

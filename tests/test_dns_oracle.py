@@ -1,13 +1,13 @@
 #!/usr/bin/env python3
 """test_dns_oracle.py: the dns/lookups result of the worker's summary job against tshark.
 
-For every shared capture, runs one summary job on build/sharkapi-worker (the protocol of
+For every capture of tests/captures (and the DNS ones of tests/captures/wireshark), runs one summary job on build/sharkapi-worker (the protocol of
 include/worker-protocol.h), reads DIR/dns.json, and compares each lookup with what
 `tshark -n -2 -Y dns -T fields` says about the same DNS messages: pairing (dns.response_to),
 frames, ids, names, query types, rcodes, rtt (dns.time), addresses and ports, transport, and
 the answers (name, type, ttl; data as the Info column shows it).
 
-Usage: test_dns_oracle.py BUILD_DIR SHARED_DIR   (or env SHARKAPI_BUILD_DIR, SHARKAPI_SHARED_DIR)
+Usage: test_dns_oracle.py BUILD_DIR [CAPTURES_DIR]   (or env SHARKAPI_BUILD_DIR; default tests/captures)
 Prints one line per failing capture, then "N passed, M failed"; exits non-zero on failure.
 Python 3 standard library only; needs tshark on PATH. Writes only into a temporary directory.
 SPDX-License-Identifier: GPL-2.0-or-later
@@ -21,7 +21,7 @@ import subprocess
 import sys
 import tempfile
 
-JOB_TIMEOUT = 600  # seconds for one summary job; the largest shared capture needs a few
+JOB_TIMEOUT = 600  # seconds for one summary job; the largest capture of the corpus needs a few
 SEP = "\x1f"  # tshark aggregator: never part of a DNS name as tshark prints it
 
 FIELDS = [
@@ -286,15 +286,19 @@ def compare_capture(lookups, rows):
 
 # ---- main ----
 
-def captures_in(shared_dir):
-    folder = os.path.join(shared_dir, "captures")
+# Wireshark's own DNS test captures: DNS quoted inside ICMP errors, and out-of-order responses.
+WIRESHARK_DNS = ("dns+icmp.pcapng.gz", "dns-ooo.pcap")
+
+
+def captures_in(folder):
     names = sorted(n for n in os.listdir(folder) if ".pcap" in n or ".cap" in n)
-    return [os.path.join(folder, n) for n in names if os.path.isfile(os.path.join(folder, n))]
+    found = [os.path.join(folder, n) for n in names if os.path.isfile(os.path.join(folder, n))]
+    return found + [os.path.join(folder, "wireshark", n) for n in WIRESHARK_DNS]
 
 
 def main(argv):
     build_dir = argv[1] if len(argv) > 1 else os.environ.get("SHARKAPI_BUILD_DIR", "build")
-    shared_dir = argv[2] if len(argv) > 2 else os.environ.get("SHARKAPI_SHARED_DIR", "../shared")
+    captures_dir = argv[2] if len(argv) > 2 else os.path.join(os.path.dirname(os.path.abspath(__file__)), "captures")
     if shutil.which("tshark") is None:
         print("tshark not found")
         return 2
@@ -302,7 +306,7 @@ def main(argv):
     passed = failed = 0
     worker = None
     try:
-        for n, capture in enumerate(captures_in(os.path.abspath(shared_dir))):
+        for n, capture in enumerate(captures_in(os.path.abspath(captures_dir))):
             name = os.path.basename(capture)
             try:
                 if worker is None:

@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """test_worker_engine.py: sharkapi-worker against tshark and sharkd, capture by capture.
 
-    python3 tests/test_worker_engine.py BUILD_DIR SHARED_DIR
+    python3 tests/test_worker_engine.py BUILD_DIR CAPTURES_DIR [PART/PARTS]
 
-For every capture in SHARED_DIR/captures, one long-lived worker (as the server runs it) is
+For every capture in CAPTURES_DIR (tests/captures; PART/PARTS takes every PARTS-th of them from
+the PART-th, 1-based, so ctest runs the parts side by side), one long-lived worker (as the server runs it) is
 asked for:
   - the summary, one pass: hierarchy.json vs tshark -q -z io,phs; endpoints and conversations
     of eth, ip, ipv6, tcp and udp vs sharkd's endpt:/conv: taps (hosts, ports, counts,
@@ -15,7 +16,7 @@ asked for:
     and Protocol columns, HTTP URIs, ICMP-quoted IP, no filter, protocol fields, and passes=2
     with dns.response_in) vs tshark -T fields -E occurrence=a -E aggregator=,;
 plus the protocol itself: HELLO, check_filter, paging, NDJSON, errors (400/422), the
-first-pass counter, broken captures from SHARED_DIR/captures/bad, and exit 0 at end of input.
+first-pass counter, broken captures from CAPTURES_DIR/bad, and exit 0 at end of input.
 Prints one line per check, then "N passed, M failed"; exits non-zero on any failure.
 Python 3 standard library only. No timing assertions.
 SPDX-License-Identifier: GPL-2.0-or-later
@@ -354,30 +355,38 @@ class WorkerTest:
                       answer.ok and answer.data_frames > 1, "%d frames" % answer.data_frames)
 
     def run_bad_captures(self, bad_dir):
+        # Every file named here is part of the corpus: a missing one is a failure, not a skip.
         capture = os.path.join(bad_dir, "pcap-magic-then-garbage.pcap")
-        if os.path.exists(capture):
-            answer, _ = self.summary(capture)
-            self.results.check("bad/pcap-magic-then-garbage.pcap summary: 422",
-                               answer.error is not None and answer.error["status"] == 422,
-                               repr(answer.end or answer.error))
+        answer, _ = self.summary(capture)
+        self.results.check("bad/pcap-magic-then-garbage.pcap summary: 422",
+                           answer.error is not None and answer.error["status"] == 422,
+                           repr(answer.end or answer.error))
         for name in ("truncated-mid-packet.pcap", "truncated-mid-record-header.pcap",
                      "truncated-mid-block.pcapng"):
             capture = os.path.join(bad_dir, name)
-            if not os.path.exists(capture):
+            if not self.results.check("bad/%s is in the corpus" % name, os.path.exists(capture)):
                 continue
             answer, output = self.summary(capture)
             if self.results.check("bad/%s summary (frames up to the cut)" % name, answer.ok,
                                   repr(answer.error)):
                 self.compare_hierarchy("bad/" + name, output, oracle.tshark_phs(capture))
 
+def parse_part(text):
+    """PART/PARTS (1-based) -> (part, parts); the whole run is 1/1."""
+    part, _, parts = text.partition("/")
+    part, parts = int(part), int(parts or "1")
+    if not 1 <= part <= parts:
+        raise ValueError("part %d of %d" % (part, parts))
+    return part, parts
+
 
 def main(argv):
-    if len(argv) != 3:
-        print("usage: %s BUILD_DIR SHARED_DIR" % argv[0], file=sys.stderr)
+    if len(argv) not in (3, 4):
+        print("usage: %s BUILD_DIR CAPTURES_DIR [PART/PARTS]" % argv[0], file=sys.stderr)
         return 2
-    build_dir, shared_dir = argv[1], argv[2]
+    build_dir, captures_dir = argv[1], argv[2]
+    part, parts = parse_part(argv[3] if len(argv) == 4 else "1/1")
     worker = os.environ.get("SHARKAPI_WORKER") or os.path.join(build_dir, "sharkapi-worker")
-    captures_dir = os.path.join(shared_dir, "captures")
     captures = sorted(p for pattern in ("*.pcap", "*.pcapng", "*.pcap.gz", "*.pcapng.gz")
                       for p in glob.glob(os.path.join(captures_dir, pattern)))
     missing = oracle.available()
@@ -385,15 +394,19 @@ def main(argv):
         print("cannot test: missing %s" % (missing or worker if captures else captures_dir),
               file=sys.stderr)
         return 1
+    # This part's captures, keeping each one's index in the whole list (it picks cold or warm).
+    mine = [(index, capture) for index, capture in enumerate(captures) if index % parts == part - 1]
+    print("part %d/%d: %d of %d captures" % (part, parts, len(mine), len(captures)))
 
     results = Results()
     with tempfile.TemporaryDirectory(prefix="sharkapi-worker-test-") as scratch, \
             concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
-        expected = [CaptureOracle(pool, capture) for capture in captures]
+        expected = {index: CaptureOracle(pool, capture) for index, capture in mine}
         with WorkerClient(worker) as client:
             test = WorkerTest(client, results, scratch)
-            test.run_protocol(captures_dir)
-            for index, capture in enumerate(captures):
+            if part == 1:
+                test.run_protocol(captures_dir)
+            for index, capture in mine:
                 test.run_capture(capture, index, expected[index])
             status = client.close()
             results.check("worker exits 0 at the end of its input", status == 0, str(status))
