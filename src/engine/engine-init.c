@@ -1,5 +1,5 @@
 /* engine-init.c: the one-time libwireshark start-up, in the order libwireshark 4.0 needs it
- * (shared/notes/libwireshark-4.0-notes.md, section 3).
+ * (process policies, report callbacks and timestamps, then wtap_init, epan_init, preferences).
  * Reports that libwireshark raises (report_failure and friends) go to stderr through GLib's log,
  * never to stdout, which carries the worker protocol.
  * Must not open captures or register taps: sessions do that per job.

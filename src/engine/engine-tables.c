@@ -133,7 +133,7 @@ engine_table_taps_free(EngineTableTaps *self)
 
 /* Listeners libwireshark 4.0.17 crashes in, whatever the caller does: MPTCP's endpoint packet
  * function asserts in alloc_address_wmem() on ordinary MPTCP traffic (tshark -z
- * endpoints,mptcp aborts the same way on shared/captures/tcpdump-mptcp-ssh.pcap). Such a
+ * endpoints,mptcp aborts the same way on tests/captures/tcpdump-mptcp-ssh.pcap). Such a
  * table is reported empty rather than taking the worker down on every such capture. */
 static const struct {
 	const char *filter_name;
