@@ -1,5 +1,11 @@
 /* test-json-writer.c: the JSON writer's number format, escaping and member order checks.
+ * `test-json-writer --format-stdin` prints json_format_double() of each 16-hex-digit IEEE 754
+ * bit pattern read from stdin, one per line: number-format-check.mjs compares that with
+ * JavaScript's own printer over a sweep of values.
  * SPDX-License-Identifier: GPL-2.0-or-later */
+#include <stdio.h>
+#include <string.h>
+
 #include "json-writer.h"
 
 static void
@@ -16,6 +22,28 @@ test_json_writer_numbers(void)
 	g_assert_cmpstr(json_format_double(0.1 + 0.2, buf), ==, "0.30000000000000004");
 	/* Exactly what a nanosecond duration divides to. */
 	g_assert_cmpstr(json_format_double((double)8503908000LL / 1e9, buf), ==, "8.503908");
+	/* Round values print as integers, never in exponent form (CloudShark: 100). */
+	g_assert_cmpstr(json_format_double(100.0, buf), ==, "100");
+	g_assert_cmpstr(json_format_double(113940.0, buf), ==, "113940");
+	g_assert_cmpstr(json_format_double(-1e20, buf), ==, "-100000000000000000000");
+	g_assert_cmpstr(json_format_double(1e21, buf), ==, "1e+21");
+	g_assert_cmpstr(json_format_double(1.5e-7, buf), ==, "1.5e-7");
+	g_assert_cmpstr(json_format_double(0.000001, buf), ==, "0.000001");
+	g_assert_cmpstr(json_format_double(9007199254740993.0, buf), ==, "9007199254740992");
+}
+
+/* --format-stdin: one formatted double per hex bit pattern. */
+static int
+format_stdin(void)
+{
+	char line[64], buf[JSON_DOUBLE_BUFSIZE];
+	while (fgets(line, sizeof line, stdin) != NULL) {
+		guint64 bits = g_ascii_strtoull(line, NULL, 16);
+		double value;
+		memcpy(&value, &bits, sizeof value);
+		printf("%s\n", json_format_double(value, buf));
+	}
+	return fflush(stdout) == 0 ? 0 : 1;
 }
 
 static void
@@ -56,6 +84,8 @@ test_json_writer_order(void)
 int
 main(int argc, char **argv)
 {
+	if (argc == 2 && strcmp(argv[1], "--format-stdin") == 0)
+		return format_stdin();
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/json-writer/numbers", test_json_writer_numbers);
 	g_test_add_func("/json-writer/document", test_json_writer_document);

@@ -211,6 +211,32 @@ json_writer_uint(JsonWriter *self, guint64 value)
 	g_string_append_printf(self->out, "%" G_GUINT64_FORMAT, value);
 }
 
+/* The shortest digits that read back to value, as "d.ddde±x" from %.*e: into digits (no point,
+ * no sign) and the decimal exponent x. */
+static void
+json_shortest_digits(double value, char digits[20], int *exponent)
+{
+	char text[JSON_DOUBLE_BUFSIZE];
+	for (int precision = 0; precision <= 16; precision++) {
+		char format[8]; /* g_ascii_formatd: a '.' whatever the locale */
+		g_snprintf(format, sizeof format, "%%.%de", precision);
+		g_ascii_formatd(text, sizeof text, format, value);
+		if (g_ascii_strtod(text, NULL) == value)
+			break;
+	}
+	char *e = strchr(text, 'e');
+	*exponent = atoi(e + 1);
+	gsize n = 0;
+	for (const char *c = text; c < e; c++)
+		if (g_ascii_isdigit(*c))
+			digits[n++] = *c;
+	while (n > 1 && digits[n - 1] == '0') /* %.0e can still end in zeros after a carry */
+		n--;
+	digits[n] = '\0';
+}
+
+/* ECMAScript's Number-to-String layout (as JSON.stringify prints numbers): positional for
+ * 1e-7 <= |value| < 1e21 (100, not 1e+02), exponent form outside, always the shortest digits. */
 char *
 json_format_double(double value, char buf[JSON_DOUBLE_BUFSIZE])
 {
@@ -218,14 +244,20 @@ json_format_double(double value, char buf[JSON_DOUBLE_BUFSIZE])
 		strcpy(buf, "0");
 		return buf;
 	}
-	/* The first precision that reads back exactly is the shortest representation. */
-	for (int precision = 1; precision <= 17; precision++) {
-		char format[8];
-		g_snprintf(format, sizeof format, "%%.%dg", precision);
-		g_ascii_formatd(buf, JSON_DOUBLE_BUFSIZE, format, value);
-		if (g_ascii_strtod(buf, NULL) == value)
-			break;
-	}
+	char digits[20];
+	int exponent;
+	json_shortest_digits(fabs(value), digits, &exponent);
+	int k = (int)strlen(digits), n = exponent + 1; /* value = 0.DIGITS x 10^n */
+	const char *sign = value < 0 ? "-" : "";
+	if (k <= n && n <= 21) /* an integer: the digits, then zeros */
+		g_snprintf(buf, JSON_DOUBLE_BUFSIZE, "%s%s%.*s", sign, digits, n - k, "000000000000000000000");
+	else if (0 < n && n <= 21) /* the point inside the digits */
+		g_snprintf(buf, JSON_DOUBLE_BUFSIZE, "%s%.*s.%s", sign, n, digits, digits + n);
+	else if (-6 < n && n <= 0) /* 0.000ddd */
+		g_snprintf(buf, JSON_DOUBLE_BUFSIZE, "%s0.%.*s%s", sign, -n, "000000", digits);
+	else
+		g_snprintf(buf, JSON_DOUBLE_BUFSIZE, "%s%c%s%se%c%d", sign, digits[0], k > 1 ? "." : "",
+			   digits + 1, n - 1 < 0 ? '-' : '+', abs(n - 1));
 	return buf;
 }
 
