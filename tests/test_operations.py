@@ -65,7 +65,7 @@ def check_histogram(samples, name, route):
     check(counts[-1] == value(samples, name + "_count", route=route), "+Inf bucket differs from _count")
 
 
-def wait_for(predicate, timeout=60):
+def wait_for(predicate, timeout=180):
     deadline = time.time() + timeout
     while time.time() < deadline:
         if predicate():
@@ -194,5 +194,39 @@ def test_text_log_and_metrics_token():
         server.cleanup()
 
 
+
+def test_numeric_settings_refuse_junk():
+    """Every numeric option and config key refuses a negative, overflowing or junk value at
+    start-up with a message naming it (once, --max-upload-size -1 read as 2^64-1: no limit)."""
+    import subprocess
+    import tempfile
+    keys = ["workers", "max-upload-size", "wait-limit", "job-timeout", "idle-timeout", "queue-limit",
+            "worker-memory-limit", "max-frames", "worker-recycle-rss", "result-cache-size",
+            "summary-shard-min-frames"]
+    sharkapi = os.path.join(os.environ.get("SHARKAPI_BUILD_DIR", "build"), "sharkapi")
+    with tempfile.TemporaryDirectory(prefix="sharkapi-config-") as work:
+        for key in keys:
+            for value in ("-1", "18446744073709551616", "99999999999999999999999", "12abc", "", " 5", "0x10"):
+                config = os.path.join(work, "sharkapi.conf")
+                with open(config, "w") as f:
+                    f.write("[sharkapi]\n%s=%s\n" % (key, value))
+                # A key file drops the blanks around a value itself ("workers = 5" is 5).
+                ways = [["--" + key, value]] + ([["--config", config]] if value.strip() == value else [])
+                for args in ways:
+                    # Read until it exits or listens (a server that accepted the value is stopped).
+                    proc = subprocess.Popen([sharkapi, "serve", "--listen", "127.0.0.1:0", "--data-dir",
+                                             os.path.join(work, "data")] + args,
+                                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                    stderr = ""
+                    for line in proc.stderr:
+                        stderr += line
+                        if "listening on" in line:
+                            proc.kill()
+                            break
+                    code = proc.wait()
+                    check(code != 0 and key in stderr and "listening on" not in stderr,
+                          "%s=%r (%s) accepted: %d %s" % (key, value, args[0], code, stderr[-300:]))
+
+
 if __name__ == "__main__":
-    run([test_counters_move_by_what_was_done, test_text_log_and_metrics_token])
+    run([test_counters_move_by_what_was_done, test_text_log_and_metrics_token, test_numeric_settings_refuse_junk])

@@ -47,30 +47,33 @@ sharkapi_config_free(SharkapiConfig *self)
 	g_free(self);
 }
 
+/* A whole number in [0, max]: a sign, junk, or a value past max (no saturation) is an error that
+ * names the key, so a typo never turns a limit off (-1 once read as 2^64-1). */
 static gboolean
-sharkapi_config_parse_size(const char *text, guint64 *out, GError **error)
+sharkapi_config_parse_number(const char *key, const char *text, guint64 max, const char *what, guint64 *out,
+			     GError **error)
 {
-	char *end = NULL;
-	guint64 value = g_ascii_strtoull(text, &end, 10);
-	if (end == text || *end != '\0') {
-		g_set_error(error, SHARKAPI_ERROR, SHARKAPI_ERROR_BAD_REQUEST, "'%s' is not a number of bytes",
-			    text);
+	g_autoptr(GError) local = NULL;
+	if (!g_ascii_string_to_unsigned(text, 10, 0, max, out, &local)) {
+		g_set_error(error, SHARKAPI_ERROR, SHARKAPI_ERROR_BAD_REQUEST,
+			    "%s: '%s' is not %s (a whole number from 0 to %" G_GUINT64_FORMAT ")", key, text, what, max);
 		return FALSE;
 	}
-	*out = value;
 	return TRUE;
+}
+
+static gboolean
+sharkapi_config_parse_size(const char *key, const char *text, guint64 *out, GError **error)
+{
+	return sharkapi_config_parse_number(key, text, G_MAXINT64, "a number of bytes", out, error);
 }
 
 static gboolean
 sharkapi_config_parse_uint(const char *key, const char *text, guint *out, GError **error)
 {
 	guint64 value = 0;
-	if (!sharkapi_config_parse_size(text, &value, error) || value > G_MAXUINT) {
-		g_clear_error(error);
-		g_set_error(error, SHARKAPI_ERROR, SHARKAPI_ERROR_BAD_REQUEST, "%s: '%s' is not a whole number",
-			    key, text);
+	if (!sharkapi_config_parse_number(key, text, G_MAXINT, "a whole number", &value, error))
 		return FALSE;
-	}
 	*out = (guint)value;
 	return TRUE;
 }
@@ -95,7 +98,7 @@ sharkapi_config_set(SharkapiConfig *self, const char *key, const char *value, GE
 		g_free(self->tls_key);
 		self->tls_key = g_strdup(value);
 	} else if (g_str_equal(key, "max-frames")) {
-		return sharkapi_config_parse_size(value, &self->max_frames, error);
+		return sharkapi_config_parse_size(key, value, &self->max_frames, error);
 	} else if (g_str_equal(key, "metrics-token")) {
 		g_free(self->metrics_token);
 		self->metrics_token = *value != '\0' ? g_strdup(value) : NULL;
@@ -108,15 +111,15 @@ sharkapi_config_set(SharkapiConfig *self, const char *key, const char *value, GE
 		g_free(self->log_format);
 		self->log_format = g_strdup(value);
 	} else if (g_str_equal(key, "summary-shard-min-frames")) {
-		return sharkapi_config_parse_size(value, &self->summary_shard_min_frames, error);
+		return sharkapi_config_parse_size(key, value, &self->summary_shard_min_frames, error);
 	} else if (g_str_equal(key, "max-upload-size")) {
-		return sharkapi_config_parse_size(value, &self->max_upload_size, error);
+		return sharkapi_config_parse_size(key, value, &self->max_upload_size, error);
 	} else if (g_str_equal(key, "worker-memory-limit")) {
-		return sharkapi_config_parse_size(value, &self->worker_memory_limit, error);
+		return sharkapi_config_parse_size(key, value, &self->worker_memory_limit, error);
 	} else if (g_str_equal(key, "worker-recycle-rss")) {
-		return sharkapi_config_parse_size(value, &self->worker_recycle_rss, error);
+		return sharkapi_config_parse_size(key, value, &self->worker_recycle_rss, error);
 	} else if (g_str_equal(key, "result-cache-size")) {
-		return sharkapi_config_parse_size(value, &self->result_cache_size, error);
+		return sharkapi_config_parse_size(key, value, &self->result_cache_size, error);
 	} else if (g_str_equal(key, "workers")) {
 		if (!sharkapi_config_parse_uint(key, value, &self->workers, error))
 			return FALSE;
