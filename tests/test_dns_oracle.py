@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """test_dns_oracle.py: the dns/lookups result of the worker's summary job against tshark.
 
-For every capture of tests/captures (and the DNS ones of tests/captures/wireshark), runs one summary job on build/sharkapi-worker (the protocol of
+For every capture of tests/captures (and the DNS ones of tests/captures/wireshark), plus one
+written here (DNS quoted in ICMP errors and carried in tunnels: no capture of the corpus has
+any), runs one summary job on build/sharkapi-worker (the protocol of
 include/worker-protocol.h), reads DIR/dns.json, and compares each lookup with what
 `tshark -n -2 -Y dns -T fields` says about the same DNS messages: pairing (dns.response_to),
 frames, ids, names, query types, rcodes, rtt (dns.time), addresses and ports, transport, and
@@ -16,6 +18,7 @@ import json
 import os
 import select
 import shutil
+import socket
 import struct
 import subprocess
 import sys
@@ -30,7 +33,7 @@ FIELDS = [
     "dns.qry.name", "dns.response_to", "dns.time",
     "dns.resp.name", "dns.resp.type", "dns.resp.ttl",
     "ip.src", "ip.dst", "ipv6.src", "ipv6.dst",
-    "udp.srcport", "udp.dstport", "tcp.srcport", "tcp.dstport", "_ws.col.Info",
+    "udp.srcport", "udp.dstport", "tcp.srcport", "tcp.dstport", "_ws.col.Info", "frame.protocols",
 ]
 
 RCODE_NAMES = ["NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED", "YXDOMAIN",
@@ -68,11 +71,12 @@ def take(values, count):
 
 
 def carrier(row):
-    """Innermost addresses and ports: the last occurrence of each field (tunnels, ICMP errors).
-    tshark's fields do not tell the order of IPv4 and IPv6 layers: with both, IPv6 is taken
-    as the inner one (6in4 is the common tunnel)."""
-    family = "ipv6" if row["ipv6.src"] else "ip"
-    transport = "tcp" if row["tcp.srcport"] and not row["udp.srcport"] else "udp"
+    """The layers that carry the DNS message: the innermost IP and UDP/TCP layers before it in
+    frame.protocols (tunnels, ICMP errors), and the last occurrence of their fields."""
+    layers = row["frame.protocols"][0].split(":") if row["frame.protocols"] else []
+    before = layers[:layers.index("dns")] if "dns" in layers else layers
+    family = ([name for name in before if name in ("ip", "ipv6")] or ["ip"])[-1]
+    transport = ([name for name in before if name in ("udp", "tcp")] or ["udp"])[-1]
     last = lambda name: row[name][-1] if row[name] else None
     src_port = last(transport + ".srcport")
     dst_port = last(transport + ".dstport")
@@ -158,6 +162,78 @@ def expected_lookups(messages):
             linked = find_query(message) if message["response_to"] else None
             records.append((message, message, messages[linked] if linked is not None else None, False))
     return records
+
+
+# ---- a capture of DNS in ICMP errors and tunnels ----
+
+def checksum(data):
+    data += b"\0" * (len(data) % 2)
+    total = sum(struct.unpack("!%dH" % (len(data) // 2), data))
+    while total >> 16:
+        total = (total & 0xffff) + (total >> 16)
+    return ~total & 0xffff
+
+
+def ipv4(src, dst, proto, payload, options=b""):
+    header = struct.pack("!BBHHHBBH4s4s", 0x45 + len(options) // 4, 0, 20 + len(options) + len(payload),
+                         1, 0, 64, proto, 0, socket.inet_aton(src), socket.inet_aton(dst)) + options
+    return header[:10] + struct.pack("!H", checksum(header)) + header[12:] + payload
+
+
+def ipv6(src, dst, next_header, payload):
+    return struct.pack("!IHBB16s16s", 6 << 28, len(payload), next_header, 64,
+                       socket.inet_pton(socket.AF_INET6, src), socket.inet_pton(socket.AF_INET6, dst)) + payload
+
+
+def udp(sport, dport, payload):
+    return struct.pack("!HHHH", sport, dport, 8 + len(payload), 0) + payload
+
+
+def tcp(sport, dport, payload):
+    return struct.pack("!HHIIBBHHH", sport, dport, 1, 1, 0x50, 0x18, 65535, 0, 0) + payload
+
+
+def dns_message(dns_id, name, answer=None):
+    question = b"".join(bytes([len(label)]) + label.encode() for label in name.split(".")) + b"\0\0\1\0\1"
+    record = b"\xc0\x0c\0\1\0\1" + struct.pack("!IH", 300, 4) + socket.inet_aton(answer) if answer else b""
+    return struct.pack("!HHHHHH", dns_id, 0x8180 if answer else 0x0100, 1, 1 if answer else 0, 0, 0) + question + record
+
+
+def icmp(icmp_type, code, quoted, version=4):
+    """An ICMP or ICMPv6 error quoting a packet (ICMPv6 checksum left 0: not needed here)."""
+    message = struct.pack("!BBHI", icmp_type, code, 0, 0) + quoted
+    if version == 6:
+        return message
+    return message[:2] + struct.pack("!H", checksum(message)) + message[4:]
+
+
+def write_quoted_capture(path):
+    """DNS whose carrying layers are not the outermost ones, between client 10.0.0.2 and
+    server 192.168.1.1 (2001:db8::2 and ::53 over IPv6): ICMP errors quoting DNS, tunnels."""
+    c, s, c6, s6 = "10.0.0.2", "192.168.1.1", "2001:db8::2", "2001:db8::53"
+    query = udp(40000, 53, dns_message(0x1111, "example.com"))
+    response = udp(53, 40000, dns_message(0x1111, "example.com", "192.0.2.1"))
+    query6 = udp(40002, 53, dns_message(0x3333, "v6.example"))
+    tcp_query = dns_message(0x7777, "tcp.example")
+    tcp_query = tcp(40010, 53, struct.pack("!H", len(tcp_query)) + tcp_query)
+    dstopts = b"\x11\0\x01\x04\0\0\0\0"
+    packets = [
+        ipv4(c, s, 17, query), ipv4(s, c, 17, response),
+        ipv4(c, s, 1, icmp(3, 3, ipv4(s, c, 17, response))),  # came after the client's port closed
+        ipv4(s, c, 1, icmp(3, 3, ipv4(c, s, 6, tcp_query))),
+        ipv4("10.0.0.254", c, 1, icmp(11, 0, ipv4(c, s, 17, query, b"\1\1\1\0"))),
+        ipv6(s6, c6, 58, icmp(1, 4, ipv6(c6, s6, 17, query6), 6)),
+        ipv6(s6, c6, 58, icmp(1, 4, ipv6(c6, s6, 60, dstopts + query6), 6)),
+        ipv4("1.1.1.1", "2.2.2.2", 4, ipv4(c, s, 1, icmp(3, 3, ipv4(s, c, 17, response)))),
+        ipv4("2.2.2.2", "1.1.1.1", 1, icmp(3, 3, ipv4("1.1.1.1", "2.2.2.2", 41, ipv6(c6, s6, 17, query6)))),
+        ipv4("1.1.1.1", "2.2.2.2", 4, ipv4(c, s, 17, query)),
+        ipv4("1.1.1.1", "2.2.2.2", 41, ipv6(s6, c6, 17, udp(53, 40002, dns_message(0x3333, "v6.example", "192.0.2.6")))),
+        ipv6("2001:db8:a::1", "2001:db8:a::2", 4, ipv4(c, s, 17, query)),
+    ]
+    with open(path, "wb") as f:
+        f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 101))  # raw IP
+        for n, packet in enumerate(packets):
+            f.write(struct.pack("<IIII", 1000 + n, 0, len(packet), len(packet)) + packet)
 
 
 # ---- the worker ----
@@ -286,7 +362,8 @@ def compare_capture(lookups, rows):
 
 # ---- main ----
 
-# Wireshark's own DNS test captures: DNS quoted inside ICMP errors, and out-of-order responses.
+# Wireshark's own DNS test captures. Neither quotes DNS in an ICMP error (dns+icmp pings the
+# names it resolves); dns-ooo's response is out of order, so tshark's defaults show no DNS at all.
 WIRESHARK_DNS = ("dns+icmp.pcapng.gz", "dns-ooo.pcap")
 
 
@@ -305,8 +382,10 @@ def main(argv):
     home = tempfile.mkdtemp(prefix="sharkapi-dns-oracle-")
     passed = failed = 0
     worker = None
+    quoted = os.path.join(home, "dns-quoted-and-tunnelled.pcap")
     try:
-        for n, capture in enumerate(captures_in(os.path.abspath(captures_dir))):
+        write_quoted_capture(quoted)
+        for n, capture in enumerate(captures_in(os.path.abspath(captures_dir)) + [quoted]):
             name = os.path.basename(capture)
             try:
                 if worker is None:
