@@ -102,7 +102,7 @@ class Server:
         self.port = None
         self.log = []
 
-    def start(self, timeout=30):
+    def start(self, timeout=120):
         cmd = [os.path.join(BUILD_DIR, "sharkapi"), "serve", "--listen", "127.0.0.1:0",
                "--data-dir", self.data_dir] + self.args
         self.proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)

@@ -4,9 +4,15 @@ capture, their answers returned in API.md's shapes, so that tests compare like w
 
 Every run is pinned: LC_ALL=C, TZ=UTC, HOME and XDG_CONFIG_HOME at an empty temporary directory
 (no personal profile), and no name resolution (tshark -n, sharkd with nameres.mac_name off).
+Answers about captures of the corpus (tests/captures) are kept in SHARKAPI_ORACLE_CACHE (CMake
+sets <build>/oracle-cache) so that the suites which ask tshark the same question about the same
+capture run it once per build: the key holds the command, its input, the capture's bytes and the
+oracle program and libwireshark (path, size, time), so any change runs tshark again.
 Python 3 standard library only.
 SPDX-License-Identifier: GPL-2.0-or-later
 """
+import glob
+import hashlib
 import json
 import os
 import re
@@ -15,6 +21,9 @@ import subprocess
 import tempfile
 
 _HOME = None
+CORPUS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "captures")
+_CACHE_DIR = os.environ.get("SHARKAPI_ORACLE_CACHE")
+_digests = {}
 
 
 def _env():
@@ -27,11 +36,62 @@ def _env():
                 XDG_CONFIG_HOME=os.path.join(home, ".config"))
 
 
-def _run(argv, stdin=None, timeout=600):
+def _file_digest(path):
+    """SHA-256 of a file's bytes, remembered per (path, size, mtime) for this process."""
+    st = os.stat(path)
+    key = (os.path.realpath(path), st.st_size, st.st_mtime_ns)
+    if key not in _digests:
+        with open(path, "rb") as f:
+            _digests[key] = hashlib.file_digest(f, "sha256").hexdigest()
+    return _digests[key]
+
+
+def _stamp(path):
+    st = os.stat(path)
+    return "%s:%d:%d" % (os.path.realpath(path), st.st_size, st.st_mtime_ns)
+
+
+def _cache_path(argv, stdin, inputs):
+    """Where the answer of this run is kept, or None when it is not to be kept: no cache dir, or
+    an input outside the corpus (a test's own temporary capture is always run afresh)."""
+    if not _CACHE_DIR or not inputs:
+        return None
+    if not all(os.path.realpath(p).startswith(os.path.realpath(CORPUS_DIR) + os.sep) for p in inputs):
+        return None
+    key = hashlib.sha256()
+    program = shutil.which(argv[0])
+    libraries = sorted(glob.glob("/usr/lib/*/libwireshark.so.*") + glob.glob("/usr/lib/libwireshark.so.*"))
+    for part in [_stamp(program)] + [_stamp(lib) for lib in libraries] + argv:
+        key.update(part.encode() + b"\0")
+    key.update(stdin or b"")
+    for path in inputs:
+        key.update(_file_digest(path).encode())
+    return os.path.join(_CACHE_DIR, key.hexdigest() + ".json")
+
+
+def _run(argv, stdin=None, timeout=600, inputs=()):
+    """(exit status, stdout, stderr) of the oracle; inputs are the captures it reads."""
+    cached = _cache_path(argv, stdin, inputs)
+    if cached is not None and os.path.exists(cached):
+        with open(cached) as f:
+            return tuple(json.load(f))
     result = subprocess.run(argv, input=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             env=_env(), timeout=timeout)
-    return result.returncode, result.stdout.decode("utf-8", "replace"), \
-        result.stderr.decode("utf-8", "replace")
+    answer = (result.returncode, result.stdout.decode("utf-8", "replace"),
+              result.stderr.decode("utf-8", "replace"))
+    if cached is not None:
+        # Written whole under a private name, then renamed: concurrent suites never read half.
+        os.makedirs(_CACHE_DIR, exist_ok=True)
+        fd, temporary = tempfile.mkstemp(dir=_CACHE_DIR, suffix=".tmp")
+        with os.fdopen(fd, "w") as f:
+            json.dump(answer, f)
+        os.replace(temporary, cached)
+    return answer
+
+
+def run(argv, inputs=(), stdin=None):
+    """Any oracle command, pinned and kept as above (inputs: the captures it reads)."""
+    return _run(argv, stdin=stdin, inputs=inputs)
 
 
 def available():
@@ -92,7 +152,7 @@ def tshark_phs(capture, filter=None, two_pass=False):
     if two_pass:
         argv.insert(1, "-2")
     argv += ["-z", "io,phs" + ("," + filter if filter else "")]
-    _, out, err = _run(argv)
+    _, out, err = _run(argv, inputs=[capture])
     return parse_phs(out)
 
 
@@ -116,7 +176,7 @@ def sharkd_taps(capture, taps):
         {"jsonrpc": "2.0", "id": 3, "method": "tap", "params": params},
     ]
     stdin = "".join(json.dumps(r) + "\n" for r in requests).encode()
-    _, out, err = _run(["sharkd", "-"], stdin=stdin)
+    _, out, err = _run(["sharkd", "-"], stdin=stdin, inputs=[capture])
     answers = {}
     for line in out.splitlines():
         if line.startswith("{"):
@@ -180,7 +240,7 @@ def tshark_fields(capture, fields, filter=None, two_pass=False):
         argv += ["-e", field]
     if filter:
         argv += ["-Y", filter]
-    status, out, err = _run(argv)
+    status, out, err = _run(argv, inputs=[capture])
     if status not in (0, 2):  # 2: a capture cut short, still printed up to the cut
         raise RuntimeError("tshark failed (%d): %s" % (status, err))
     rows = []

@@ -40,7 +40,7 @@ def tmp_entries(srv):
     return os.listdir(os.path.join(srv.data_dir, "tmp"))
 
 
-def eventually(condition, timeout=30):
+def eventually(condition, timeout=180):
     """Polls a condition; True as soon as it holds (no timing is asserted, only the outcome)."""
     deadline = time.time() + timeout
     while time.time() < deadline:

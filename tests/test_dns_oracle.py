@@ -24,6 +24,9 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import oracle  # noqa: E402  (pinned tshark runs, kept per build for the corpus)
+
 JOB_TIMEOUT = 600  # seconds for one summary job; the largest capture of the corpus needs a few
 SEP = "\x1f"  # tshark aggregator: never part of a DNS name as tshark prints it
 
@@ -52,8 +55,7 @@ def tshark_rows(capture, home):
            "-E", "occurrence=a", "-E", "aggregator=" + SEP]
     for field in FIELDS:
         cmd += ["-e", field]
-    out = subprocess.run(cmd, env=clean_env(home), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                         check=False).stdout.decode("utf-8", "replace")
+    _, out, _ = oracle.run(cmd, inputs=[capture])
     rows = []
     for line in out.splitlines():
         values = line.split("\t")

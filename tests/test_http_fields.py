@@ -307,12 +307,12 @@ def test_client_leaving_stops_its_job():
         conn.sock.shutdown(2)
         conn.close()
         # The worker that ran the job is stopped (the only way to stop a pass) and replaced.
-        deadline = time.time() + 60
+        deadline = time.time() + 300
         while time.time() < deadline and os.path.exists("/proc/%d" % workers_before[0]):
             time.sleep(0.1)
         check(not os.path.exists("/proc/%d" % workers_before[0]), "the job's worker still runs after its client left")
         # The server logs before it stops the worker, but the harness reads its log in a thread.
-        deadline = time.time() + 10
+        deadline = time.time() + 120
         while time.time() < deadline and not any("client left during a fields query" in line for line in server.log):
             time.sleep(0.1)
         check(any("client left during a fields query" in line for line in server.log), "no log line")
@@ -334,7 +334,7 @@ def test_grown_worker_is_replaced_unless_warm():
         server.wait_ready(token, capture_id)
 
         def the_worker():
-            deadline = time.time() + 30
+            deadline = time.time() + 180
             while time.time() < deadline:
                 pids = harness.worker_pids(server.proc.pid)
                 if len(pids) == 1:
@@ -348,11 +348,11 @@ def test_grown_worker_is_replaced_unless_warm():
         before = the_worker()
         replaced = replacements()
         first = query(server, token, capture_id, fields="dns.qry.name", offset="1").body
-        deadline = time.time() + 30
+        deadline = time.time() + 180
         while time.time() < deadline and the_worker() == before:
             time.sleep(0.05)
         check(the_worker() != before, "a worker over the recycle size was kept")
-        deadline = time.time() + 10
+        deadline = time.time() + 120
         while time.time() < deadline and replacements() != replaced + 1:
             time.sleep(0.05)
         check(replacements() == replaced + 1, "%d replacements for one job" % (replacements() - replaced))
@@ -404,7 +404,7 @@ def test_deleted_capture_is_not_kept_open_by_a_warm_worker():
         r = server.request("DELETE", "/api/v1/%s/delete/%s" % (token, capture_id))
         check(r.status == 200, "delete: %d %s" % (r.status, r.body[:200]))
         # Once deleted, no worker may keep its disk space in use.
-        deadline = time.time() + 30
+        deadline = time.time() + 180
         while time.time() < deadline and files_held_by(harness.worker_pids(server.proc.pid), capture_dir):
             time.sleep(0.1)
         held = files_held_by(harness.worker_pids(server.proc.pid), capture_dir)

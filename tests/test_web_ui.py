@@ -167,7 +167,7 @@ def test_browser_walkthrough():
                SHARKAPI_DROP_CAPTURE=DROP_CAPTURE, SHARKAPI_PICK_CAPTURE=PICK_CAPTURE,
                ARTIFACTS_DIR=ARTIFACTS_DIR, PLAYWRIGHT_DIR=PLAYWRIGHT_DIR)
     proc = subprocess.run(["node", os.path.join(SOURCE_DIR, "tests", "ui", "web-ui-walkthrough.mjs")],
-                          env=env, capture_output=True, text=True, timeout=150)
+                          env=env, capture_output=True, text=True, timeout=600)
     for line in proc.stdout.splitlines():
         print("  " + line, flush=True)
     if proc.stderr.strip():
