@@ -289,6 +289,13 @@ def test_search():
         # Errors name the parameter; a token without info is refused.
         check_error(v1("GET", "search?search[limit]=0"), 400, "limit 0")
         check_error(v1("GET", "search?search[created_at][from]=yesterday"), 400, "bad date")
+        # Bounds past the year 9999 once overflowed and matched everything: a 400 now.
+        for key in ("created_at", "start_time"):
+            for end in ("from", "to"):
+                for value in ("253402300800", "9999999999999", "99999999999999999999", "10000-01-01"):
+                    check_error(v1("GET", "search?search[%s][%s]=%s" % (key, end, value)), 400,
+                                "%s %s %s" % (key, end, value))
+            check(search("search[%s][from]=253402300799" % key) == [], "%s from the last second of 9999" % key)
         check_error(v1("GET", "search?search[sort]=colour"), 400, "bad sort")
         check_error(v1("GET", "search", server.token("upload", name="uploader")), 403, "search without info")
     finally:

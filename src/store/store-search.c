@@ -90,6 +90,9 @@ store_search_is_number(const char *text)
 	return digits;
 }
 
+/* 9999-12-31T23:59:59Z: the last second a bound may name (ISO-8601 dates stop there too). */
+#define STORE_SEARCH_LAST_SECOND 253402300799.0
+
 /* A time bound in microseconds since the epoch. Upper bounds are inclusive of the unit given
  * (a day, a second), so they come back exclusive: the start of the next unit. */
 static gboolean
@@ -101,8 +104,9 @@ store_search_parse_time(const char *key, const char *text, gboolean upper, gint6
 
 	if (store_search_is_number(text)) {
 		double seconds = g_ascii_strtod(text, NULL);
-		if (seconds > 1e13)
-			return store_search_bad(error, key, text, "is out of range");
+		/* Past 9999-12-31T23:59:59Z the microseconds overflowed and matched everything. */
+		if (seconds > STORE_SEARCH_LAST_SECOND)
+			return store_search_bad(error, key, text, "is out of range (after the year 9999)");
 		*bound_us = (gint64)(seconds * 1e6);
 		if (upper)
 			*bound_us += strchr(text, '.') != NULL ? 1 : STORE_SEARCH_US_PER_SECOND;
