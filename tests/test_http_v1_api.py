@@ -427,6 +427,13 @@ def test_deep_search_criteria_permissions_and_errors():
     check_error(v2_deep("POST", "", body='{"capture_ids": ["%s"]}' % a), 400, "no filter")
     check_error(v2_deep("POST", "", body='not json'), 400, "not JSON")
     check_error(v2_deep("POST", "", body='{"display_filter": "tcp", "capture_ids": "%s"}' % a), 400, "ids not an array")
+    # Deep nesting once overflowed json-glib's recursive parser and killed the server (100 KB body).
+    check_error(v2_deep("POST", "", body="[" * 100000), 400, "100,000 nested arrays")
+    check_error(v2_deep("POST", "", body='{"display_filter": "tcp", "criteria": %s1%s}' % ('{"a":' * 65, "}" * 65)),
+                400, "65 nested objects")
+    nested = '{"display_filter": "tcp", "x": %s1%s, "y": "[[[[%s"}' % ("[" * 60, "]" * 60, "[" * 100)
+    r = v2_deep("POST", "", body=nested)
+    check(r.status == 201, "60 levels and brackets inside a string are fine: %d %s" % (r.status, r.body[:200]))
     check(server.alive(), "server died")
 
 

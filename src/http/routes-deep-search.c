@@ -140,6 +140,37 @@ deep_search_is_blank(const char *text)
 	return TRUE;
 }
 
+
+/* json-glib's parser recurses once per level: 100,000 nested '[' overflowed the stack and
+ * killed the server. A body is refused past this depth before it reaches the parser. */
+#define DEEP_SEARCH_MAX_DEPTH 64
+
+/* TRUE when arrays and objects nest deeper than DEEP_SEARCH_MAX_DEPTH (brackets inside
+ * strings do not count; malformed JSON is left to the parser's own error). */
+static gboolean
+deep_search_json_too_deep(const char *data, gsize length)
+{
+	guint depth = 0;
+	gboolean in_string = FALSE;
+	for (gsize i = 0; i < length; i++) {
+		char c = data[i];
+		if (in_string) {
+			if (c == '\\')
+				i++;
+			else if (c == '"')
+				in_string = FALSE;
+		} else if (c == '"') {
+			in_string = TRUE;
+		} else if (c == '[' || c == '{') {
+			if (++depth > DEEP_SEARCH_MAX_DEPTH)
+				return TRUE;
+		} else if ((c == ']' || c == '}') && depth > 0) {
+			depth--;
+		}
+	}
+	return FALSE;
+}
+
 static JsonObject *
 deep_search_parse_body(SoupServerMessage *msg, JsonParser *parser, GError **error)
 {
@@ -157,6 +188,10 @@ deep_search_parse_body(SoupServerMessage *msg, JsonParser *parser, GError **erro
 	gsize length = 0;
 	const char *data = g_bytes_get_data(bytes, &length);
 	g_autoptr(GError) error_local = NULL;
+	if (deep_search_json_too_deep(data, length)) {
+		deep_search_bad(error, "body", "JSON nested deeper than " G_STRINGIFY(DEEP_SEARCH_MAX_DEPTH) " levels");
+		return NULL;
+	}
 	if (!json_parser_load_from_data(parser, data, (gssize)length, &error_local)) {
 		deep_search_bad(error, "body", error_local->message);
 		return NULL;
