@@ -3,12 +3,21 @@
 randpkt captures of every type it offers, editcap -E corruption, truncations, a huge snaplen,
 zero frames and thousands of pcapng interfaces. Every maker writes into a folder and returns the
 paths it wrote, each named after what it is, so a failure names its input.
+
+The random makers take a seed and give the same files for the same seed (the suite prints its
+seed, and SHARKAPI_TEST_SEED replays it): editcap -E gets --seed; randpkt has no seed option
+and draws from GLib's g_rand_new() (seeded from /dev/urandom), so it runs with a tiny preloaded
+library whose g_rand_new() is g_rand_new_with_seed(SHARKAPI_RANDPKT_SEED), compiled at test time
+with the system C compiler; make_randpkt checks that two runs with one seed give the same file.
 SPDX-License-Identifier: GPL-2.0-or-later
 """
 import os
+import random
 import re
+import shutil
 import struct
 import subprocess
+import tempfile
 
 import harness
 
@@ -23,25 +32,71 @@ def randpkt_types():
     return types
 
 
-def make_randpkt(folder, count=1000, max_bytes=3000):
+RANDPKT_SEED_SHIM = r"""
+/* randpkt's GRand, seeded from SHARKAPI_RANDPKT_SEED (tests/hostile_files.py). */
+#include <stdlib.h>
+typedef struct _GRand GRand;
+extern GRand *g_rand_new_with_seed(unsigned int seed);
+GRand *g_rand_new(void)
+{
+	const char *seed = getenv("SHARKAPI_RANDPKT_SEED");
+	if (seed == NULL)
+		abort(); /* never unseeded */
+	return g_rand_new_with_seed((unsigned int)strtoul(seed, NULL, 10));
+}
+"""
+
+
+def build_randpkt_shim(folder):
+    """Compiles the seeding library into folder; returns its path."""
+    compiler = shutil.which("cc") or shutil.which("gcc")
+    if compiler is None:
+        raise RuntimeError("a C compiler is needed to seed randpkt (it has no seed option)")
+    source = os.path.join(folder, "randpkt-seed.c")
+    library = os.path.join(folder, "randpkt-seed.so")
+    with open(source, "w") as f:
+        f.write(RANDPKT_SEED_SHIM)
+    subprocess.run([compiler, "-shared", "-fPIC", "-O1", "-o", library, source], check=True, capture_output=True)
+    return library
+
+
+def run_randpkt(env, shim, seed, kind, path, count, max_bytes):
+    env = dict(env, LD_PRELOAD=shim, SHARKAPI_RANDPKT_SEED=str(seed))
+    subprocess.run(["randpkt", "-b", str(max_bytes), "-c", str(count), "-t", kind, path], check=True,
+                   capture_output=True, env=env)
+
+
+def make_randpkt(folder, seed, count=1000, max_bytes=3000):
+    """One capture per randpkt type, each from its own seed drawn from seed."""
+    rng = random.Random(seed)
     paths = []
-    for kind in randpkt_types():
-        path = os.path.join(folder, "randpkt-%s.pcap" % kind)
-        subprocess.run(["randpkt", "-b", str(max_bytes), "-c", str(count), "-t", kind, path], check=True,
-                       capture_output=True, env=harness.oracle_env())
-        paths.append(path)
+    with tempfile.TemporaryDirectory(prefix="sharkapi-randpkt-") as scratch:
+        shim = build_randpkt_shim(scratch)
+        env = harness.oracle_env()
+        for kind in randpkt_types():
+            kind_seed = rng.randrange(1 << 32)
+            path = os.path.join(folder, "randpkt-%s.pcap" % kind)
+            run_randpkt(env, shim, kind_seed, kind, path, count, max_bytes)
+            if not paths:  # the seed must decide the file, or a replay would not replay
+                again = os.path.join(scratch, "again.pcap")
+                run_randpkt(env, shim, kind_seed, kind, again, count, max_bytes)
+                with open(path, "rb") as a, open(again, "rb") as b:
+                    if a.read() != b.read():
+                        raise RuntimeError("randpkt gave two files for one seed: the seeding library did not take")
+            paths.append(path)
     return paths
 
 
-def make_corrupted(folder, sources, rounds=2):
-    """editcap -E: each byte of each frame flipped with some probability."""
+def make_corrupted(folder, sources, seed, rounds=2):
+    """editcap -E: each byte of each frame flipped with some probability, --seed from seed."""
+    rng = random.Random(seed)
     paths = []
     for source in sources:
         base = os.path.basename(source).split(".")[0]
         for i, rate in enumerate([0.02, 0.2][:rounds]):
             path = os.path.join(folder, "corrupt-%s-%d.pcap" % (base, i))
-            subprocess.run(["editcap", "-F", "pcap", "-E", str(rate), source, path], check=True,
-                           capture_output=True, env=harness.oracle_env())
+            subprocess.run(["editcap", "-F", "pcap", "--seed", str(rng.randrange(1 << 31)), "-E", str(rate),
+                            source, path], check=True, capture_output=True, env=harness.oracle_env())
             paths.append(path)
     return paths
 

@@ -5,10 +5,13 @@ snaplens, lying record lengths, zero frames, thousands of pcapng interfaces (hos
 Each is uploaded over HTTP; the upload and every route on it answer 200 or a clear 4xx with a JSON
 error body, never a 5xx; afterwards the server still runs, its workers are there, and a good
 capture uploaded first answers exactly as it did before.
+The random files (randpkt, editcap -E) come from one seed, printed first ("seed: N"); run again
+with SHARKAPI_TEST_SEED=N to make the same files. Without it the seed is new each run.
 SPDX-License-Identifier: GPL-2.0-or-later
 """
 import concurrent.futures
 import os
+import random
 import shutil
 import tempfile
 
@@ -31,6 +34,7 @@ CLEAR_4XX = (400, 404, 413, 415, 422)
 server = None
 token = None
 work = None
+SEED = int(os.environ.get("SHARKAPI_TEST_SEED") or random.SystemRandom().randrange(1 << 32))
 
 
 def check_answer(label, response):
@@ -102,7 +106,7 @@ def test_randpkt_every_type():
     good_id, before = make_good()
     folder = os.path.join(work, "randpkt")
     os.mkdir(folder)
-    run_all(hostile_files.make_randpkt(folder))
+    run_all(hostile_files.make_randpkt(folder, SEED))
     check_unaffected(good_id, before)
 
 
@@ -113,7 +117,7 @@ def test_corrupted_bytes():
     sources = [os.path.join(harness.CAPTURES_DIR, n) for n in
                ("sv-dns-udp-a-aaaa-mx.pcap", "sv-tls-cert-issuer.pcap", "zeek-http-pipelined-requests.pcap",
                 "tcpdump-ieee802.11-radiotap.pcap", "sv-quic-ietf.pcap", "zeek-pcapng-multi-interface.pcapng")]
-    run_all(hostile_files.make_corrupted(folder, sources))
+    run_all(hostile_files.make_corrupted(folder, sources, SEED))
     check_unaffected(good_id, before)
 
 
@@ -141,6 +145,7 @@ def test_crafted_lengths_snaplens_and_interfaces():
 
 def main():
     global server, token, work
+    print("seed: %d (replay: SHARKAPI_TEST_SEED=%d)" % (SEED, SEED), flush=True)
     work = tempfile.mkdtemp(prefix="sharkapi-hostile-")
     server = harness.Server(args=["--workers", "2", "--job-timeout", "120"]).start()
     token = server.token()

@@ -2,11 +2,19 @@
 against the oracles of the same libwireshark: tshark -z io,phs (default, a filter, -2),
 sharkd's endpt:/conv: taps, tshark -T fields, tshark's DNS fields; CloudShark's seed jq
 pipelines run as printed; a restarted server answers without a new pass.
+
+    python3 tests/test_http_analysis.py [PART/PARTS] [TEST_NAME...]   (or env SHARKAPI_TEST_PART)
+
+PART/PARTS (1-based) takes every PARTS-th capture from the PART-th for the per-capture checks,
+so ctest can run the parts side by side; the route-level checks, which are not per capture,
+run in part 1 only (which also uploads the captures they name). Without it: everything, 1/1.
 SPDX-License-Identifier: GPL-2.0-or-later
 """
 import json
 import os
+import re
 import subprocess
+import sys
 import tempfile
 
 import harness
@@ -16,7 +24,8 @@ from harness import check
 
 server = None
 token = None
-uploaded = {}  # capture path -> id
+uploaded = {}  # capture path -> id, of every capture this run uploaded
+mine = []  # the captures of this part, checked one by one
 
 TABLES = [("eth", "Ethernet"), ("ip", "IPv4"), ("ipv6", "IPv6"), ("tcp", "TCP"), ("udp", "UDP")]
 
@@ -34,8 +43,36 @@ FIELD_QUERIES = [
 ]
 
 
-def upload_all():
-    for path in harness.captures():
+# The captures the route-level checks name (part 1 uploads them even when not its own).
+PROTOCOL_CAPTURE = os.path.join(harness.CAPTURES_DIR, "sv-community-id-ipv6-tls.pcap")
+PAGING_CAPTURE = os.path.join(harness.CAPTURES_DIR, "zeek-http-bro.org.pcap")
+DNS_FILTER_CAPTURE = os.path.join(harness.CAPTURES_DIR, "zeek-dns-edns-ecs.pcap")
+SEED_CAPTURE = os.path.join(harness.CAPTURES_DIR, "zeek-wikipedia.pcap")
+SNI_CAPTURE = os.path.join(harness.CAPTURES_DIR, "zeek-tls-google-cert-repeat.pcap")
+ROUTE_CAPTURES = [PROTOCOL_CAPTURE, PAGING_CAPTURE, DNS_FILTER_CAPTURE, SEED_CAPTURE, SNI_CAPTURE]
+
+
+def parse_part(text):
+    """PART/PARTS (1-based) -> (part, parts); the whole run is 1/1."""
+    part, _, parts = text.partition("/")
+    part, parts = int(part), int(parts or "1")
+    if not 1 <= part <= parts:
+        raise ValueError("part %d of %d" % (part, parts))
+    return part, parts
+
+
+def take_part_argument(argv):
+    """The PART/PARTS argument out of argv (the rest are test names for harness.run), else
+    SHARKAPI_TEST_PART, else 1/1."""
+    for arg in argv[1:]:
+        if re.fullmatch(r"\d+/\d+", arg):
+            argv.remove(arg)
+            return parse_part(arg)
+    return parse_part(os.environ.get("SHARKAPI_TEST_PART") or "1/1")
+
+
+def upload_all(paths):
+    for path in paths:
         r = server.upload_put(token, path)
         check(r.status == 200, "upload %s: %d" % (path, r.status))
         uploaded[path] = r.json()["id"]
@@ -48,9 +85,9 @@ def data_of(response, what):
 
 def for_each_capture(check_one):
     problems = []
-    for path, capture_id in uploaded.items():
+    for path in mine:
         try:
-            check_one(path, capture_id)
+            check_one(path, uploaded[path])
         except AssertionError as error:
             problems.append("%s: %s" % (os.path.basename(path), error))
     check(not problems, "\n".join(problems))
@@ -103,7 +140,7 @@ def test_endpoints_and_conversations_vs_sharkd():
 
 
 def test_protocol_parameter():
-    capture_id = next(iter(uploaded.values()))
+    capture_id = uploaded[PROTOCOL_CAPTURE]
     r = server.v2(token, capture_id, "stats/endpoints", protocol="nosuch")
     check(r.status == 400 and "tcp" in r.json()["exceptions"][0], "unknown protocol must list valid names")
     default = data_of(server.v2(token, capture_id, "stats/endpoints"), "default protocol")
@@ -132,8 +169,7 @@ def test_fields_vs_tshark():
 
 
 def test_fields_paging_ndjson_and_errors():
-    path = os.path.join(harness.CAPTURES_DIR, "zeek-http-bro.org.pcap")
-    capture_id = uploaded[path]
+    capture_id = uploaded[PAGING_CAPTURE]
     whole = data_of(server.v2(token, capture_id, "packets/fields", fields="ip.src,tcp.stream"), "all")["packets"]
     page = data_of(server.v2(token, capture_id, "packets/fields", fields="ip.src,tcp.stream", limit=50,
                              offset=100), "page")["packets"]
@@ -151,9 +187,33 @@ def test_fields_paging_ndjson_and_errors():
                          ({"fields": "ip.src", "limit": "-1"}, "negative limit")):
         r = server.v2(token, capture_id, "packets/fields", **params)
         check(r.status == 400 and r.json()["status"] == 400 and r.json()["exceptions"][0], what)
-    r = server.v2(token, capture_id, "packets/fields", fields="ip.src", filter="ip.src ==")
-    want = oracle.tshark_filter_error("ip.src ==")
-    check(want is None or r.json()["exceptions"][0] in want, "filter message is libwireshark's: %s" % r.body)
+    # tshark's verdict on each filter, on the same capture: refused with its message, or accepted.
+    verdicts = {}
+    for display_filter in ("ip.src ==", "no.such.field", "ip.src == 1.2.3", "tcp.port == 80 && ip"):
+        want = tshark_filter_verdict(PAGING_CAPTURE, display_filter)
+        verdicts[display_filter] = want
+        r = server.v2(token, capture_id, "packets/fields", fields="ip.src", filter=display_filter)
+        if want is None:
+            check(r.status == 200, "filter %r accepted by tshark, answered %d %s"
+                  % (display_filter, r.status, r.body[:200]))
+        else:
+            check(r.status == 400 and r.json()["exceptions"] == [want],
+                  "filter %r: tshark says %r, the server %d %s" % (display_filter, want, r.status, r.body[:300]))
+    check(verdicts["ip.src =="] is not None and verdicts["tcp.port == 80 && ip"] is None,
+          "tshark's verdicts are not the ones this check is about: %s" % verdicts)
+
+
+def tshark_filter_verdict(path, display_filter):
+    """None when tshark accepts the display filter on path; else its message (the first line of
+    its complaint, without the "tshark: " prefix)."""
+    status, _, err = oracle.run(["tshark", "-n", "-r", path, "-c", "1", "-Y", display_filter], inputs=[path])
+    lines = [line for line in err.splitlines() if line.strip() and not line.startswith("Running as user")]
+    if status == 0:
+        check(not lines, "tshark accepted %r but complained: %s" % (display_filter, lines))
+        return None
+    check(lines and lines[0].startswith("tshark: "),
+          "tshark failed on %r without a message (%d)" % (display_filter, status))
+    return lines[0][len("tshark: "):]
 
 
 def test_dns_lookups_vs_tshark():
@@ -169,8 +229,7 @@ def test_dns_lookups_vs_tshark():
 
 
 def test_dns_lookups_filter():
-    path = os.path.join(harness.CAPTURES_DIR, "zeek-dns-edns-ecs.pcap")
-    capture_id = uploaded[path]
+    capture_id = uploaded[DNS_FILTER_CAPTURE]
     everything = data_of(server.v2(token, capture_id, "dns/lookups"), "dns")["lookups"]
     only_udp = data_of(server.v2(token, capture_id, "dns/lookups", filter="udp"), "dns udp")["lookups"]
     check(any(r["transport"] == "tcp" for r in everything), "the capture has DNS over TCP")
@@ -189,12 +248,62 @@ def curl(path):
                            "--url", url], capture_output=True, check=True).stdout
 
 
+def capinfos_frames_and_duration(path):
+    """(frames, duration in seconds as capinfos prints it) of a capture."""
+    status, out, err = oracle.run(["capinfos", "-c", "-u", "-M", path], inputs=[path])
+    check(status == 0, "capinfos failed: %s" % err)
+    frames = re.search(r"^Number of packets:\s+(\d+)$", out, re.M)
+    duration = re.search(r"^Capture duration:\s+([0-9.]+) seconds$", out, re.M)
+    check(frames and duration, "capinfos output: %r" % out)
+    return int(frames.group(1)), float(duration.group(1))
+
+
+def jq_sort_key(value):
+    """jq's order of null and strings (null first), for emulating sort and unique_by."""
+    return (value is not None, value if value is not None else "")
+
+
+def tshark_initial_rtts(path):
+    """The initial-RTT example's answer as tshark gives it: per TCP stream (jq unique_by: sorted
+    by the stream as a string, the first frame of each) stream, addresses, port and RTT."""
+    rows = oracle.tshark_fields(path, ["tcp.stream", "ip.src", "ip.dst", "tcp.dstport", "tcp.analysis.initial_rtt"],
+                                "tcp.analysis.initial_rtt")
+    first = {}
+    for row in rows:
+        f = row["fields"]
+        first.setdefault(f.get("tcp.stream"), {"stream": f.get("tcp.stream"), "src": f.get("ip.src"),
+                                                "dst": f.get("ip.dst"), "dstport": f.get("tcp.dstport"),
+                                                "initial_rtt": f.get("tcp.analysis.initial_rtt")})
+    return [first[key] for key in sorted(first, key=jq_sort_key)]
+
+
+def tshark_first_lookup(path):
+    """The first record of dns/lookups as tshark sees it (test_dns_oracle's pairing): client,
+    query name, and the query type's mnemonic from tshark's own value strings."""
+    with tempfile.TemporaryDirectory(prefix="sharkapi-dns-") as home:
+        rows = test_dns_oracle.tshark_rows(path, home)
+    messages = [m for row in rows for m in test_dns_oracle.split_messages(row)]
+    check(messages, "tshark sees no DNS in %s" % path)
+    first, _response, _query, from_client = test_dns_oracle.expected_lookups(messages)[0]
+    _, out, _ = oracle.run(["tshark", "-n", "-r", path, "-Y", "frame.number == %d" % first["frame"],
+                            "-T", "fields", "-E", "occurrence=f", "-e", "dns.qry.type"], inputs=[path])
+    type_number = out.strip()
+    _, values, _ = oracle.run(["tshark", "-G", "values"])
+    names = re.findall(r"^V\tdns\.qry\.type\t%s\t(\S+)" % re.escape(type_number), values, re.M)
+    check(len(names) == 1, "dns.qry.type %r in tshark -G values: %s" % (type_number, names))
+    carrier = first["carrier"]
+    return {"client": carrier["src"] if from_client else carrier["dst"], "full_query": first["query_name"],
+            "query_type": names[0]}
+
+
 def test_seed_examples_as_printed():
-    path = os.path.join(harness.CAPTURES_DIR, "zeek-wikipedia.pcap")
+    path = SEED_CAPTURE
     capture_id = uploaded[path]
     base = "/api/v2/analysis/" + capture_id
     got = jq("{frames: .data.frames, duration: .data.duration}", curl(base + "/status"))
-    check(got["frames"] == 136 and got["duration"] > 0, "status example")
+    frames, duration = capinfos_frames_and_duration(path)
+    check(got["frames"] == frames and round(got["duration"], 6) == duration,
+          "status example: %s, capinfos %d frames over %.6f s" % (got, frames, duration))
     for proto in ("eth", "ip", "ipv6", "tcp", "udp"):
         got = jq(".data.hosts | sort_by(.txb) | last | {host, txf, txb}",
                  curl(base + "/stats/endpoints?protocol=" + proto))
@@ -210,11 +319,12 @@ def test_seed_examples_as_printed():
               '"dstport": .["tcp.dstport"], "initial_rtt": .["tcp.analysis.initial_rtt"]}] | unique_by(.["stream"])',
               curl(base + "/packets/fields?fields=tcp.stream,ip.src,ip.dst,tcp.dstport,tcp.analysis.initial_rtt"
                    "&filter=tcp.analysis.initial_rtt"))
-    check(len(rtts) == 8 and all(r["dstport"] == "80" for r in rtts), "initial rtt example: %s" % rtts)
+    want = tshark_initial_rtts(path)
+    check(rtts == want and rtts, "initial rtt example: %s, tshark %s" % (rtts, want))
     dns = jq("[.data.lookups[] | {client, full_query, query_type}]", curl(base + "/dns/lookups"))
-    check(dns[0] == {"client": "141.142.220.118", "full_query": "upload.wikimedia.org", "query_type": "AAAA"},
-          "dns audit example: %s" % dns[:1])
-    tls_path = os.path.join(harness.CAPTURES_DIR, "zeek-tls-google-cert-repeat.pcap")
+    want = tshark_first_lookup(path)
+    check(dns and dns[0] == want, "dns audit example: %s, tshark %s" % (dns[:1], want))
+    tls_path = SNI_CAPTURE
     names = jq('[.data.packets[].fields["tls.handshake.extensions_server_name"]] | unique',
                curl("/api/v2/analysis/%s/packets/fields?fields=tls.handshake.extensions_server_name"
                     "&filter=tls.handshake.extensions_server_name" % uploaded[tls_path]))
@@ -225,8 +335,7 @@ def test_seed_examples_as_printed():
 
 
 def test_restart_answers_without_new_pass():
-    path = os.path.join(harness.CAPTURES_DIR, "zeek-http-bro.org.pcap")
-    capture_id = uploaded[path]
+    capture_id = uploaded[PAGING_CAPTURE]
     before = server.v2(token, capture_id, "stats/hierarchy").body
     server.stop()
     server.start()
@@ -235,8 +344,19 @@ def test_restart_answers_without_new_pass():
     check(server.v2(token, capture_id, "stats/hierarchy").body == before, "hierarchy changed over restart")
 
 
+PER_CAPTURE_TESTS = [test_hierarchy_vs_tshark, test_endpoints_and_conversations_vs_sharkd, test_fields_vs_tshark,
+                     test_dns_lookups_vs_tshark]
+ROUTE_TESTS = [test_protocol_parameter, test_fields_paging_ndjson_and_errors, test_dns_lookups_filter,
+               test_seed_examples_as_printed, test_restart_answers_without_new_pass]
+
+
 def main():
     global server, token
+    part, parts = take_part_argument(sys.argv)
+    everything = harness.captures()
+    mine.extend(path for index, path in enumerate(everything) if index % parts == part - 1)
+    print("part %d/%d: %d of %d captures%s" % (part, parts, len(mine), len(everything),
+                                                ", and the route-level checks" if part == 1 else ""), flush=True)
     missing = oracle.available()
     if missing:
         print("missing oracles: %s" % missing)
@@ -245,12 +365,10 @@ def main():
     server = harness.Server(args=["--workers", "2"]).start()
     token = server.token()
     try:
-        upload_all()
+        upload_all(mine + ([p for p in ROUTE_CAPTURES if p not in mine] if part == 1 else []))
         for capture_id in uploaded.values():
             server.wait_ready(token, capture_id)
-        harness.run([test_hierarchy_vs_tshark, test_endpoints_and_conversations_vs_sharkd, test_protocol_parameter,
-                     test_fields_vs_tshark, test_fields_paging_ndjson_and_errors, test_dns_lookups_vs_tshark, test_dns_lookups_filter,
-                     test_seed_examples_as_printed, test_restart_answers_without_new_pass])
+        harness.run(PER_CAPTURE_TESTS + (ROUTE_TESTS if part == 1 else []))
     finally:
         server.cleanup()
 

@@ -8,6 +8,10 @@ every acknowledged capture's analysis resumes to "ready". SIGTERM also ends with
 Workers: SIGKILL of a random worker at random moments under load; every answer is 200, or the
 documented outcomes (a stream that had started ends broken; 422 after a second crash of the same
 job); once the killing stops, every route answers exactly as on a fresh copy of the capture.
+Every random choice (files, routes, filters, which worker, kill moments) comes from one seed,
+printed first ("seed: N"); SHARKAPI_TEST_SEED=N replays the same choices (each thread draws from
+its own generator, so thread scheduling does not reorder them; the moments stay wall-clock).
+Without it the seed is new each run.
 SPDX-License-Identifier: GPL-2.0-or-later
 """
 import http.client
@@ -31,7 +35,12 @@ ROUTES = [("stats/hierarchy", {}), ("stats/endpoints", {"protocol": "ip"}),
           ("stats/conversations", {"protocol": "udp"}), ("dns/lookups", {}),
           ("packets/fields", {"fields": "frame.number,ip.src,frame.len"})]
 
-rng = random.Random(int(os.environ.get("SHARKAPI_TEST_SEED", time.time())))
+SEED = int(os.environ.get("SHARKAPI_TEST_SEED") or random.SystemRandom().randrange(1 << 32))
+
+
+def rng_for(*purpose):
+    """The generator of one thread or one decision, derived from SEED and what it is for."""
+    return random.Random("%d/%s" % (SEED, "/".join(str(p) for p in purpose)))
 
 
 def all_worker_pids(server_pid):
@@ -49,14 +58,15 @@ def pid_alive(pid):
 class Load:
     """Clients uploading and asking for passes until stopped; remembers acknowledged uploads."""
 
-    def __init__(self, server, token, known_ids):
+    def __init__(self, server, token, known_ids, name):
+        self.name = name
         self.server = server
         self.token = token
         self.known_ids = list(known_ids)
         self.acked = {}  # id -> source path
         self.stop = threading.Event()
         self.threads = [threading.Thread(target=self.uploader, args=(i,), daemon=True) for i in range(2)]
-        self.threads += [threading.Thread(target=self.passes, daemon=True) for _ in range(2)]
+        self.threads += [threading.Thread(target=self.passes, args=(i,), daemon=True) for i in range(2)]
 
     def start(self):
         for t in self.threads:
@@ -69,6 +79,7 @@ class Load:
             t.join(60)
 
     def uploader(self, n):
+        rng = rng_for(self.name, "uploader", n)
         while not self.stop.is_set():
             path = rng.choice(SOURCES)
             try:
@@ -83,7 +94,8 @@ class Load:
             else:
                 time.sleep(0.05)
 
-    def passes(self):
+    def passes(self, n):
+        rng = rng_for(self.name, "passes", n)
         while not self.stop.is_set():
             ids = self.known_ids + list(self.acked)
             if not ids:
@@ -155,12 +167,13 @@ def kill_cycles(sig, cycles):
     try:
         totals = {"acked": 0, "unacked but complete": 0, "half-written at the kill": 0}
         for cycle in range(cycles):
-            load = Load(server, token, acked).start()
+            name = "%s-cycle-%d" % (signal.Signals(sig).name, cycle)
+            load = Load(server, token, acked, name).start()
             # Until some uploads were acknowledged, then a random moment later.
             deadline = time.time() + 60
             while len(load.acked) < 2 and time.time() < deadline:
                 time.sleep(0.05)
-            time.sleep(rng.uniform(0.0, 1.5))
+            time.sleep(rng_for(name, "moment").uniform(0.0, 1.5))
             workers = all_worker_pids(server.proc.pid)
             proc = server.proc
             code = server.stop(sig)
@@ -223,6 +236,7 @@ def test_worker_sigkill_at_random_moments():
         kills = [0]
 
         def killer():
+            rng = rng_for("worker-kills", "killer")
             while not stop.is_set():
                 time.sleep(rng.uniform(0.2, 0.8))
                 pids = harness.worker_pids(server.proc.pid)
@@ -237,7 +251,8 @@ def test_worker_sigkill_at_random_moments():
         asked = []
         problems = []
 
-        def client():
+        def client(n):
+            rng = rng_for("worker-kills", "client", n)
             for _ in range(25):
                 capture_id = rng.choice(list(ids))
                 route, params = rng.choice(ROUTES)
@@ -259,7 +274,7 @@ def test_worker_sigkill_at_random_moments():
 
         killer_thread = threading.Thread(target=killer, daemon=True)
         killer_thread.start()
-        clients = [threading.Thread(target=client) for _ in range(3)]
+        clients = [threading.Thread(target=client, args=(i,)) for i in range(3)]
         for t in clients:
             t.start()
         for t in clients:
@@ -285,6 +300,7 @@ def test_worker_sigkill_at_random_moments():
 
 
 def main():
+    print("seed: %d (replay: SHARKAPI_TEST_SEED=%d)" % (SEED, SEED), flush=True)
     harness.run([test_sigkill_server_under_load, test_sigterm_server_under_load,
                  test_worker_sigkill_at_random_moments])
 

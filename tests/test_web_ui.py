@@ -16,11 +16,11 @@ import urllib.parse
 
 sys.path.insert(0, os.path.dirname(__file__))
 from harness import BUILD_DIR, CAPTURES_DIR, Server, check, run  # noqa: E402
+import npm_tools  # noqa: E402
 
 SOURCE_DIR = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 UI_DIR = os.path.join(SOURCE_DIR, "ui")
-PLAYWRIGHT_VERSION = "1.65.1"
-PLAYWRIGHT_DIR = os.path.join(os.path.abspath(BUILD_DIR), "ui-test")
+PLAYWRIGHT_DIR = npm_tools.TOOLS_DIR  # node_modules/playwright-core, pinned in tests/npm
 ARTIFACTS_DIR = os.path.join(os.path.abspath(BUILD_DIR), "test-artifacts", "ui")
 CHROMIUM = "/usr/bin/chromium"
 DROP_CAPTURE = os.path.join(CAPTURES_DIR, "zeek-wikipedia.pcap")
@@ -154,11 +154,10 @@ def ensure_browser_tools():
     """Chromium and node from Debian (scripts/install-deps.sh --test), playwright-core from npm."""
     if not (os.path.exists(CHROMIUM) and shutil.which("node") and shutil.which("npm")):
         subprocess.run(["sh", os.path.join(SOURCE_DIR, "scripts", "install-deps.sh"), "--test"], check=True)
-    package = os.path.join(PLAYWRIGHT_DIR, "node_modules", "playwright-core", "package.json")
-    if not (os.path.exists(package) and ('"version": "%s"' % PLAYWRIGHT_VERSION) in open(package).read()):
-        os.makedirs(PLAYWRIGHT_DIR, exist_ok=True)
-        subprocess.run(["npm", "install", "--no-save", "--no-audit", "--no-fund", "--prefix", PLAYWRIGHT_DIR,
-                        "playwright-core@" + PLAYWRIGHT_VERSION], check=True, stdout=subprocess.DEVNULL)
+    # playwright-core comes from the committed npm lock (tests/npm), as the OpenAPI tools do.
+    tools = npm_tools.ensure()
+    if tools != PLAYWRIGHT_DIR:
+        raise RuntimeError("npm tools in %s, expected %s" % (tools, PLAYWRIGHT_DIR))
 
 
 def test_browser_walkthrough():
