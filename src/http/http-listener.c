@@ -9,14 +9,28 @@
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 
-/* One accepted connection, known by its client's address (all a SoupServerMessage tells). */
+/* What wakes an idle connection's watch: any byte, the end or a broken connection; a peek
+ * tells which. Not POLLRDHUP alone, though it would spare the peek: a FIN can show as
+ * readable a moment before it shows as a shutdown, libsoup then reads the end first, and
+ * stealing the connection after that failed read crashes libsoup. */
+#define HTTP_CONNECTION_IDLE_EVENTS (G_IO_IN | G_IO_HUP | G_IO_ERR)
+
+/* One accepted connection; it is also its own watch, a GSource that lives as long as the
+ * connection. Between requests the watch polls the socket and ends the idle timeout; during
+ * a request it polls for nothing. Switching is a store to pollfd.events, which the main loop
+ * reads at each iteration (g_source_modify_unix_fd() would wake it up), and the watch may
+ * recurse, so its dispatch does not take its descriptor out of the poll set and put it back.
+ * A source made and destroyed per request cost two wake-up writes, about 20 us. */
 typedef struct {
+	GSource source;
+	GPollFD pollfd;              /* events 0 while not idle */
+	gboolean polled;             /* pollfd is in the main context's set */
+	gint64 idle_deadline;        /* while idle: when the idle timeout ends (monotonic us), or 0 */
 	HttpListener *listener;
-	char *peer;                  /* "address:port": the key */
+	GSocketAddress *remote;      /* the key: libsoup's messages return this very object */
 	GObject *stream;             /* the GSocketConnection, weakly: gone when libsoup drops it */
 	GSocket *socket;             /* the connection's, valid as long as it is */
 	SoupServerMessage *answered; /* while idle between requests: its last answered message */
-	GSource *idle_watch;         /* while idle: fires when the client sends or closes */
 } HttpConnection;
 
 struct HttpListener {
@@ -25,30 +39,146 @@ struct HttpListener {
 	GTlsCertificate *certificate;
 	guint idle_timeout;
 	GSocket *placeholder;    /* our end of the socket pair libsoup "listens" on */
-	GHashTable *connections; /* peer -> HttpConnection */
+	GHashTable *connections; /* remote address object -> HttpConnection */
 	gulong started_handler, finished_handler, aborted_handler;
 };
 
+/* A request is under way, or the connection is done: nothing to watch (no system call). */
 static void
-http_connection_stop_watching(HttpConnection *conn)
+http_connection_unwatch(HttpConnection *conn)
 {
-	if (conn->idle_watch != NULL) {
-		g_source_destroy(conn->idle_watch);
-		g_clear_pointer(&conn->idle_watch, g_source_unref);
-	}
+	conn->pollfd.events = 0;
+	conn->idle_deadline = 0;
 	g_clear_object(&conn->answered);
+}
+
+/* Idle after answering msg: watch for the client leaving and for the idle timeout. */
+static void
+http_connection_watch(HttpConnection *conn, SoupServerMessage *msg)
+{
+	guint timeout = conn->listener->idle_timeout;
+	g_set_object(&conn->answered, msg);
+	conn->pollfd.events = HTTP_CONNECTION_IDLE_EVENTS;
+	/* From the iteration's time: never after the deadline libsoup's next read gets from the
+	 * socket's timeout, so the watch (attached first, dispatched first) takes the connection
+	 * before that read times out (http-listener.h). */
+	conn->idle_deadline = timeout > 0 ? g_source_get_time(&conn->source) + (gint64)timeout * G_USEC_PER_SEC : 0;
+	if (!conn->polled) {
+		g_source_add_poll(&conn->source, &conn->pollfd);
+		conn->polled = TRUE;
+	}
+}
+
+/* Out of the poll set until the connection is idle again: a reset connection reports
+ * G_IO_HUP | G_IO_ERR whatever the events, at every iteration. */
+static void
+http_connection_unpoll(HttpConnection *conn)
+{
+	if (conn->polled) {
+		g_source_remove_poll(&conn->source, &conn->pollfd);
+		conn->polled = FALSE;
+	}
+	conn->pollfd.revents = 0;
+}
+
+/* Nothing is left to answer: stealing makes libsoup drop its connection object, then the
+ * stream is ours to close. The table may let go of conn meanwhile; dispatch still holds it. */
+static void
+http_connection_close(HttpConnection *conn)
+{
+	g_autoptr(SoupServerMessage) answered = g_steal_pointer(&conn->answered);
+	http_connection_unwatch(conn);
+	g_autoptr(GIOStream) stream = soup_server_message_steal_connection(answered);
+	if (stream != NULL)
+		g_io_stream_close(stream, NULL, NULL);
+}
+
+static gboolean
+http_connection_timed_out(HttpConnection *conn)
+{
+	return conn->idle_deadline != 0 && g_source_get_time(&conn->source) >= conn->idle_deadline;
+}
+
+static gboolean
+http_connection_prepare(GSource *source, gint *timeout)
+{
+	HttpConnection *conn = (HttpConnection *)source;
+	*timeout = -1;
+	if (conn->idle_deadline == 0)
+		return FALSE;
+	gint64 left = conn->idle_deadline - g_source_get_time(source);
+	if (left <= 0)
+		return TRUE;
+	*timeout = (gint)MIN((left + 999) / 1000, G_MAXINT); /* rounded up: never wakes early */
+	return FALSE;
+}
+
+static gboolean
+http_connection_check(GSource *source)
+{
+	HttpConnection *conn = (HttpConnection *)source;
+	return conn->pollfd.revents != 0 || http_connection_timed_out(conn);
+}
+
+/* The idle connection became readable or broken (its client sent a request, closed or reset
+ * it), or its idle timeout ended. */
+static gboolean
+http_connection_dispatch(GSource *source, GSourceFunc callback, gpointer user_data)
+{
+	HttpConnection *conn = (HttpConnection *)source;
+	gboolean woken = conn->pollfd.revents != 0;
+	char byte;
+
+	conn->pollfd.revents = 0;
+	if (conn->answered == NULL || g_socket_is_closed(conn->socket)) {
+		/* Reset during a request, or closed by libsoup: libsoup finds out by itself. */
+		http_connection_unwatch(conn);
+		http_connection_unpoll(conn);
+		return G_SOURCE_CONTINUE;
+	}
+	if (!http_connection_timed_out(conn)) {
+		if (!woken)
+			return G_SOURCE_CONTINUE;
+		ssize_t n = recv(conn->pollfd.fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+		if (n > 0 || (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))) {
+			/* A request: libsoup reads it. Or nothing after all: a FIN shows as readable a
+			 * moment before it reads as the end, libsoup may read the end before the next
+			 * peek, and stealing after that crashes; this connection is left to libsoup. */
+			http_connection_unwatch(conn);
+			return G_SOURCE_CONTINUE;
+		}
+	}
+	/* End of stream with nothing unread, a broken connection, or the idle timeout. */
+	http_connection_close(conn);
+	return G_SOURCE_CONTINUE;
 }
 
 static void http_connection_gone_cb(gpointer data, GObject *where_the_object_was);
 
 static void
-http_connection_free(HttpConnection *conn)
+http_connection_finalize(GSource *source)
 {
-	http_connection_stop_watching(conn);
+	HttpConnection *conn = (HttpConnection *)source;
+	/* First: dropping the message may finalize the stream. */
 	if (conn->stream != NULL)
 		g_object_weak_unref(conn->stream, http_connection_gone_cb, conn);
-	g_free(conn->peer);
-	g_free(conn);
+	g_clear_object(&conn->answered);
+	g_clear_object(&conn->remote);
+}
+
+static GSourceFuncs http_connection_funcs = {
+	.prepare = http_connection_prepare,
+	.check = http_connection_check,
+	.dispatch = http_connection_dispatch,
+	.finalize = http_connection_finalize,
+};
+
+/* The table's value destructor. */
+static void
+http_connection_drop(gpointer data)
+{
+	g_source_destroy(data);
+	g_source_unref(data);
 }
 
 static void
@@ -56,24 +186,34 @@ http_connection_gone_cb(gpointer data, GObject *where_the_object_was)
 {
 	HttpConnection *conn = data;
 	conn->stream = NULL;
-	g_hash_table_remove(conn->listener->connections, conn->peer); /* frees conn */
+	g_hash_table_remove(conn->listener->connections, conn->remote); /* destroys conn */
 }
 
-static char *
-http_listener_peer_key(GSocketAddress *address)
+static void
+http_connection_add(HttpListener *self, GSocketConnection *connection, GSocketAddress *remote)
 {
-	if (address == NULL || !G_IS_INET_SOCKET_ADDRESS(address))
-		return NULL;
-	GInetSocketAddress *inet = G_INET_SOCKET_ADDRESS(address);
-	g_autofree char *ip = g_inet_address_to_string(g_inet_socket_address_get_address(inet));
-	return g_strdup_printf("%s:%u", ip, g_inet_socket_address_get_port(inet));
+	HttpConnection *conn = (HttpConnection *)g_source_new(&http_connection_funcs, sizeof(HttpConnection));
+	g_source_set_static_name(&conn->source, "sharkapi connection watch");
+	g_source_set_can_recurse(&conn->source, TRUE);
+	conn->listener = self;
+	conn->remote = g_object_ref(remote);
+	conn->socket = g_socket_connection_get_socket(connection);
+	conn->pollfd.fd = g_socket_get_fd(conn->socket);
+	conn->stream = G_OBJECT(connection);
+	g_object_weak_ref(conn->stream, http_connection_gone_cb, conn);
+	/* Attached now, before any source libsoup makes for the connection: dispatched before them
+	 * in an iteration where both are ready. Polled from its first answer on: until then libsoup
+	 * watches the connection itself. */
+	g_source_attach(&conn->source, NULL);
+	g_hash_table_insert(self->connections, conn->remote, conn);
 }
 
 static HttpConnection *
 http_listener_lookup(HttpListener *self, SoupServerMessage *msg)
 {
-	g_autofree char *peer = http_listener_peer_key(soup_server_message_get_remote_address(msg));
-	return peer != NULL ? g_hash_table_lookup(self->connections, peer) : NULL;
+	/* libsoup keeps the address object given at accept: no address formatting per request. */
+	GSocketAddress *remote = soup_server_message_get_remote_address(msg);
+	return remote != NULL ? g_hash_table_lookup(self->connections, remote) : NULL;
 }
 
 /* Whether libsoup keeps the connection for another request after this answer. */
@@ -89,63 +229,27 @@ http_listener_keeps_alive(SoupServerMessage *msg)
 	       (request != NULL && soup_header_contains(request, "keep-alive"));
 }
 
-/* The idle connection became readable: the next request, or its client closing. */
-static gboolean
-http_connection_idle_cb(GSocket *socket, GIOCondition condition, gpointer user_data)
-{
-	HttpConnection *conn = user_data;
-	char byte;
-
-	if (g_socket_is_closed(socket)) {
-		http_connection_stop_watching(conn); /* libsoup closed it itself */
-		return G_SOURCE_REMOVE;
-	}
-	ssize_t n = recv(g_socket_get_fd(socket), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
-		return G_SOURCE_CONTINUE; /* woken by the idle timeout: libsoup's own read ends it */
-	if (n > 0) {
-		http_connection_stop_watching(conn); /* a request: libsoup reads it */
-		return G_SOURCE_REMOVE;
-	}
-	/* End of stream with nothing unread, or a broken connection: nothing is left to answer.
-	 * Stealing makes libsoup drop its connection object; then the stream is ours to close. */
-	g_autoptr(SoupServerMessage) answered = g_steal_pointer(&conn->answered);
-	http_connection_stop_watching(conn);
-	g_autoptr(GIOStream) stream = soup_server_message_steal_connection(answered);
-	if (stream != NULL)
-		g_io_stream_close(stream, NULL, NULL);
-	return G_SOURCE_REMOVE;
-}
-
 static void
 http_listener_request_started_cb(SoupServer *soup, SoupServerMessage *msg, gpointer user_data)
 {
 	HttpConnection *conn = http_listener_lookup(user_data, msg);
 	if (conn != NULL)
-		http_connection_stop_watching(conn);
+		http_connection_unwatch(conn);
 }
 
+/* Finished or aborted. libsoup also keeps a connection alive after an aborted request that was
+ * answered in full (a 500); after one that was cut short it closes the connection next, and
+ * the watch then sees a closed socket. */
 static void
-http_listener_request_finished_cb(SoupServer *soup, SoupServerMessage *msg, gpointer user_data)
+http_listener_request_done_cb(SoupServer *soup, SoupServerMessage *msg, gpointer user_data)
 {
 	HttpConnection *conn = http_listener_lookup(user_data, msg);
 	if (conn == NULL)
 		return;
-	http_connection_stop_watching(conn);
-	if (!http_listener_keeps_alive(msg) || g_socket_is_closed(conn->socket))
-		return;
-	conn->answered = g_object_ref(msg);
-	conn->idle_watch = g_socket_create_source(conn->socket, G_IO_IN | G_IO_HUP | G_IO_ERR, NULL);
-	g_source_set_callback(conn->idle_watch, G_SOURCE_FUNC(http_connection_idle_cb), conn, NULL);
-	g_source_attach(conn->idle_watch, NULL);
-}
-
-static void
-http_listener_request_aborted_cb(SoupServer *soup, SoupServerMessage *msg, gpointer user_data)
-{
-	HttpConnection *conn = http_listener_lookup(user_data, msg);
-	if (conn != NULL)
-		http_connection_stop_watching(conn); /* libsoup closes the connection */
+	if (http_listener_keeps_alive(msg) && !g_socket_is_closed(conn->socket))
+		http_connection_watch(conn, msg);
+	else
+		http_connection_unwatch(conn);
 }
 
 static gboolean
@@ -157,11 +261,10 @@ http_listener_incoming_cb(GSocketService *service, GSocketConnection *connection
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GSocketAddress) local = g_socket_connection_get_local_address(connection, &error);
 	g_autoptr(GSocketAddress) remote = local != NULL ? g_socket_connection_get_remote_address(connection, &error) : NULL;
-	g_autofree char *peer = http_listener_peer_key(remote);
 	g_autoptr(GIOStream) stream = NULL;
 
-	if (peer == NULL) {
-		g_debug("a connection ended before it was accepted: %s", error != NULL ? error->message : "no address");
+	if (remote == NULL) {
+		g_debug("a connection ended before it was accepted: %s", error->message);
 		return TRUE;
 	}
 	g_socket_set_option(socket, IPPROTO_TCP, TCP_NODELAY, TRUE, NULL);
@@ -171,24 +274,18 @@ http_listener_incoming_cb(GSocketService *service, GSocketConnection *connection
 	if (self->certificate != NULL) {
 		stream = G_IO_STREAM(g_tls_server_connection_new(G_IO_STREAM(connection), self->certificate, &error));
 		if (stream == NULL) {
+			g_autofree char *peer = g_socket_connectable_to_string(G_SOCKET_CONNECTABLE(remote));
 			g_warning("TLS for %s: %s", peer, error->message);
 			return TRUE;
 		}
 	} else {
 		stream = G_IO_STREAM(g_object_ref(connection));
 	}
-
-	HttpConnection *conn = g_new0(HttpConnection, 1);
-	conn->listener = self;
-	conn->peer = g_strdup(peer);
-	conn->socket = socket;
-	conn->stream = G_OBJECT(connection);
-	g_object_weak_ref(conn->stream, http_connection_gone_cb, conn);
-	/* A stale entry for the same address (its port reused) goes first. */
-	g_hash_table_replace(self->connections, conn->peer, conn);
-
-	if (!soup_server_accept_iostream(self->soup, stream, local, remote, &error))
+	http_connection_add(self, connection, remote);
+	if (!soup_server_accept_iostream(self->soup, stream, local, remote, &error)) {
+		g_autofree char *peer = g_socket_connectable_to_string(G_SOCKET_CONNECTABLE(remote));
 		g_warning("connection from %s not accepted: %s", peer, error->message);
+	}
 	return TRUE;
 }
 
@@ -218,15 +315,15 @@ http_listener_new(SoupServer *soup, guint idle_timeout, GTlsCertificate *certifi
 	self->soup = g_object_ref(soup);
 	self->idle_timeout = idle_timeout;
 	self->certificate = certificate != NULL ? g_object_ref(certificate) : NULL;
-	self->connections = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)http_connection_free);
+	self->connections = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, http_connection_drop);
 	self->service = g_socket_service_new();
 	g_signal_connect(self->service, "incoming", G_CALLBACK(http_listener_incoming_cb), self);
 	self->started_handler =
 		g_signal_connect(soup, "request-started", G_CALLBACK(http_listener_request_started_cb), self);
 	self->finished_handler =
-		g_signal_connect(soup, "request-finished", G_CALLBACK(http_listener_request_finished_cb), self);
+		g_signal_connect(soup, "request-finished", G_CALLBACK(http_listener_request_done_cb), self);
 	self->aborted_handler =
-		g_signal_connect(soup, "request-aborted", G_CALLBACK(http_listener_request_aborted_cb), self);
+		g_signal_connect(soup, "request-aborted", G_CALLBACK(http_listener_request_done_cb), self);
 	return self;
 }
 

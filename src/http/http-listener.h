@@ -5,10 +5,14 @@
  * - it never notices a client closing a keep-alive connection while idle: the connection, its
  *   socket and its descriptor stayed for good (about 1.8 KB and one descriptor each).
  * Connections are accepted by a GSocketService and given to soup_server_accept_iostream(), TLS
- * included; an idle keep-alive connection whose client has closed is taken back from libsoup
- * (soup_server_message_steal_connection() on its last answered message, after which libsoup
- * drops it) and closed. libsoup keeps connections alive only while it has a listener of its
- * own, so it gets one that can never accept: one end of a socket pair nobody writes to.
+ * included; an idle keep-alive connection whose client has closed, or that stayed silent for
+ * the idle timeout, is taken back from libsoup (soup_server_message_steal_connection() on its
+ * last answered message, after which libsoup drops it) and closed. Its own timed-out read
+ * would leave libsoup's connection half torn down, and stealing it then crashes libsoup.
+ * Each connection has one watch for its whole life, keyed by the remote address object
+ * libsoup hands back with every message: nothing is allocated or formatted per request.
+ * libsoup keeps connections alive only while it has a listener of its own, so it gets one
+ * that can never accept: one end of a socket pair nobody writes to.
  * Must not touch a connection with a request under way or unread bytes.
  * SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once

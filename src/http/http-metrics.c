@@ -8,37 +8,131 @@
 #include "http/http-server.h"
 #include "metrics.h"
 
-#define HTTP_METRICS_STARTED_KEY "sharkapi-request-started-us"
+#define HTTP_METRICS_REQUEST_KEY "sharkapi-request-metrics"
 /* Requests that no route takes share one label, so scanners cannot grow the registry. */
 #define HTTP_METRICS_NO_ROUTE "(none)"
+/* Methods are the client's to invent: past this many series the cache starts over. */
+#define HTTP_METRICS_MAX_SERIES 1024
+
+/* What a request carries from its start to its end (object data of its message). */
+typedef struct {
+	gint64 started;    /* monotonic us */
+	const char *route; /* its route's pattern, once http-server.c matched one */
+} HttpMetricsRequest;
+
+/* One series' label texts: every request of a route repeats them, so they are built once. */
+typedef struct {
+	const char *method; /* interned by libsoup: compared by address */
+	const char *route;  /* the route table's own string, or HTTP_METRICS_NO_ROUTE */
+	guint status;
+	char *labels;       /* method, route and status */
+	char *route_only;
+} HttpMetricsSeries;
+
+struct HttpMetrics {
+	GHashTable *series; /* HttpMetricsSeries, keyed by its first three fields */
+};
+
+static guint
+http_metrics_series_hash(gconstpointer key)
+{
+	const HttpMetricsSeries *series = key;
+	return (GPOINTER_TO_UINT(series->method) * 31u) ^ (GPOINTER_TO_UINT(series->route) * 17u) ^ series->status;
+}
+
+static gboolean
+http_metrics_series_equal(gconstpointer a, gconstpointer b)
+{
+	const HttpMetricsSeries *x = a, *y = b;
+	return x->method == y->method && x->route == y->route && x->status == y->status;
+}
+
+static void
+http_metrics_series_free(gpointer data)
+{
+	HttpMetricsSeries *series = data;
+	g_free(series->labels);
+	g_free(series->route_only);
+	g_free(series);
+}
+
+HttpMetrics *
+http_metrics_new(void)
+{
+	HttpMetrics *self = g_new0(HttpMetrics, 1);
+	self->series = g_hash_table_new_full(http_metrics_series_hash, http_metrics_series_equal,
+					     http_metrics_series_free, NULL);
+	return self;
+}
+
+void
+http_metrics_free(HttpMetrics *self)
+{
+	if (self == NULL)
+		return;
+	g_hash_table_destroy(self->series);
+	g_free(self);
+}
+
+static const HttpMetricsSeries *
+http_metrics_series(HttpMetrics *self, const char *method, const char *route, guint status)
+{
+	HttpMetricsSeries key = {.method = method, .route = route, .status = status};
+	HttpMetricsSeries *series = g_hash_table_lookup(self->series, &key);
+	if (series != NULL)
+		return series;
+	if (g_hash_table_size(self->series) >= HTTP_METRICS_MAX_SERIES)
+		g_hash_table_remove_all(self->series);
+	g_autofree char *status_text = g_strdup_printf("%u", status);
+	series = g_new(HttpMetricsSeries, 1);
+	*series = key;
+	series->labels = metrics_labels("method", method, "route", route, "status", status_text, NULL);
+	series->route_only = metrics_labels("route", route, NULL);
+	g_hash_table_add(self->series, series);
+	return series;
+}
 
 void
 http_metrics_request_started(SoupServerMessage *msg)
 {
-	gint64 *started = g_new(gint64, 1);
-	*started = g_get_monotonic_time();
-	g_object_set_data_full(G_OBJECT(msg), HTTP_METRICS_STARTED_KEY, started, g_free);
+	HttpMetricsRequest *request = g_new0(HttpMetricsRequest, 1);
+	request->started = g_get_monotonic_time();
+	g_object_set_data_full(G_OBJECT(msg), HTTP_METRICS_REQUEST_KEY, request, g_free);
+}
+
+void
+http_metrics_request_routed(SoupServerMessage *msg, const char *pattern)
+{
+	HttpMetricsRequest *request = g_object_get_data(G_OBJECT(msg), HTTP_METRICS_REQUEST_KEY);
+	if (request != NULL)
+		request->route = pattern;
+}
+
+/* The route's pattern: the one matched, else by path (a 405, the web UI, an early answer). */
+static const char *
+http_metrics_route(SoupServerMessage *msg, const HttpMetricsRequest *request)
+{
+	if (request->route != NULL)
+		return request->route;
+	GUri *uri = soup_server_message_get_uri(msg);
+	const char *route = http_server_route_pattern(uri != NULL ? g_uri_get_path(uri) : NULL);
+	return route != NULL ? route : HTTP_METRICS_NO_ROUTE;
 }
 
 void
 http_metrics_request_finished_cb(SoupServer *soup, SoupServerMessage *msg, gpointer user_data)
 {
-	const gint64 *started = g_object_get_data(G_OBJECT(msg), HTTP_METRICS_STARTED_KEY);
-	if (started == NULL)
+	const HttpMetricsRequest *request = g_object_get_data(G_OBJECT(msg), HTTP_METRICS_REQUEST_KEY);
+	if (request == NULL)
 		return; /* counted already: libsoup may signal both finished and aborted */
-	double seconds = (double)(g_get_monotonic_time() - *started) / 1e6;
+	double seconds = (double)(g_get_monotonic_time() - request->started) / 1e6;
 	const char *method = soup_server_message_get_method(msg);
-	GUri *uri = soup_server_message_get_uri(msg);
-	const char *route = http_server_route_pattern(uri != NULL ? g_uri_get_path(uri) : NULL);
 	guint status = soup_server_message_get_status(msg);
-	g_autofree char *status_text = g_strdup_printf("%u", status);
-	const char *route_label = route != NULL ? route : HTTP_METRICS_NO_ROUTE;
+	const char *route_label = http_metrics_route(msg, request);
+	const HttpMetricsSeries *series = http_metrics_series(user_data, method, route_label, status);
 
-	g_autofree char *labels =
-		metrics_labels("method", method, "route", route_label, "status", status_text, NULL);
-	metrics_inc("sharkapi_http_requests_total", labels);
-	g_autofree char *route_only = metrics_labels("route", route_label, NULL);
-	metrics_observe("sharkapi_http_request_duration_seconds", route_only, seconds);
+	metrics_inc("sharkapi_http_requests_total", series->labels);
+	metrics_observe("sharkapi_http_request_duration_seconds", series->route_only, seconds);
 
 	EventLogLine *line = event_log_begin("request");
 	event_log_add_string(line, "method", method);
@@ -48,5 +142,5 @@ http_metrics_request_finished_cb(SoupServer *soup, SoupServerMessage *msg, gpoin
 	if (status == 0 || status >= 500)
 		event_log_set_level(line, status >= 500 ? "warning" : "info");
 	event_log_end(line);
-	g_object_set_data(G_OBJECT(msg), HTTP_METRICS_STARTED_KEY, NULL);
+	g_object_set_data(G_OBJECT(msg), HTTP_METRICS_REQUEST_KEY, NULL);
 }

@@ -79,14 +79,31 @@ http_match_clear(HttpMatch *match)
 	g_clear_pointer(&match->deep_search_id, g_free);
 }
 
-/* Matches path segments against a pattern; fills {token} and {id}. Walks both strings in
- * place: this runs for every route on every request, so it allocates only what it captures. */
+/* Which capture a pattern segment is: 0 {token}, 1 {id}, 2 {search}, -1 a literal. */
+static int
+http_route_capture_slot(const char *segment, gsize len)
+{
+	static const char *const names[] = {"{token}", "{id}", "{search}"};
+	if (len == 0 || segment[0] != '{')
+		return -1;
+	for (guint i = 0; i < G_N_ELEMENTS(names); i++) {
+		if (len == strlen(names[i]) && strncmp(segment, names[i], len) == 0)
+			return (int)i;
+	}
+	return -1;
+}
+
+/* Matches path segments against a pattern; fills match's {token}, {id} and {search} (match may
+ * be NULL: the pattern is all that is wanted). Walks both strings in place: this runs for every
+ * route on every request, so it allocates only the captures of a full match. */
 static gboolean
 http_route_match_path(const HttpRoute *route, const char *path, HttpMatch *match)
 {
 	const char *want = route->pattern;
 	const char *have = path;
 	const char *have_end = path + strlen(path);
+	const char *captured[3] = {NULL}; /* {token}, {id}, {search} in path, by capture slot */
+	gsize captured_len[3] = {0};
 
 	/* A trailing slash is tolerated: "/upload/" is "/upload". */
 	if (have_end - path > 1 && have_end[-1] == '/')
@@ -96,28 +113,29 @@ http_route_match_path(const HttpRoute *route, const char *path, HttpMatch *match
 		const char *have_next = memchr(have, '/', (size_t)(have_end - have));
 		gsize want_len = want_next != NULL ? (gsize)(want_next - want) : strlen(want);
 		gsize have_len = (gsize)((have_next != NULL ? have_next : have_end) - have);
+		int slot = http_route_capture_slot(want, want_len);
 
-		if (want_len == 7 && strncmp(want, "{token}", 7) == 0) {
-			g_free(match->token);
-			match->token = g_strndup(have, have_len);
-		} else if (want_len == 4 && strncmp(want, "{id}", 4) == 0) {
-			g_free(match->capture_id);
-			match->capture_id = g_strndup(have, have_len);
-		} else if (want_len == 8 && strncmp(want, "{search}", 8) == 0) {
-			g_free(match->deep_search_id);
-			match->deep_search_id = g_strndup(have, have_len);
+		if (slot >= 0) {
+			captured[slot] = have;
+			captured_len[slot] = have_len;
 		} else if (want_len != have_len || memcmp(want, have, want_len) != 0) {
-			break;
+			return FALSE;
 		}
 		if ((want_next == NULL) != (have_next == NULL))
-			break;
+			return FALSE;
 		if (want_next == NULL)
-			return TRUE;
+			break;
 		want = want_next + 1;
 		have = have_next + 1;
 	}
-	http_match_clear(match);
-	return FALSE;
+	if (match != NULL) {
+		char **fields[] = {&match->token, &match->capture_id, &match->deep_search_id};
+		for (guint i = 0; i < G_N_ELEMENTS(fields); i++) {
+			g_free(*fields[i]);
+			*fields[i] = captured[i] != NULL ? g_strndup(captured[i], captured_len[i]) : NULL;
+		}
+	}
+	return TRUE;
 }
 
 /* methods is a space-separated list such as "POST PUT". */
@@ -206,6 +224,7 @@ http_server_request_cb(SoupServer *soup, SoupServerMessage *msg, const char *pat
 					 path_matched ? "method not allowed for this route" : "no such route");
 		return;
 	}
+	http_metrics_request_routed(msg, match.route->pattern);
 	g_autoptr(AuthToken) token = NULL;
 	if (match.route->auth != HTTP_AUTH_NONE &&
 	    (token = http_server_authenticate(self, msg, &match, &error)) == NULL) {
@@ -272,8 +291,9 @@ http_server_new(SharkapiConfig *config, Store *store, JobQueue *jobs, SummaryTra
 	soup_server_add_handler(self->soup, "/api/v1", http_server_request_cb, self, NULL);
 	soup_server_add_handler(self->soup, NULL, http_server_request_cb, self, NULL);
 	g_signal_connect(self->soup, "request-started", G_CALLBACK(http_server_request_started_cb), self);
-	g_signal_connect(self->soup, "request-finished", G_CALLBACK(http_metrics_request_finished_cb), self);
-	g_signal_connect(self->soup, "request-aborted", G_CALLBACK(http_metrics_request_finished_cb), self);
+	self->metrics = http_metrics_new();
+	g_signal_connect(self->soup, "request-finished", G_CALLBACK(http_metrics_request_finished_cb), self->metrics);
+	g_signal_connect(self->soup, "request-aborted", G_CALLBACK(http_metrics_request_finished_cb), self->metrics);
 	return self;
 }
 
@@ -291,6 +311,7 @@ http_server_free(SharkapiServer *self)
 	result_cache_free(self->results);
 	deep_search_runner_free(self->deep_searches);
 	http_file_cache_free(self->file_cache);
+	http_metrics_free(self->metrics);
 	g_free(self);
 }
 
@@ -335,10 +356,7 @@ http_server_route_pattern(const char *path)
 {
 	/* By path alone: a wrong method (405) still names the route it missed. */
 	for (guint i = 0; path != NULL && i < G_N_ELEMENTS(http_routes); i++) {
-		HttpMatch match = {0};
-		gboolean matched = http_route_match_path(&http_routes[i], path, &match);
-		http_match_clear(&match);
-		if (matched)
+		if (http_route_match_path(&http_routes[i], path, NULL))
 			return http_routes[i].pattern;
 	}
 	/* The web UI is served before the table (routes-ui.c): its page and its assets. */

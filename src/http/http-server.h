@@ -30,6 +30,7 @@ typedef struct {
 	HttpListener *listener; /* accepts connections for libsoup (http-listener.h) */
 	SoupServer *soup;
 	struct HttpFileCache *file_cache; /* persisted summary answers (http-file-cache.h) */
+	struct HttpMetrics *metrics;      /* request counters' label texts (http-metrics.h) */
 } SharkapiServer;
 
 /* One matched request, as handlers see it. */
