@@ -52,6 +52,16 @@ def captures():
     return [os.path.join(CAPTURES_DIR, n) for n in names]
 
 
+def parse_part(text):
+    """PART/PARTS (1-based) -> (part, parts): a long suite run in parts side by side takes every
+    PARTS-th capture from the PART-th. The whole run is 1/1."""
+    part, _, parts = text.partition("/")
+    part, parts = int(part), int(parts or "1")
+    if not 1 <= part <= parts:
+        raise ValueError("part %d of %d" % (part, parts))
+    return part, parts
+
+
 def oracle_env():
     """Environment for tshark/capinfos/sharkd: fixed locale and zone, an empty home."""
     home = tempfile.mkdtemp(prefix="sharkapi-oracle-home-")

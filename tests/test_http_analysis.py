@@ -52,23 +52,14 @@ SNI_CAPTURE = os.path.join(harness.CAPTURES_DIR, "zeek-tls-google-cert-repeat.pc
 ROUTE_CAPTURES = [PROTOCOL_CAPTURE, PAGING_CAPTURE, DNS_FILTER_CAPTURE, SEED_CAPTURE, SNI_CAPTURE]
 
 
-def parse_part(text):
-    """PART/PARTS (1-based) -> (part, parts); the whole run is 1/1."""
-    part, _, parts = text.partition("/")
-    part, parts = int(part), int(parts or "1")
-    if not 1 <= part <= parts:
-        raise ValueError("part %d of %d" % (part, parts))
-    return part, parts
-
-
 def take_part_argument(argv):
     """The PART/PARTS argument out of argv (the rest are test names for harness.run), else
     SHARKAPI_TEST_PART, else 1/1."""
     for arg in argv[1:]:
         if re.fullmatch(r"\d+/\d+", arg):
             argv.remove(arg)
-            return parse_part(arg)
-    return parse_part(os.environ.get("SHARKAPI_TEST_PART") or "1/1")
+            return harness.parse_part(arg)
+    return harness.parse_part(os.environ.get("SHARKAPI_TEST_PART") or "1/1")
 
 
 def upload_all(paths):

@@ -30,6 +30,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402  (parse_part only: this suite drives a worker, not a server)
 import oracle  # noqa: E402
 from worker_client import WorkerClient  # noqa: E402
 
@@ -371,21 +372,12 @@ class WorkerTest:
                                   repr(answer.error)):
                 self.compare_hierarchy("bad/" + name, output, oracle.tshark_phs(capture))
 
-def parse_part(text):
-    """PART/PARTS (1-based) -> (part, parts); the whole run is 1/1."""
-    part, _, parts = text.partition("/")
-    part, parts = int(part), int(parts or "1")
-    if not 1 <= part <= parts:
-        raise ValueError("part %d of %d" % (part, parts))
-    return part, parts
-
-
 def main(argv):
     if len(argv) not in (3, 4):
         print("usage: %s BUILD_DIR CAPTURES_DIR [PART/PARTS]" % argv[0], file=sys.stderr)
         return 2
     build_dir, captures_dir = argv[1], argv[2]
-    part, parts = parse_part(argv[3] if len(argv) == 4 else "1/1")
+    part, parts = harness.parse_part(argv[3] if len(argv) == 4 else "1/1")
     worker = os.environ.get("SHARKAPI_WORKER") or os.path.join(build_dir, "sharkapi-worker")
     captures = sorted(p for pattern in ("*.pcap", "*.pcapng", "*.pcap.gz", "*.pcapng.gz")
                       for p in glob.glob(os.path.join(captures_dir, pattern)))
