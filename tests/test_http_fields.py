@@ -418,9 +418,33 @@ def test_deleted_capture_is_not_kept_open_by_a_warm_worker():
         server.cleanup()
 
 
+def test_nul_in_a_query_value_is_refused():
+    """An encoded NUL once cut a value short: filter=ip.src%00==1.2.3.4 answered every IP frame,
+    filter/check called junk after it valid, fields=ip.src%00,ip.dst dropped ip.dst."""
+    server = harness.Server(args=["--workers", "1"]).start()
+    try:
+        token = server.token()
+        capture_id = upload(server, token, DNS)
+        base = "/api/v2/analysis/%s/" % capture_id
+        for path in (base + "packets/fields?fields=ip.src&filter=ip.src%00==1.2.3.4",
+                     base + "packets/fields?fields=ip.src%00,ip.dst",
+                     base + "stats/hierarchy?filter=udp%00junk",
+                     "/api/v2/filter/check?filter=ip.src%00%20garbage%20(((",
+                     "/api/v2/tables?x=%00"):
+            r = server.request("GET", path, headers={"Authorization": token})
+            check(r.status == 400 and r.json()["status"] == 400 and "NUL" in r.json()["exceptions"][0],
+                  "%s: %d %s" % (path, r.status, r.body[:200]))
+        r = server.request("GET", base + "packets/fields?fields=ip.src%00", headers={"Authorization": "bogus"})
+        check(r.status == 401, "the token is checked first: %d" % r.status)
+        check(server.alive(), "server died")
+    finally:
+        server.cleanup()
+
+
 if __name__ == "__main__":
     try:
         harness.run([test_repeat_query_is_answered_from_the_cache,
+                     test_nul_in_a_query_value_is_refused,
                      test_cache_is_capped_and_evicts_least_recently_used,
                      test_warm_two_pass_query_skips_the_first_pass,
                      test_grown_worker_is_replaced_unless_warm,
