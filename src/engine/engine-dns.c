@@ -1,11 +1,8 @@
 /* engine-dns.c: DNS lookups (API.md "dns/lookups") gathered from the summary pass's trees.
  * Each "dns" protocol node of a frame is one DNS message; its primed fields are read in tree
  * order, together with the innermost IP/IPv6 and UDP/TCP layers seen before it (so a message
- * carried in a tunnel or quoted in an ICMP error gets the addresses that carry it); those
- * layers' addresses and ports are read from the bytes under their protocol nodes, because
- * priming ip.src and the like would make every IP frame build them (11% of the pass). The
- * packet an ICMP or ICMPv6 error quotes has no such nodes (see engine_dns_read_quoted), so
- * its headers are read from the bytes after the ICMP header. Messages
+ * carried in a tunnel or quoted in an ICMP error gets the addresses that carry it: see
+ * engine-dns-carrier.c). Messages
  * are kept, small and copied out of packet scope; queries and responses are paired only at
  * write time, on libwireshark's own link (dns.response_to names the query's frame).
  * Must not own the dissection loop, prime frame.* fields or write files (the summary pass
@@ -15,14 +12,12 @@
 #define WS_LOG_DOMAIN "engine-dns"
 
 #include "engine/engine-dns.h"
+#include "engine/engine-dns-carrier.h"
 
 #include <string.h>
 
 #include <wireshark.h>
-#include <epan/address.h>
 #include <epan/proto.h>
-#include <epan/to_str.h>
-#include <epan/tvbuff.h>
 #include <epan/value_string.h>
 
 /* What a primed field means to this module. */
@@ -42,12 +37,7 @@ typedef enum {
 	ENGINE_DNS_ROLE_RR_TYPE,     /* every record has one: it starts the record */
 	ENGINE_DNS_ROLE_RR_TTL,
 	ENGINE_DNS_ROLE_RR_DATA,     /* a value the Info column shows after the record type */
-	ENGINE_DNS_ROLE_IPV4,        /* protocol nodes of the carrying layers (not primed) */
-	ENGINE_DNS_ROLE_IPV6,
-	ENGINE_DNS_ROLE_UDP,
-	ENGINE_DNS_ROLE_TCP,
-	ENGINE_DNS_ROLE_ICMP,        /* an error quotes the packet that could not be delivered */
-	ENGINE_DNS_ROLE_ICMPV6,
+	ENGINE_DNS_ROLE_CARRIER,     /* + EngineDnsLayer: a carrying layer's protocol node */
 } EngineDnsRole;
 
 static const struct {
@@ -99,29 +89,7 @@ static const struct {
 	{"dns.wks.address", ENGINE_DNS_ROLE_RR_DATA},
 };
 
-/* Protocol nodes are in every tree (the hierarchy counts them), primed or not. */
-static const struct {
-	const char *name;
-	EngineDnsRole role;
-} engine_dns_carriers[] = {
-	{"ip", ENGINE_DNS_ROLE_IPV4},
-	{"ipv6", ENGINE_DNS_ROLE_IPV6},
-	{"udp", ENGINE_DNS_ROLE_UDP},
-	{"tcp", ENGINE_DNS_ROLE_TCP},
-	{"icmp", ENGINE_DNS_ROLE_ICMP},
-	{"icmpv6", ENGINE_DNS_ROLE_ICMPV6},
-};
-
 #define ENGINE_DNS_NONE G_MAXUINT
-
-/* The IP and transport layers in force at a point of the tree walk. */
-typedef struct {
-	const char *src;        /* in the string chunk; NULL when no IP layer was seen */
-	const char *dst;
-	const char *transport;  /* "udp", "tcp" or NULL */
-	guint32 src_port;
-	guint32 dst_port;
-} EngineDnsCarrier;
 
 typedef struct {
 	const char *name;
@@ -182,11 +150,11 @@ engine_dns_new(void)
 		g_hash_table_insert(self->roles, GINT_TO_POINTER(id), GINT_TO_POINTER(engine_dns_fields[i].role));
 		g_array_append_val(self->hfids, id);
 	}
-	for (guint i = 0; i < G_N_ELEMENTS(engine_dns_carriers); i++) {
-		int id = proto_get_id_by_filter_name(engine_dns_carriers[i].name);
+	for (EngineDnsLayer layer = ENGINE_DNS_LAYER_IPV4; layer <= ENGINE_DNS_LAYER_ICMPV6; layer++) {
+		int id = engine_dns_carrier_protocol(layer);
 		if (id >= 0)
 			g_hash_table_insert(self->roles, GINT_TO_POINTER(id),
-					    GINT_TO_POINTER(engine_dns_carriers[i].role));
+					    GINT_TO_POINTER(ENGINE_DNS_ROLE_CARRIER + layer));
 	}
 	int type_id = proto_registrar_get_id_byname("dns.qry.type");
 	if (type_id >= 0)
@@ -259,152 +227,6 @@ engine_dns_type_name(EngineDns *self, guint32 type)
 		return description;
 	g_autofree char *mnemonic = g_strndup(description, space - description);
 	return g_string_chunk_insert_const(self->strings, mnemonic);
-}
-
-/* An address from the header under a protocol node, as ip.src/ipv6.src print it. */
-static const char *
-engine_dns_header_address(EngineDns *self, tvbuff_t *tvb, gint offset, address_type type, int length)
-{
-	address addr;
-	set_address(&addr, type, length, tvb_get_ptr(tvb, offset, length));
-	char *text = address_to_str(NULL, &addr);
-	const char *kept = g_string_chunk_insert_const(self->strings, text);
-	wmem_free(NULL, text);
-	return kept;
-}
-
-/* The addresses of the whole fixed IPv4 or IPv6 header at start, where the dissector adds
- * ip.src/ip.dst (it reads the whole header before adding any of them). Returns the header's
- * length with *next its protocol field, or 0 (carrier untouched) when there is no such header. */
-static gint
-engine_dns_read_ip_header(EngineDns *self, EngineDnsCarrier *carrier, tvbuff_t *tvb, gint start,
-			  gboolean is_ipv6, guint8 *next)
-{
-	if (!is_ipv6) {
-		if (tvb_captured_length_remaining(tvb, start) < 20)
-			return 0;
-		guint8 version_length = tvb_get_guint8(tvb, start);
-		if ((version_length >> 4) != 4 || (version_length & 0x0f) * 4 < 20)
-			return 0;
-		carrier->src = engine_dns_header_address(self, tvb, start + 12, AT_IPv4, 4);
-		carrier->dst = engine_dns_header_address(self, tvb, start + 16, AT_IPv4, 4);
-		*next = tvb_get_guint8(tvb, start + 9);
-		return (version_length & 0x0f) * 4;
-	}
-	if (tvb_captured_length_remaining(tvb, start) < 40)
-		return 0;
-	carrier->src = engine_dns_header_address(self, tvb, start + 8, AT_IPv6, 16);
-	carrier->dst = engine_dns_header_address(self, tvb, start + 24, AT_IPv6, 16);
-	*next = tvb_get_guint8(tvb, start + 6);
-	return 40;
-}
-
-/* A new IP header: an inner one (tunnel, ICMP error) replaces the outer. Without its
- * addresses the outer layer stays in force, as it would in the field walk. */
-static void
-engine_dns_read_ip(EngineDns *self, EngineDnsCarrier *carrier, EngineDnsRole role, field_info *fi)
-{
-	guint8 next;
-
-	if (fi->ds_tvb != NULL)
-		engine_dns_read_ip_header(self, carrier, fi->ds_tvb, fi->start, role == ENGINE_DNS_ROLE_IPV6, &next);
-}
-
-/* Both dissectors read both ports before adding either. */
-static void
-engine_dns_read_ports(EngineDnsCarrier *carrier, EngineDnsRole role, tvbuff_t *tvb, gint start)
-{
-	if (tvb != NULL && tvb_captured_length_remaining(tvb, start) >= 4) {
-		carrier->transport = role == ENGINE_DNS_ROLE_UDP ? "udp" : "tcp";
-		carrier->src_port = tvb_get_ntohs(tvb, start);
-		carrier->dst_port = tvb_get_ntohs(tvb, start + 2);
-	}
-}
-
-/* The IPv6 extension headers the dissector steps over to reach the transport (hop-by-hop,
- * routing, fragment, authentication, destination options): their length, or 0. */
-static gint
-engine_dns_ipv6_extension_length(tvbuff_t *tvb, gint start, guint8 type)
-{
-	if (tvb_captured_length_remaining(tvb, start) < 8)
-		return 0;
-	switch (type) {
-	case 0:
-	case 43:
-	case 60:
-		return (tvb_get_guint8(tvb, start + 1) + 1) * 8;
-	case 44:
-		return 8;
-	case 51:
-		return (tvb_get_guint8(tvb, start + 1) + 2) * 4;
-	default:
-		return 0;
-	}
-}
-
-/* The layers of a quoted packet: its IP header(s) (IP in IP too), then UDP or TCP. */
-static void
-engine_dns_read_quoted_packet(EngineDns *self, EngineDnsCarrier *carrier, tvbuff_t *tvb, gint offset)
-{
-	guint8 next = 0;
-	gint length;
-
-	/* The IPv4 dissector hands a header of version 6 to IPv6; bounded against loops. */
-	for (guint depth = 0; depth < 8; depth++) {
-		gboolean is_ipv6 = tvb_captured_length_remaining(tvb, offset) > 0 &&
-				   (tvb_get_guint8(tvb, offset) >> 4) == 6;
-		length = engine_dns_read_ip_header(self, carrier, tvb, offset, is_ipv6, &next);
-		if (length == 0)
-			return;
-		offset += length;
-		while (is_ipv6 && (length = engine_dns_ipv6_extension_length(tvb, offset, next)) > 0) {
-			next = tvb_get_guint8(tvb, offset);
-			offset += length;
-		}
-		if (next != 4 && next != 41)
-			break;
-	}
-	carrier->transport = NULL;
-	if (next == 17 || next == 6)
-		engine_dns_read_ports(carrier, next == 17 ? ENGINE_DNS_ROLE_UDP : ENGINE_DNS_ROLE_TCP, tvb, offset);
-}
-
-/* ICMP (types 3, 4, 5, 11, 12) and ICMPv6 (1 to 4) errors quote a packet 8 bytes in, which
- * the dissectors hand to IP below the ICMP node. In a tree that is not visible, a protocol
- * node below another node is left out unless primed, so that packet's IP and UDP/TCP nodes
- * are missing (its DNS node is not: it is primed); they are read from the bytes instead. */
-static void
-engine_dns_read_quoted(EngineDns *self, EngineDnsCarrier *carrier, EngineDnsRole role, field_info *fi)
-{
-	if (fi->ds_tvb == NULL || tvb_captured_length_remaining(fi->ds_tvb, fi->start) < 8)
-		return;
-	guint8 type = tvb_get_guint8(fi->ds_tvb, fi->start);
-	gboolean is_error = role == ENGINE_DNS_ROLE_ICMP
-		? (type == 3 || type == 4 || type == 5 || type == 11 || type == 12)
-		: (type >= 1 && type <= 4);
-	if (is_error)
-		engine_dns_read_quoted_packet(self, carrier, fi->ds_tvb, fi->start + 8);
-}
-
-static void
-engine_dns_update_carrier(EngineDns *self, EngineDnsCarrier *carrier, EngineDnsRole role, field_info *fi)
-{
-	switch (role) {
-	case ENGINE_DNS_ROLE_IPV4:
-	case ENGINE_DNS_ROLE_IPV6:
-		engine_dns_read_ip(self, carrier, role, fi);
-		break;
-	case ENGINE_DNS_ROLE_UDP:
-	case ENGINE_DNS_ROLE_TCP:
-		engine_dns_read_ports(carrier, role, fi->ds_tvb, fi->start);
-		break;
-	case ENGINE_DNS_ROLE_ICMP:
-	case ENGINE_DNS_ROLE_ICMPV6:
-		engine_dns_read_quoted(self, carrier, role, fi);
-		break;
-	default:
-		break;
-	}
 }
 
 static EngineDnsAnswer *
@@ -571,7 +393,8 @@ engine_dns_walk(EngineDns *self, proto_node *node, EngineDnsCarrier *carrier, co
 			engine_dns_read_message(self, child, carrier, fdata);
 			continue;
 		}
-		engine_dns_update_carrier(self, carrier, role, fi);
+		if (role > ENGINE_DNS_ROLE_CARRIER)
+			engine_dns_carrier_update(carrier, role - ENGINE_DNS_ROLE_CARRIER, fi, self->strings);
 		if (child->first_child != NULL)
 			engine_dns_walk(self, child, carrier, fdata);
 	}
