@@ -51,6 +51,17 @@ def _stamp(path):
     return "%s:%d:%d" % (os.path.realpath(path), st.st_size, st.st_mtime_ns)
 
 
+_stamps = {}
+
+
+def _oracle_stamp(name):
+    """The oracle program and libwireshark as files (path, size, time), once per process."""
+    if name not in _stamps:
+        libraries = sorted(glob.glob("/usr/lib/*/libwireshark.so.*") + glob.glob("/usr/lib/libwireshark.so.*"))
+        _stamps[name] = " ".join([_stamp(shutil.which(name))] + [_stamp(lib) for lib in libraries])
+    return _stamps[name]
+
+
 def _cache_path(argv, stdin, inputs):
     """Where the answer of this run is kept, or None when it is not to be kept: no cache dir, or
     an input outside the corpus (a test's own temporary capture is always run afresh)."""
@@ -59,9 +70,7 @@ def _cache_path(argv, stdin, inputs):
     if not all(os.path.realpath(p).startswith(os.path.realpath(CORPUS_DIR) + os.sep) for p in inputs):
         return None
     key = hashlib.sha256()
-    program = shutil.which(argv[0])
-    libraries = sorted(glob.glob("/usr/lib/*/libwireshark.so.*") + glob.glob("/usr/lib/libwireshark.so.*"))
-    for part in [_stamp(program)] + [_stamp(lib) for lib in libraries] + argv:
+    for part in [_oracle_stamp(argv[0])] + argv:
         key.update(part.encode() + b"\0")
     key.update(stdin or b"")
     for path in inputs:

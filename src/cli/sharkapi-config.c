@@ -53,8 +53,7 @@ static gboolean
 sharkapi_config_parse_number(const char *key, const char *text, guint64 max, const char *what, guint64 *out,
 			     GError **error)
 {
-	g_autoptr(GError) local = NULL;
-	if (!g_ascii_string_to_unsigned(text, 10, 0, max, out, &local)) {
+	if (!g_ascii_string_to_unsigned(text, 10, 0, max, out, NULL)) {
 		g_set_error(error, SHARKAPI_ERROR, SHARKAPI_ERROR_BAD_REQUEST,
 			    "%s: '%s' is not %s (a whole number from 0 to %" G_GUINT64_FORMAT ")", key, text, what, max);
 		return FALSE;

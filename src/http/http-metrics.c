@@ -22,7 +22,7 @@ typedef struct {
 
 /* One series' label texts: every request of a route repeats them, so they are built once. */
 typedef struct {
-	const char *method; /* interned by libsoup: compared by address */
+	char *method;       /* the client's text: compared by content */
 	const char *route;  /* the route table's own string, or HTTP_METRICS_NO_ROUTE */
 	guint status;
 	char *labels;       /* method, route and status */
@@ -37,20 +37,21 @@ static guint
 http_metrics_series_hash(gconstpointer key)
 {
 	const HttpMetricsSeries *series = key;
-	return (GPOINTER_TO_UINT(series->method) * 31u) ^ (GPOINTER_TO_UINT(series->route) * 17u) ^ series->status;
+	return (g_str_hash(series->method) * 31u) ^ (GPOINTER_TO_UINT(series->route) * 17u) ^ series->status;
 }
 
 static gboolean
 http_metrics_series_equal(gconstpointer a, gconstpointer b)
 {
 	const HttpMetricsSeries *x = a, *y = b;
-	return x->method == y->method && x->route == y->route && x->status == y->status;
+	return x->route == y->route && x->status == y->status && g_str_equal(x->method, y->method);
 }
 
 static void
 http_metrics_series_free(gpointer data)
 {
 	HttpMetricsSeries *series = data;
+	g_free(series->method);
 	g_free(series->labels);
 	g_free(series->route_only);
 	g_free(series);
@@ -77,7 +78,7 @@ http_metrics_free(HttpMetrics *self)
 static const HttpMetricsSeries *
 http_metrics_series(HttpMetrics *self, const char *method, const char *route, guint status)
 {
-	HttpMetricsSeries key = {.method = method, .route = route, .status = status};
+	HttpMetricsSeries key = {.method = (char *)method, .route = route, .status = status};
 	HttpMetricsSeries *series = g_hash_table_lookup(self->series, &key);
 	if (series != NULL)
 		return series;
@@ -86,6 +87,7 @@ http_metrics_series(HttpMetrics *self, const char *method, const char *route, gu
 	g_autofree char *status_text = g_strdup_printf("%u", status);
 	series = g_new(HttpMetricsSeries, 1);
 	*series = key;
+	series->method = g_strdup(method);
 	series->labels = metrics_labels("method", method, "route", route, "status", status_text, NULL);
 	series->route_only = metrics_labels("route", route, NULL);
 	g_hash_table_add(self->series, series);

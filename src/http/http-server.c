@@ -246,7 +246,7 @@ http_server_request_cb(SoupServer *soup, SoupServerMessage *msg, const char *pat
 	/* libsoup cuts a value at an encoded NUL ("filter=ip.src%00junk" became "ip.src"), so a
 	 * query holding one is refused rather than answered for a shorter value. */
 	const char *raw_query = g_uri_get_query(soup_server_message_get_uri(msg));
-	if (raw_query != NULL && (strstr(raw_query, "%00") != NULL)) {
+	if (raw_query != NULL && strstr(raw_query, "%00") != NULL) {
 		http_reply_error_literal(msg, 400, "query: a parameter holds a NUL byte (%00)");
 		http_match_clear(&match);
 		return;
