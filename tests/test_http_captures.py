@@ -257,7 +257,13 @@ def test_job_over_time_limit_is_503_and_server_goes_on():
         check(r.status == 503 and r.header("Retry-After") and "time limit" in r.json()["exceptions"][0],
               "over the time limit: %d %s" % (r.status, r.body[:200]))
         small = slow.upload_put(t, os.path.join(harness.CAPTURES_DIR, "zeek-dhcp.pcap")).json()["id"]
-        check(slow.v2(t, small, "stats/hierarchy").status == 200, "a new worker serves the next job")
+        # A new worker serves the next job. On a machine loaded enough that even this tiny
+        # capture's pass passes the 1 s limit, it gets the same 503 (and yet another worker).
+        for _ in range(10):
+            r = slow.v2(t, small, "stats/hierarchy")
+            if r.status != 503:
+                break
+        check(r.status == 200, "a new worker serves the next job: %d %s" % (r.status, r.body[:200]))
     finally:
         slow.cleanup()
 

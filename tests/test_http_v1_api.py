@@ -225,6 +225,60 @@ def test_merge_duplicates_and_client_styles():
         shutil.rmtree(work, ignore_errors=True)
 
 
+def test_merge_keeps_complete_frames_of_a_cut_capture():
+    # An upload cut in the middle of a frame is stored with its complete frames; merging it
+    # keeps them too (it was a 422), as editcap then mergecap would.
+    work = tempfile.mkdtemp(prefix="sharkapi-merge-")
+    try:
+        cut = server.upload_put(token, cap("bad/truncated-mid-packet.pcap"))
+        check(cut.status == 200, "upload of the cut capture: %d %s" % (cut.status, cut.body))
+        other = upload("zeek-dhcp.pcap")
+        r = v1("POST", "merge?capture_ids=%s,%s" % (cut.json()["id"], other))
+        check(r.status == 200, "merge with a cut capture: %d %s" % (r.status, r.body))
+        complete = os.path.join(work, "complete.pcap")
+        subprocess.run(["editcap", cap("bad/truncated-mid-packet.pcap"), complete], capture_output=True,
+                       env=harness.oracle_env())
+        oracle = os.path.join(work, "oracle.pcapng")
+        subprocess.run(["mergecap", "-w", oracle, complete, cap("zeek-dhcp.pcap")], check=True,
+                       env=harness.oracle_env())
+        check(len(frame_table(complete)) > 0, "the oracle kept no frame of the cut capture")
+        check(frame_table(download(r.json()["id"], work)) == frame_table(oracle), "frames differ from the oracle's")
+        check(os.listdir(os.path.join(server.data_dir, "tmp")) == [], "merge left temp files")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def test_merge_output_within_the_upload_limits():
+    # A merge is an upload made by the server: its output obeys max-upload-size and max-frames,
+    # counted while it is written; past either, 413 and nothing kept.
+    name = "zeek-dns-mdns.pcap"
+    size = os.path.getsize(cap(name))
+    frames = len(frame_table(cap(name)))
+    for args, what in [(["--max-upload-size", str(size * 3)], "max-upload-size"),
+                       (["--max-frames", str(frames * 3)], "max-frames")]:
+        limited = harness.Server(args=["--workers", "1"] + args).start()
+        try:
+            t = limited.token()
+            ids = []
+            for _ in range(4):
+                r = limited.upload_put(t, cap(name))
+                check(r.status == 200, "upload under %s: %d" % (what, r.status))
+                ids.append(r.json()["id"])
+            three = limited.request("POST", "/api/v1/%s/merge?capture_ids=%s" % (t, ",".join(ids[:3])))
+            check(three.status == 200 or what == "max-upload-size",
+                  "three copies fit %s: %d %s" % (what, three.status, three.body))
+            four = limited.request("POST", "/api/v1/%s/merge?capture_ids=%s" % (t, ",".join(ids)))
+            check(four.status == 413 and what in four.json()["exceptions"][0],
+                  "four copies over %s: %d %s" % (what, four.status, four.body))
+            listed = limited.request("GET", "/api/v1/%s/search" % t).json()
+            want = 4 + (1 if three.status == 200 else 0)
+            check(len(listed) == want, "after a refused merge: %d captures, want %d" % (len(listed), want))
+            check(os.listdir(os.path.join(limited.data_dir, "tmp")) == [], "a refused merge left temp files")
+            check(limited.alive(), "server died")
+        finally:
+            limited.cleanup()
+
+
 # ---- search ----
 
 def search(query, tok=None):
@@ -525,7 +579,8 @@ def main():
     token = server.token(name="tester")
     try:
         harness.run([test_upload_tags_in_every_client_style, test_annotations, test_merge_against_mergecap,
-                     test_merge_duplicates_and_client_styles, test_search,
+                     test_merge_duplicates_and_client_styles, test_merge_keeps_complete_frames_of_a_cut_capture,
+                     test_merge_output_within_the_upload_limits, test_search,
                      test_search_common_and_rare_substrings_over_many_rows, test_deep_search_against_tshark,
                      test_deep_search_criteria_permissions_and_errors, test_deep_search_resumes_after_restart,
                      test_permissions_annotate_and_upload_info,

@@ -121,6 +121,23 @@ http_metrics_route(SoupServerMessage *msg, const HttpMetricsRequest *request)
 	return route != NULL ? route : HTTP_METRICS_NO_ROUTE;
 }
 
+/* nginx's "client closed request": what a request the client left before its answer counts as. */
+#define HTTP_METRICS_ABANDONED 499
+
+/* The status a request ended with. libsoup reports a connection that broke before the answer
+ * was out (the client gave up) as a 500 whose reason phrase is the I/O error, or as no status
+ * at all; the server's own 500s carry the standard phrase (http-reply.c). */
+static guint
+http_metrics_final_status(SoupServerMessage *msg)
+{
+	guint status = soup_server_message_get_status(msg);
+	const char *reason = soup_server_message_get_reason_phrase(msg);
+	if (status == 0 || (status == SOUP_STATUS_INTERNAL_SERVER_ERROR && reason != NULL &&
+			    g_strcmp0(reason, soup_status_get_phrase(status)) != 0))
+		return HTTP_METRICS_ABANDONED;
+	return status;
+}
+
 void
 http_metrics_request_finished_cb(SoupServer *soup, SoupServerMessage *msg, gpointer user_data)
 {
@@ -129,7 +146,7 @@ http_metrics_request_finished_cb(SoupServer *soup, SoupServerMessage *msg, gpoin
 		return; /* counted already: libsoup may signal both finished and aborted */
 	double seconds = (double)(g_get_monotonic_time() - request->started) / 1e6;
 	const char *method = soup_server_message_get_method(msg);
-	guint status = soup_server_message_get_status(msg);
+	guint status = http_metrics_final_status(msg);
 	const char *route_label = http_metrics_route(msg, request);
 	const HttpMetricsSeries *series = http_metrics_series(user_data, method, route_label, status);
 
@@ -141,8 +158,10 @@ http_metrics_request_finished_cb(SoupServer *soup, SoupServerMessage *msg, gpoin
 	event_log_add_string(line, "route", route_label);
 	event_log_add_int(line, "status", status);
 	event_log_add_double(line, "duration_ms", (double)(gint64)(seconds * 1e6) / 1e3);
-	if (status == 0 || status >= 500)
-		event_log_set_level(line, status >= 500 ? "warning" : "info");
+	if (status == HTTP_METRICS_ABANDONED)
+		event_log_add_string(line, "outcome", "abandoned by the client");
+	else if (status >= 500)
+		event_log_set_level(line, "warning");
 	event_log_end(line);
 	g_object_set_data(G_OBJECT(msg), HTTP_METRICS_REQUEST_KEY, NULL);
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "http/http-metrics.h"
+#include "http/http-refusal.h"
 #include "http/http-reply.h"
 #include "http/http-upload.h"
 #include "http/http-file-cache.h"
@@ -21,6 +22,9 @@
 #include "http/routes-ui.h"
 #include "sharkapi-error.h"
 #include "store/store-capture.h"
+
+/* A form's or a deep search's body (http-params.h, routes-deep-search.c check the same). */
+#define HTTP_SERVER_MAX_FORM_BODY (1024 * 1024)
 
 /* Connections the kernel may hold before they are accepted (capped by net.core.somaxconn). */
 #define HTTP_SERVER_LISTEN_BACKLOG 1024
@@ -138,10 +142,13 @@ http_route_match_path(const HttpRoute *route, const char *path, HttpMatch *match
 	return TRUE;
 }
 
-/* methods is a space-separated list such as "POST PUT". */
+/* methods is a space-separated list such as "POST PUT"; HEAD goes wherever GET does (libsoup
+ * sends the headers of the GET answer without its body). */
 static gboolean
 http_route_allows_method(const HttpRoute *route, const char *method)
 {
+	if (g_str_equal(method, "HEAD"))
+		method = "GET";
 	gsize len = strlen(method);
 	for (const char *p = route->methods; *p != '\0';) {
 		const char *space = strchr(p, ' ');
@@ -203,44 +210,151 @@ http_server_authenticate(SharkapiServer *self, SoupServerMessage *msg, const Htt
 	return g_steal_pointer(&token);
 }
 
+/* What the early handler decided from the request line and headers, kept on the message for the
+ * handler: the body has not been read yet when it runs. */
+typedef struct {
+	HttpMatch match;  /* route NULL: the web UI's page or assets */
+	AuthToken *token; /* NULL for public routes */
+	guint64 body_limit;
+	guint64 body_received;
+	HttpMetrics *metrics;
+} HttpAdmission;
+
+#define HTTP_ADMISSION_KEY "sharkapi-admission"
+
+static void
+http_admission_free(HttpAdmission *admission)
+{
+	http_match_clear(&admission->match);
+	g_clear_pointer(&admission->token, auth_token_free);
+	g_free(admission);
+}
+
+/* Whether the request carries a body: a Content-Length over 0, or chunks. */
+static gboolean
+http_server_announces_body(SoupMessageHeaders *headers)
+{
+	SoupEncoding encoding = soup_message_headers_get_encoding(headers);
+	if (encoding == SOUP_ENCODING_CONTENT_LENGTH)
+		return soup_message_headers_get_content_length(headers) > 0;
+	return encoding != SOUP_ENCODING_NONE;
+}
+
+/* How much body a request may send: an upload as much as max-upload-size (spooled to disk,
+ * http-upload.c), other POSTs a form or a deep search's JSON, and a GET, HEAD or DELETE none. */
+static guint64
+http_server_body_limit(SharkapiServer *self, const HttpRoute *route, const char *method)
+{
+	if (route == NULL || g_str_equal(method, "GET") || g_str_equal(method, "HEAD") || g_str_equal(method, "DELETE"))
+		return 0;
+	if (route->handler == routes_captures_upload)
+		return self->config->max_upload_size;
+	return HTTP_SERVER_MAX_FORM_BODY;
+}
+
+/* Route, token and permission from the request line and headers alone. */
+static gboolean
+http_server_admit(SharkapiServer *self, SoupServerMessage *msg, const char *method, const char *path,
+		  HttpAdmission *admission, GError **error)
+{
+	gboolean path_matched = FALSE;
+	if (routes_ui_claims(path))
+		return TRUE; /* public; its own handler answers a wrong method */
+	if (!http_server_find_route(method, path, &admission->match, &path_matched)) {
+		g_set_error_literal(error, SHARKAPI_ERROR, path_matched ? 405 : 404,
+				    path_matched ? "method not allowed for this route" : "no such route");
+		return FALSE;
+	}
+	http_metrics_request_routed(msg, admission->match.route->pattern);
+	if (admission->match.route->auth != HTTP_AUTH_NONE) {
+		admission->token = http_server_authenticate(self, msg, &admission->match, error);
+		if (admission->token == NULL)
+			return FALSE;
+	}
+	return TRUE;
+}
+
+static void
+http_server_body_chunk_cb(SoupServerMessage *msg, GBytes *chunk, gpointer user_data)
+{
+	HttpAdmission *admission = user_data;
+	admission->body_received += g_bytes_get_size(chunk);
+	if (admission->body_received > admission->body_limit)
+		http_refusal_send(msg, admission->metrics, 413, "request body larger than this route takes");
+}
+
+/* Runs once the request line and headers are in, before a byte of the body is read: anything
+ * refused here costs the server no memory or disk for the body (http-refusal.h). */
+static void
+http_server_early_cb(SoupServer *soup, SoupServerMessage *msg, const char *path, GHashTable *query,
+		     gpointer user_data)
+{
+	SharkapiServer *self = user_data;
+	const char *method = soup_server_message_get_method(msg);
+	SoupMessageHeaders *headers = soup_server_message_get_request_headers(msg);
+	g_autoptr(GError) error = NULL;
+
+	HttpAdmission *admission = g_new0(HttpAdmission, 1);
+	admission->metrics = self->metrics;
+	g_object_set_data_full(G_OBJECT(msg), HTTP_ADMISSION_KEY, admission, (GDestroyNotify)http_admission_free);
+	gboolean has_body = http_server_announces_body(headers);
+	/* Content-Length beside chunks: real clients send it and the chunks are read, but whatever
+	 * follows the last chunk may be a request smuggled past a proxy that read the length, so
+	 * the connection ends with this answer. */
+	if (soup_message_headers_get_one(headers, "Content-Length") != NULL &&
+	    soup_message_headers_get_encoding(headers) == SOUP_ENCODING_CHUNKED)
+		soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Connection", "close");
+	if (!http_server_admit(self, msg, method, path, admission, &error)) {
+		/* Without a body the connection stays usable: libsoup answers and skips the handler. */
+		if (has_body || (soup_message_headers_get_expectations(headers) & SOUP_EXPECTATION_CONTINUE))
+			http_refusal_send(msg, self->metrics, sharkapi_error_http_status(error), error->message);
+		else
+			http_reply_error(msg, error);
+		return;
+	}
+	admission->body_limit = http_server_body_limit(self, admission->match.route, method);
+	if (has_body && admission->body_limit == 0) {
+		g_autofree char *message = g_strdup_printf("a %s request to this route takes no body", method);
+		http_refusal_send(msg, self->metrics, 400, message);
+		return;
+	}
+	if (admission->match.route != NULL && admission->match.route->handler == routes_captures_upload) {
+		http_upload_begin(msg, self->store, admission->body_limit, self->metrics);
+		return;
+	}
+	if (soup_message_headers_get_encoding(headers) == SOUP_ENCODING_CONTENT_LENGTH &&
+	    (guint64)soup_message_headers_get_content_length(headers) > admission->body_limit) {
+		http_refusal_send(msg, self->metrics, 413, "request body larger than this route takes");
+		return;
+	}
+	if (has_body)
+		g_signal_connect(msg, "got-chunk", G_CALLBACK(http_server_body_chunk_cb), admission);
+}
+
 static void
 http_server_request_cb(SoupServer *soup, SoupServerMessage *msg, const char *path, GHashTable *query,
 		       gpointer user_data)
 {
 	SharkapiServer *self = user_data;
 	const char *method = soup_server_message_get_method(msg);
-	g_autoptr(GError) error = NULL;
-	HttpMatch match = {0};
-	gboolean path_matched = FALSE;
+	HttpAdmission *admission = g_object_get_data(G_OBJECT(msg), HTTP_ADMISSION_KEY);
 
-	/* An upload refused while its body was arriving has its answer already. */
-	if (http_upload_already_answered(msg))
+	/* Refused while its body was arriving: answered already. */
+	if (http_refusal_sent(msg))
 		return;
+	/* Every request passes the early handler; a message without its admission would be a bug. */
+	g_return_if_fail(admission != NULL);
 	/* The web page and its assets need no token (API.md). */
-	if (routes_ui_serve(msg, method, path))
+	if (admission->match.route == NULL && routes_ui_serve(msg, method, path))
 		return;
-	if (!http_server_find_route(method, path, &match, &path_matched)) {
-		http_reply_error_literal(msg, path_matched ? 405 : 404,
-					 path_matched ? "method not allowed for this route" : "no such route");
-		return;
-	}
-	http_metrics_request_routed(msg, match.route->pattern);
-	g_autoptr(AuthToken) token = NULL;
-	if (match.route->auth != HTTP_AUTH_NONE &&
-	    (token = http_server_authenticate(self, msg, &match, &error)) == NULL) {
-		http_reply_error(msg, error);
-		http_match_clear(&match);
-		return;
-	}
+	HttpMatch *match = &admission->match;
 	/* Ids that are not 12 lowercase hex characters never reach the store or the file system. */
-	if (match.capture_id != NULL && !store_capture_id_is_valid(match.capture_id)) {
+	if (match->capture_id != NULL && !store_capture_id_is_valid(match->capture_id)) {
 		http_reply_error_literal(msg, 404, "capture not found");
-		http_match_clear(&match);
 		return;
 	}
-	if (match.deep_search_id != NULL && !deep_search_id_is_valid(match.deep_search_id)) {
+	if (match->deep_search_id != NULL && !deep_search_id_is_valid(match->deep_search_id)) {
 		http_reply_error_literal(msg, 404, "deep search not found");
-		http_match_clear(&match);
 		return;
 	}
 	/* libsoup cuts a value at an encoded NUL ("filter=ip.src%00junk" became "ip.src"), so a
@@ -248,7 +362,6 @@ http_server_request_cb(SoupServer *soup, SoupServerMessage *msg, const char *pat
 	const char *raw_query = g_uri_get_query(soup_server_message_get_uri(msg));
 	if (raw_query != NULL && strstr(raw_query, "%00") != NULL) {
 		http_reply_error_literal(msg, 400, "query: a parameter holds a NUL byte (%00)");
-		http_match_clear(&match);
 		return;
 	}
 	g_autoptr(GHashTable) empty = NULL;
@@ -257,19 +370,31 @@ http_server_request_cb(SoupServer *soup, SoupServerMessage *msg, const char *pat
 	HttpRequest request = {
 		.server = self,
 		.msg = msg,
-		.token = token,
-		.capture_id = match.capture_id,
-		.deep_search_id = match.deep_search_id,
+		.token = admission->token,
+		.capture_id = match->capture_id,
+		.deep_search_id = match->deep_search_id,
 		.query = query,
 	};
-	match.route->handler(&request);
-	http_match_clear(&match);
+	match->route->handler(&request);
 }
 
 const char *
 http_request_param(HttpRequest *request, const char *name)
 {
 	return g_hash_table_lookup(request->query, name);
+}
+
+/* libsoup answers some requests itself before any handler, with an empty body (400 for a path
+ * whose %-escapes decode to a NUL or a "..", for instance): they get API.md's JSON error too. */
+static void
+http_server_request_read_cb(SoupServer *soup, SoupServerMessage *msg, gpointer user_data)
+{
+	guint status = soup_server_message_get_status(msg);
+	if (status < 400 || soup_server_message_get_response_body(msg)->length > 0)
+		return;
+	const char *message = status == SOUP_STATUS_BAD_REQUEST ? "malformed request: the path or a header is invalid"
+								: soup_status_get_phrase(status);
+	http_reply_error_literal(msg, status, message);
 }
 
 static void
@@ -293,12 +418,11 @@ http_server_new(SharkapiConfig *config, Store *store, JobQueue *jobs, SummaryTra
 	/* Answers up to 1 MiB, 16 MiB in all: the server stays far under its 64 MiB. */
 	self->file_cache = http_file_cache_new(1024 * 1024, 16 * 1024 * 1024);
 	self->soup = soup_server_new("server-header", "sharkapi/" SHARKAPI_VERSION " ", NULL);
-	soup_server_add_early_handler(self->soup, "/api/v1", http_upload_early_cb, self, NULL);
-	/* libsoup picks the most specific path's entry for normal handlers too, so the early
-	 * handler's path needs the normal handler as well. */
-	soup_server_add_handler(self->soup, "/api/v1", http_server_request_cb, self, NULL);
+	/* One entry for every path: the early handler admits, the handler answers. */
+	soup_server_add_early_handler(self->soup, NULL, http_server_early_cb, self, NULL);
 	soup_server_add_handler(self->soup, NULL, http_server_request_cb, self, NULL);
 	g_signal_connect(self->soup, "request-started", G_CALLBACK(http_server_request_started_cb), self);
+	g_signal_connect(self->soup, "request-read", G_CALLBACK(http_server_request_read_cb), self);
 	self->metrics = http_metrics_new();
 	g_signal_connect(self->soup, "request-finished", G_CALLBACK(http_metrics_request_finished_cb), self->metrics);
 	g_signal_connect(self->soup, "request-aborted", G_CALLBACK(http_metrics_request_finished_cb), self->metrics);

@@ -10,8 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "http/http-reply.h"
-#include "http/http-server.h"
+#include "http/http-refusal.h"
 #include "sharkapi-error.h"
 
 #define HTTP_UPLOAD_KEY "sharkapi-upload"
@@ -22,6 +21,7 @@ typedef struct {
 	int fd;
 	guint64 received;
 	guint64 limit;
+	HttpMetrics *metrics;
 	gboolean refused;  /* 413 sent, connection closed */
 	int write_errno;   /* first write failure, answered when the body is complete */
 } HttpUpload;
@@ -37,39 +37,6 @@ http_upload_free(HttpUpload *upload)
 	g_free(upload);
 }
 
-static gboolean
-http_upload_path_matches(const char *path)
-{
-	g_auto(GStrv) parts = g_strsplit(path, "/", -1);
-	guint n = g_strv_length(parts);
-	if (n > 1 && *parts[n - 1] == '\0')
-		n--;
-	return n == 5 && g_str_equal(parts[1], "api") && g_str_equal(parts[2], "v1") &&
-	       g_str_equal(parts[4], "upload");
-}
-
-/* Writes the 413 by hand on the stolen connection: libsoup would first read the whole body. */
-static gboolean
-http_upload_refuse_cb(gpointer user_data)
-{
-	SoupServerMessage *msg = user_data;
-	g_autoptr(JsonWriter) writer = json_writer_new();
-	http_reply_write_error(writer, 413, "upload larger than the configured limit (max-upload-size)");
-	g_autoptr(GString) response = g_string_new(NULL);
-	g_string_append_printf(response,
-			       "HTTP/1.1 413 Payload Too Large\r\nContent-Type: " HTTP_JSON_CONTENT_TYPE
-			       "\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n%s",
-			       json_writer_get_length(writer), json_writer_get_data(writer));
-	g_autoptr(GIOStream) stream = soup_server_message_steal_connection(msg);
-	if (stream != NULL) {
-		GOutputStream *out = g_io_stream_get_output_stream(stream);
-		g_output_stream_write_all(out, response->str, response->len, NULL, NULL, NULL);
-		g_io_stream_close(stream, NULL, NULL);
-	}
-	g_object_unref(msg);
-	return G_SOURCE_REMOVE;
-}
-
 static void
 http_upload_refuse(HttpUpload *upload)
 {
@@ -77,8 +44,7 @@ http_upload_refuse(HttpUpload *upload)
 		return;
 	upload->refused = TRUE;
 	g_message("upload refused: over %" G_GUINT64_FORMAT " bytes", upload->limit);
-	soup_server_message_pause(upload->msg);
-	g_idle_add(http_upload_refuse_cb, g_object_ref(upload->msg));
+	http_refusal_send(upload->msg, upload->metrics, 413, "upload larger than the configured limit (max-upload-size)");
 }
 
 static void
@@ -109,47 +75,29 @@ http_upload_got_chunk_cb(SoupServerMessage *msg, GBytes *chunk, gpointer user_da
 }
 
 void
-http_upload_early_cb(SoupServer *soup, SoupServerMessage *msg, const char *path, GHashTable *query,
-		     gpointer user_data)
+http_upload_begin(SoupServerMessage *msg, Store *store, guint64 limit, HttpMetrics *metrics)
 {
-	SharkapiServer *server = user_data;
-	const char *method = soup_server_message_get_method(msg);
 	g_autoptr(GError) error = NULL;
-
-	if (!http_upload_path_matches(path) || (g_strcmp0(method, "POST") != 0 && g_strcmp0(method, "PUT") != 0))
-		return;
-	SoupMessageHeaders *headers = soup_server_message_get_request_headers(msg);
-	if (soup_message_headers_get_encoding(headers) == SOUP_ENCODING_CONTENT_LENGTH &&
-	    (guint64)soup_message_headers_get_content_length(headers) > server->config->max_upload_size) {
-		HttpUpload *upload = g_new0(HttpUpload, 1);
-		upload->msg = msg;
-		upload->fd = -1;
-		upload->limit = server->config->max_upload_size;
-		g_object_set_data_full(G_OBJECT(msg), HTTP_UPLOAD_KEY, upload, (GDestroyNotify)http_upload_free);
-		http_upload_refuse(upload);
-		return;
-	}
-
 	HttpUpload *upload = g_new0(HttpUpload, 1);
 	upload->msg = msg;
 	upload->fd = -1;
-	upload->limit = server->config->max_upload_size;
-	upload->spool_path = store_new_temp_file(server->store, "spool", &error);
+	upload->limit = limit;
+	upload->metrics = metrics;
+	g_object_set_data_full(G_OBJECT(msg), HTTP_UPLOAD_KEY, upload, (GDestroyNotify)http_upload_free);
+	SoupMessageHeaders *headers = soup_server_message_get_request_headers(msg);
+	if (soup_message_headers_get_encoding(headers) == SOUP_ENCODING_CONTENT_LENGTH &&
+	    (guint64)soup_message_headers_get_content_length(headers) > limit) {
+		http_upload_refuse(upload);
+		return;
+	}
+	upload->spool_path = store_new_temp_file(store, "spool", &error);
 	if (upload->spool_path != NULL)
 		upload->fd = g_open(upload->spool_path, O_WRONLY | O_APPEND | O_CLOEXEC, 0600);
 	if (upload->fd < 0)
 		upload->write_errno = upload->spool_path == NULL && error->code == SHARKAPI_ERROR_NO_SPACE ? ENOSPC
 												    : EIO;
-	g_object_set_data_full(G_OBJECT(msg), HTTP_UPLOAD_KEY, upload, (GDestroyNotify)http_upload_free);
 	soup_message_body_set_accumulate(soup_server_message_get_request_body(msg), FALSE);
 	g_signal_connect(msg, "got-chunk", G_CALLBACK(http_upload_got_chunk_cb), upload);
-}
-
-gboolean
-http_upload_already_answered(SoupServerMessage *msg)
-{
-	HttpUpload *upload = g_object_get_data(G_OBJECT(msg), HTTP_UPLOAD_KEY);
-	return upload != NULL && upload->refused;
 }
 
 char *

@@ -1,5 +1,5 @@
 /* http-upload.h: upload bodies streamed to disk as they arrive, and their multipart parts.
- * An early handler turns off libsoup's accumulation for upload requests and appends each
+ * Once the early handler admitted an upload, it turns off libsoup's accumulation for upload requests and appends each
  * chunk to a spool file in DATA_DIR/tmp, counting bytes: over the limit the client gets 413 at
  * once and the connection is closed. Multipart bodies are parsed by libsoup's own parser over a
  * mapping of the spool file, so no upload is ever held whole in memory.
@@ -9,12 +9,15 @@
 
 #include <libsoup/soup.h>
 
+#include "http/http-metrics.h"
+#include "store/store.h"
+
 G_BEGIN_DECLS
 
-void http_upload_early_cb(SoupServer *soup, SoupServerMessage *msg, const char *path, GHashTable *query,
-			  gpointer user_data);
-/* TRUE when the early handler already answered (413) and the handler must do nothing. */
-gboolean http_upload_already_answered(SoupServerMessage *msg);
+/* Streams msg's body to a spool file in the store's tmp/ (turning off libsoup's accumulation);
+ * past limit bytes (Content-Length or counted) the client gets 413 at once (http-refusal.h).
+ * Called from the early handler once the route and token allow an upload. */
+void http_upload_begin(SoupServerMessage *msg, Store *store, guint64 limit, HttpMetrics *metrics);
 /* Takes the spool file (the caller deletes it); NULL when the request has none. */
 char *http_upload_steal_spool(SoupServerMessage *msg);
 

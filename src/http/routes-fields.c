@@ -106,15 +106,23 @@ fields_parse_count(HttpRequest *request, const char *name, gint64 fallback, gint
 	return TRUE;
 }
 
+/* format= (json or ndjson) decides; without it, an Accept naming NDJSON does. */
 static gboolean
-fields_wants_ndjson(HttpRequest *request)
+fields_parse_format(HttpRequest *request, gboolean *ndjson, GError **error)
 {
 	const char *format = http_request_param(request, "format");
 	const char *accept =
 		soup_message_headers_get_one(soup_server_message_get_request_headers(request->msg), "Accept");
-	if (format != NULL)
-		return g_ascii_strcasecmp(format, "ndjson") == 0;
-	return accept != NULL && strstr(accept, FIELDS_NDJSON_TYPE) != NULL;
+	if (format == NULL) {
+		*ndjson = accept != NULL && strstr(accept, FIELDS_NDJSON_TYPE) != NULL;
+		return TRUE;
+	}
+	if (g_ascii_strcasecmp(format, "ndjson") != 0 && g_ascii_strcasecmp(format, "json") != 0) {
+		g_set_error(error, SHARKAPI_ERROR, SHARKAPI_ERROR_BAD_REQUEST, "format: must be json or ndjson");
+		return FALSE;
+	}
+	*ndjson = g_ascii_strcasecmp(format, "ndjson") == 0;
+	return TRUE;
 }
 
 static void fields_cached_next(FieldsStream *stream);
@@ -295,6 +303,7 @@ routes_analysis_fields(HttpRequest *request)
 	SharkapiServer *server = request->server;
 	g_autoptr(GPtrArray) fields = g_ptr_array_new_with_free_func(g_free);
 	gint64 limit = -1, offset = 0;
+	gboolean ndjson = FALSE;
 	const char *passes_text = http_request_param(request, "passes");
 	guint passes = passes_text != NULL && g_str_equal(passes_text, "2") ? 2 : 1;
 
@@ -304,7 +313,8 @@ routes_analysis_fields(HttpRequest *request)
 	}
 	if (!fields_parse_list(http_request_param(request, "fields"), fields, &error) ||
 	    !fields_parse_count(request, "limit", -1, &limit, &error) ||
-	    !fields_parse_count(request, "offset", 0, &offset, &error)) {
+	    !fields_parse_count(request, "offset", 0, &offset, &error) ||
+	    !fields_parse_format(request, &ndjson, &error)) {
 		http_reply_error(request->msg, error);
 		return;
 	}
@@ -317,7 +327,7 @@ routes_analysis_fields(HttpRequest *request)
 	const char *filter = http_request_param(request, "filter");
 	FieldsStream *stream = g_new0(FieldsStream, 1);
 	stream->msg = g_object_ref(request->msg);
-	stream->ndjson = fields_wants_ndjson(request);
+	stream->ndjson = ndjson;
 	g_autofree char *cache_key = fields_cache_key(fields, filter, passes, limit, offset, stream->ndjson);
 	stream->cached = result_cache_open(server->results, capture->id, cache_key);
 	metrics_inc(stream->cached != NULL ? "sharkapi_cache_hits_total" : "sharkapi_cache_misses_total", "cache=\"fields\"");

@@ -28,6 +28,7 @@ typedef struct {
 	GPtrArray *source_paths;
 	char *output_path; /* temp file in the store */
 	gboolean remove_duplicates;
+	CaptureMergeLimits limits; /* copied: the thread must not read the config */
 	char *filename;
 	char *comments;
 	char *tag_list;
@@ -129,7 +130,7 @@ merge_job_thread(GTask *task, gpointer source, gpointer task_data, GCancellable 
 	MergeJob *job = task_data;
 	GError *error = NULL;
 	if (!capture_merge((const char *const *)job->source_paths->pdata, job->source_paths->len - 1, job->output_path,
-			   job->remove_duplicates, &error)) {
+			   job->remove_duplicates, &job->limits, &error)) {
 		g_task_return_error(task, error);
 		return;
 	}
@@ -199,6 +200,8 @@ merge_job_new(HttpRequest *request, GError **error)
 	job->source_paths = g_steal_pointer(&paths);
 	job->output_path = g_steal_pointer(&output_path);
 	job->remove_duplicates = remove_duplicates;
+	job->limits.max_bytes = request->server->config->max_upload_size;
+	job->limits.max_frames = request->server->config->max_frames;
 	job->filename = routes_captures_clean_filename(http_params_get(params, "filename"));
 	if (job->filename == NULL)
 		job->filename = g_strdup_printf("merged %s-%s", (const char *)g_ptr_array_index(ids, 0),

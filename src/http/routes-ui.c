@@ -149,10 +149,16 @@ ui_serve_asset(SoupServerMessage *msg, const UiAssets *assets, const char *rest)
 }
 
 gboolean
+routes_ui_claims(const char *path)
+{
+	return g_str_equal(path, "/") || g_str_equal(path, "/" UI_PAGE_NAME) || g_str_has_prefix(path, UI_ASSET_PATH_PREFIX);
+}
+
+gboolean
 routes_ui_serve(SoupServerMessage *msg, const char *method, const char *path)
 {
 	gboolean is_page = g_str_equal(path, "/") || g_str_equal(path, "/" UI_PAGE_NAME);
-	if (!is_page && !g_str_has_prefix(path, UI_ASSET_PATH_PREFIX))
+	if (!routes_ui_claims(path))
 		return FALSE;
 	if (!g_str_equal(method, "GET") && !g_str_equal(method, "HEAD")) {
 		http_reply_error_literal(msg, 405, "method not allowed for this route");

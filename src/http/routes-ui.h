@@ -12,6 +12,8 @@ G_BEGIN_DECLS
 /* Answers "/" (the page) and "/ui/<build>/<asset>" without a token; FALSE for any other path,
  * which is then left to the route table. */
 gboolean routes_ui_serve(SoupServerMessage *msg, const char *method, const char *path);
+/* Whether path is the page's or an asset's (what routes_ui_serve answers). */
+gboolean routes_ui_claims(const char *path);
 
 /* GET /api/v2/filter/check?filter=X: {"data": {"filter": X, "valid": true}}, or "valid": false
  * with libwireshark's "error"; asked of a worker, the same check packets/fields makes. */

@@ -26,6 +26,7 @@ struct WorkerProcess {
 	gboolean free_pending; /* freed while an async read or idle still holds a pointer */
 	guint death_idle;
 	guint64 memory_limit;
+	char identifier[16]; /* the pid, kept: GSubprocess forgets it once the process has exited */
 };
 
 static void worker_process_destroy(WorkerProcess *self);
@@ -72,6 +73,7 @@ worker_process_spawn(const WorkerProcessOptions *options, const WorkerProcessCal
 		worker_process_free(self);
 		return NULL;
 	}
+	g_strlcpy(self->identifier, g_subprocess_get_identifier(self->process), sizeof self->identifier);
 	self->input = g_object_ref(g_subprocess_get_stdin_pipe(self->process));
 	self->output = g_object_ref(g_subprocess_get_stdout_pipe(self->process));
 	worker_process_read_header(self);
@@ -94,7 +96,7 @@ worker_process_is_alive(WorkerProcess *self)
 const char *
 worker_process_get_identifier(WorkerProcess *self)
 {
-	return self->process != NULL ? g_subprocess_get_identifier(self->process) : "?";
+	return self->identifier[0] != '\0' ? self->identifier : "?";
 }
 
 static void

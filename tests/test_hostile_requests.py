@@ -1,0 +1,347 @@
+"""test_hostile_requests.py: requests built to make the server spend memory, disk or time.
+
+A request is refused from its request line and headers before its body is read: an unknown
+route, a wrong token or a missing permission, a body a GET does not take, or one over the route's
+limit, costs the server neither memory nor spool space however much the client sends, and a
+refused Expect: 100-continue never gets 100 Continue. Each test measures the server's resident
+memory and its data directory's tmp/ while the bodies arrive.
+SPDX-License-Identifier: GPL-2.0-or-later
+"""
+import concurrent.futures
+import os
+import socket
+import threading
+import time
+
+import harness
+from harness import check
+
+server = None
+token = None
+# Generous for a loaded machine: the answers come before any body, in milliseconds when quiet.
+ANSWER_TIMEOUT = 60
+
+
+def tmp_bytes(srv):
+    tmp = os.path.join(srv.data_dir, "tmp")
+    return sum(os.path.getsize(os.path.join(tmp, name)) for name in os.listdir(tmp)
+               if os.path.isfile(os.path.join(tmp, name)))
+
+
+def read_response(sock, timeout=ANSWER_TIMEOUT):
+    """The status line, headers and body of one answer (Content-Length), or None at the end."""
+    sock.settimeout(timeout)
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(65536)
+        if not chunk:
+            return None
+        data += chunk
+    head, _, rest = data.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    headers = {}
+    for line in lines[1:]:
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    length = int(headers.get("content-length", "0"))
+    while len(rest) < length:
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        rest += chunk
+    return int(lines[0].split()[1]), headers, rest[:length]
+
+
+def head_only(method, path, extra_headers=(), length=None):
+    """Sends a request's line and headers announcing a body, but no body: the answer must come."""
+    sock = socket.create_connection(("127.0.0.1", server.port))
+    lines = ["%s %s HTTP/1.1" % (method, path), "Host: 127.0.0.1"]
+    if length is not None:
+        lines.append("Content-Length: %d" % length)
+    lines += list(extra_headers)
+    sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
+    return sock
+
+
+def stream_body(method, path, total, headers=(), stop=None):
+    """Sends total bytes of body (or until the server closes); returns (answer, bytes sent)."""
+    sock = head_only(method, path, headers, length=total)
+    chunk = b"x" * 65536
+    sent = 0
+    try:
+        while sent < total and not (stop and stop.is_set()):
+            sock.sendall(chunk[:min(len(chunk), total - sent)])
+            sent += min(len(chunk), total - sent)
+    except OSError:
+        pass  # the server answered and closed: what a refusal does
+    try:
+        answer = read_response(sock)
+    except OSError:
+        answer = None
+    sock.close()
+    return answer, sent
+
+
+def test_refused_before_the_body_is_read():
+    # Each request announces 300 MB and sends none of it: the answer comes anyway, so the
+    # server decided from the headers (the old server waited for the body, and timed out here).
+    cases = [
+        ("POST", "/api/v1/bogus-token/search", (), 401),
+        ("POST", "/api/v1/%s/no-such-route" % token, (), 404),
+        ("PUT", "/api/v1/bogus-token/upload", (), 401),
+        ("POST", "/api/v1/bogus-token/upload", ("Content-Type: multipart/form-data; boundary=x",), 401),
+        ("POST", "/api/v2/deep_search", ("Authorization: bogus-token", "Content-Type: application/json"), 401),
+        ("POST", "/api/v2/deep_search", ("Authorization: " + limited_token,), 403),
+        ("PUT", "/api/v1/%s/upload" % limited_token, (), 403),
+        ("POST", "/api/v1/%s/search" % token, (), 413),  # over the 1 MiB a form may have
+        ("POST", "/api/v2/analysis/0123456789ab/status", ("Authorization: " + token,), 405),
+    ]
+    for method, path, headers, want in cases:
+        sock = head_only(method, path, headers, length=300 * 1000 * 1000)
+        try:
+            answer = read_response(sock)
+        finally:
+            sock.close()
+        check(answer is not None, "%s %s: the connection closed without an answer" % (method, path))
+        status, response_headers, body = answer
+        check(status == want, "%s %s: %d, want %d" % (method, path, status, want))
+        check(response_headers.get("content-type", "").startswith("application/json"),
+              "%s %s: not a JSON error" % (method, path))
+        check(b'"status":%d' % want in body, "%s %s: body %r" % (method, path, body))
+        check(response_headers.get("connection") == "close", "%s %s: connection kept after a refused body"
+              % (method, path))
+    check(tmp_bytes(server) == 0, "refused uploads left spool files: %d bytes" % tmp_bytes(server))
+    check(server.alive(), "server died")
+
+
+def test_refused_bodies_cost_no_memory_or_disk():
+    # Four clients each send 128 MB at an unknown token, an unknown route and deep search: the
+    # old server read every byte into memory (or spooled uploads to tmp/) before its 401.
+    pid = server.proc.pid
+    before = harness.rss_kib(pid)
+    peak = [before]
+    peak_tmp = [0]
+    done = threading.Event()
+
+    def sample():
+        while not done.is_set():
+            peak[0] = max(peak[0], harness.rss_kib(pid))
+            peak_tmp[0] = max(peak_tmp[0], tmp_bytes(server))
+            time.sleep(0.01)
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    total = 128 * 1000 * 1000
+    targets = [("POST", "/api/v1/bogus-token/search", ()),
+               ("PUT", "/api/v1/bogus-token/upload", ()),
+               ("POST", "/api/v1/%s/nowhere" % token, ()),
+               ("POST", "/api/v2/deep_search", ("Authorization: bogus-token",))]
+    try:
+        with concurrent.futures.ThreadPoolExecutor(len(targets)) as pool:
+            results = list(pool.map(lambda t: stream_body(t[0], t[1], total, t[2]), targets))
+    finally:
+        done.set()
+        sampler.join()
+    grown_mib = (peak[0] - before) / 1024
+    print("  RSS %d -> peak %d KiB (+%.1f MiB), tmp/ peak %d bytes" % (before, peak[0], grown_mib, peak_tmp[0]))
+    for (method, path, _), (answer, sent) in zip(targets, results):
+        check(answer is not None and answer[0] in (401, 404), "%s %s: %r" % (method, path, answer))
+        # The server reads and drops a few MB at most before it closes (http-refusal.h).
+        check(sent < total, "%s %s: the server took all %d bytes" % (method, path, sent))
+    check(grown_mib < 32, "server RSS grew by %.1f MiB for refused bodies" % grown_mib)
+    check(peak_tmp[0] == 0, "refused uploads were spooled: %d bytes in tmp/" % peak_tmp[0])
+    check(server.alive(), "server died")
+
+
+def test_expect_continue_refused_without_100():
+    for headers, want in [(("Expect: 100-continue",), 401),
+                          (("Expect: 100-continue", "Authorization: bogus"), 401)]:
+        for path in ("/api/v1/bogus-token/upload", "/api/v2/deep_search"):
+            method = "PUT" if path.endswith("upload") else "POST"
+            sock = head_only(method, path, headers, length=256 * 1000 * 1000)
+            try:
+                answer = read_response(sock)
+            finally:
+                sock.close()
+            check(answer is not None and answer[0] == want, "%s %s with Expect: %r" % (method, path, answer))
+    # An admitted upload still gets its 100 Continue, then its answer.
+    capture = os.path.join(harness.CAPTURES_DIR, "zeek-dhcp.pcap")
+    with open(capture, "rb") as f:
+        data = f.read()
+    sock = head_only("PUT", "/api/v1/%s/upload" % token, ("Expect: 100-continue",), length=len(data))
+    try:
+        sock.settimeout(ANSWER_TIMEOUT)
+        interim = b""
+        while b"\r\n\r\n" not in interim:
+            interim += sock.recv(1)
+        check(interim.startswith(b"HTTP/1.1 100"), "admitted upload: %r" % interim)
+        sock.sendall(data)
+        answer = read_response(sock)
+    finally:
+        sock.close()
+    check(answer is not None and answer[0] == 200, "upload after 100 Continue: %r" % (answer,))
+
+
+def test_bodies_a_route_does_not_take():
+    # A GET takes no body: refused at once, not read.
+    answer, sent = stream_body("GET", "/api/v1/%s/info/0123456789ab" % token, 64 * 1000 * 1000)
+    check(answer is not None and answer[0] == 400 and b"takes no body" in answer[2], "GET with a body: %r"
+          % (answer,))
+    # A chunked form body is counted as it arrives: 413 once past 1 MiB.
+    sock = head_only("POST", "/api/v1/%s/search" % token,
+                     ("Transfer-Encoding: chunked", "Content-Type: application/x-www-form-urlencoded"))
+    answer = None
+    try:
+        piece = b"x" * 65536
+        for _ in range(64):
+            sock.sendall(b"%x\r\n%s\r\n" % (len(piece), piece))
+    except OSError:
+        pass
+    try:
+        answer = read_response(sock)
+    finally:
+        sock.close()
+    check(answer is not None and answer[0] == 413, "chunked form over 1 MiB: %r" % (answer,))
+    # Refusals without a body keep the connection: a second request on it is answered.
+    sock = socket.create_connection(("127.0.0.1", server.port))
+    try:
+        sock.sendall(b"GET /api/v1/bogus-token/info/0123456789ab HTTP/1.1\r\nHost: x\r\n\r\n")
+        first = read_response(sock)
+        sock.sendall(("GET /api/v1/%s/search HTTP/1.1\r\nHost: x\r\n\r\n" % token).encode())
+        second = read_response(sock)
+    finally:
+        sock.close()
+    check(first is not None and first[0] == 401, "first: %r" % (first,))
+    check(second is not None and second[0] == 200, "second on the same connection: %r" % (second,))
+    # Within its limit a form body still works.
+    r = server.request("POST", "/api/v1/%s/search" % token, body="search[filename]=none",
+                       headers={"Content-Type": "application/x-www-form-urlencoded"})
+    check(r.status == 200 and r.json() == [], "form search: %d %r" % (r.status, r.body[:100]))
+    check(server.alive(), "server died")
+
+
+def upload_small():
+    r = server.upload_put(token, os.path.join(harness.CAPTURES_DIR, "zeek-dhcp.pcap"))
+    check(r.status == 200, "upload: %d %s" % (r.status, r.body))
+    return r.json()["id"]
+
+
+def test_smuggling_after_chunks_closes_the_connection():
+    # Content-Length beside chunked: the chunks are read (real clients send both) but the
+    # connection ends after the answer, so the request behind the last chunk never runs.
+    sock = socket.create_connection(("127.0.0.1", server.port))
+    smuggled = b"GET /api/v2/openapi.json HTTP/1.1\r\nHost: x\r\n\r\n"
+    try:
+        sock.sendall(("POST /api/v1/%s/search HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
+                      "Transfer-Encoding: chunked\r\n"
+                      "Content-Type: application/x-www-form-urlencoded\r\n\r\n" % token).encode()
+                     + b"0\r\n\r\n" + smuggled)
+        first = read_response(sock)
+        second = read_response(sock)
+    finally:
+        sock.close()
+    check(first is not None and first[0] == 200, "the chunked request: %r" % (first,))
+    check(first[1].get("connection") == "close", "no Connection: close: %r" % (first[1],))
+    check(second is None, "the smuggled request was answered: %r" % (second,))
+
+
+def test_malformed_paths_get_json_errors():
+    # libsoup refuses these itself, with an empty body; API.md wants the JSON error.
+    for path in ("/api/v1/%s/info/ab%%00cd" % token, "/api/v1/%s/info/..%%2F..%%2Fetc" % token,
+                 "/api/v2/analysis/..%2F..%2F/status"):
+        r = server.request("GET", path, headers={"Authorization": token})
+        check(r.status == 400, "%s: %d" % (path, r.status))
+        check(r.json()["status"] == 400 and r.json()["exceptions"][0], "%s: %r" % (path, r.body))
+
+
+def test_head_wherever_get():
+    capture_id = upload_small()
+    gets = ["/api/v1/%s/info/%s" % (token, capture_id), "/api/v1/%s/search" % token,
+            "/api/v1/%s/download/%s" % (token, capture_id),
+            "/api/v2/analysis/%s/status" % capture_id, "/api/v2/analysis/%s/stats/hierarchy" % capture_id,
+            "/api/v2/analysis/%s/packets/fields?fields=ip.src" % capture_id, "/api/v2/tables",
+            "/api/v2/openapi.json", "/docs", "/"]
+    for path in gets:
+        got = server.request("GET", path, headers={"Authorization": token})
+        head = server.request("HEAD", path, headers={"Authorization": token})
+        check(head.status == got.status == 200, "%s: HEAD %d, GET %d" % (path, head.status, got.status))
+        check(head.body == b"", "%s: HEAD answered a body" % path)
+        check(head.header("Content-Type") == got.header("Content-Type"), "%s: HEAD's Content-Type" % path)
+    r = server.request("HEAD", "/api/v2/analysis/%s/status" % capture_id, headers={"Authorization": "bogus"})
+    check(r.status == 401 and r.body == b"", "HEAD with a wrong token: %d %r" % (r.status, r.body))
+
+
+def test_format_must_be_json_or_ndjson():
+    capture_id = upload_small()
+    for value in ("xml", "csv", "", "ndjsonx"):
+        r = server.v2(token, capture_id, "packets/fields", fields="ip.src", format=value)
+        check(r.status == 400 and "format" in r.json()["exceptions"][0], "format=%r: %d %r" % (value, r.status,
+                                                                                              r.body[:200]))
+    for value in ("json", "ndjson", "NDJSON"):
+        r = server.v2(token, capture_id, "packets/fields", fields="ip.src", format=value)
+        check(r.status == 200, "format=%s: %d" % (value, r.status))
+
+
+def log_lines(pattern):
+    return [line for line in list(server.log) if pattern in line]
+
+
+def wait_for(condition, what, timeout=120):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if condition():
+            return
+        time.sleep(0.05)
+    raise AssertionError("not seen within %d s: %s" % (timeout, what))
+
+
+def fields_misses():
+    text = server.request("GET", "/metrics").body.decode()
+    for line in text.splitlines():
+        if line.startswith('sharkapi_cache_misses_total{cache="fields"}'):
+            return float(line.split()[-1])
+    return 0.0
+
+
+def test_abandoned_request_is_logged_as_such():
+    # The client resets the connection once its request is being answered (the route counted
+    # its cache miss): the answer cannot be written, and the log says the client left.
+    capture_id = upload_small()
+    before = len(log_lines("status=499"))
+    for i in range(3):
+        misses = fields_misses()
+        sock = socket.create_connection(("127.0.0.1", server.port))
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+        sock.sendall(("GET /api/v2/analysis/%s/packets/fields?fields=frame.number&filter=frame.number>%d HTTP/1.1\r\n"
+                      "Host: x\r\nAuthorization: %s\r\n\r\n" % (capture_id, i, token)).encode())
+        wait_for(lambda: fields_misses() > misses, "the request reached its route")
+        sock.close()
+    wait_for(lambda: len(log_lines("status=499")) >= before + 3, "three requests logged as abandoned")
+    abandoned = log_lines("status=499")[-1]
+    check("abandoned" in abandoned and "level=info" in abandoned, "abandoned request: %s" % abandoned)
+    check(not log_lines("status=500"), "an abandoned request was logged as a 500: %s" % log_lines("status=500"))
+
+
+def test_killed_worker_is_named():
+    capture_id = upload_small()
+    check(server.v2(token, capture_id, "stats/hierarchy").status == 200, "hierarchy")
+    workers = harness.worker_pids(server.proc.pid)
+    check(workers, "no worker to kill")
+    os.kill(workers[0], 9)
+    wait_for(lambda: log_lines("died"), "the worker's death in the log")
+    for line in log_lines("died"):
+        check("(null)" not in line and str(workers[0]) in line, "worker death logged as: %s" % line)
+    check(server.v2(token, capture_id, "stats/hierarchy").status == 200, "hierarchy after the kill")
+
+if __name__ == "__main__":
+    server = harness.Server(args=["--workers", "1"]).start()
+    try:
+        token = server.token()
+        limited_token = server.token(permissions="info")
+        harness.run([test_refused_before_the_body_is_read, test_refused_bodies_cost_no_memory_or_disk,
+                     test_expect_continue_refused_without_100, test_bodies_a_route_does_not_take,
+                     test_smuggling_after_chunks_closes_the_connection, test_malformed_paths_get_json_errors,
+                     test_head_wherever_get, test_format_must_be_json_or_ndjson,
+                     test_abandoned_request_is_logged_as_such, test_killed_worker_is_named])
+    finally:
+        server.cleanup()
