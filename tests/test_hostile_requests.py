@@ -333,6 +333,77 @@ def test_killed_worker_is_named():
         check("(null)" not in line and str(workers[0]) in line, "worker death logged as: %s" % line)
     check(server.v2(token, capture_id, "stats/hierarchy").status == 200, "hierarchy after the kill")
 
+def test_headers_that_trickle_in_are_cut():
+    # Slowloris: a header line now and then used to keep a connection for good (each byte reset
+    # the idle timeout). With --header-timeout 2, each of 20 such connections gets 408 and ends.
+    slow = harness.Server(args=["--workers", "1", "--header-timeout", "2"]).start()
+    try:
+        socks = []
+        for _ in range(20):
+            sock = socket.create_connection(("127.0.0.1", slow.port))
+            sock.sendall(b"GET /api/v2/openapi.json HTTP/1.1\r\nHost: x\r\n")
+            sock.setblocking(False)
+            socks.append(sock)
+        answers = {}
+        deadline = time.time() + 120
+        while len(answers) < len(socks) and time.time() < deadline:
+            for i, sock in enumerate(socks):
+                if i in answers:
+                    continue
+                try:
+                    data = sock.recv(65536)
+                    answers[i] = data
+                except BlockingIOError:
+                    try:
+                        sock.sendall(b"X-Trickle: 1\r\n")
+                    except OSError as e:
+                        answers[i] = repr(e).encode()
+            time.sleep(0.5)
+        for sock in socks:
+            sock.close()
+        check(len(answers) == len(socks), "%d of %d trickling connections still open after 120 s"
+              % (len(socks) - len(answers), len(socks)))
+        timed_out = [a for a in answers.values() if a.startswith(b"HTTP/1.1 408")]
+        check(len(timed_out) == len(socks), "answers: %r" % list(answers.values())[:3])
+        check(b'"status":408' in timed_out[0], "408 without the JSON error: %r" % timed_out[0])
+        # A request sent whole is served as before.
+        r = slow.request("GET", "/api/v2/openapi.json")
+        check(r.status == 200, "a normal request: %d" % r.status)
+        check(slow.alive(), "server died")
+    finally:
+        slow.cleanup()
+
+
+def open_descriptors(pid):
+    return len(os.listdir("/proc/%d/fd" % pid))
+
+
+def test_connections_past_the_limit_wait():
+    capped = harness.Server(args=["--workers", "1", "--max-connections", "20"]).start()
+    try:
+        pid = capped.proc.pid
+        base = open_descriptors(pid)
+        held = [socket.create_connection(("127.0.0.1", capped.port)) for _ in range(200)]
+        # Accepted connections are the server's; the rest wait in the kernel's backlog.
+        wait_for(lambda: open_descriptors(pid) >= base + 20, "twenty connections accepted")
+        grown = open_descriptors(pid) - base
+        print("  200 connections at max-connections 20: server descriptors +%d" % grown)
+        check(grown <= 20 + 4, "server descriptors grew by %d for 200 connections" % grown)
+        # A request on a waiting connection is answered once enough held ones close.
+        waiting = held[-1]
+        waiting.sendall(b"GET /api/v2/openapi.json HTTP/1.1\r\nHost: x\r\n\r\n")
+        for sock in held[:-1]:
+            sock.close()
+        answer = read_response(waiting)
+        check(answer is not None and answer[0] == 200, "the waiting connection's request: %r" % (answer,))
+        waiting.close()
+        r = capped.request("GET", "/api/v2/openapi.json")
+        check(r.status == 200, "after the burst: %d" % r.status)
+        wait_for(lambda: open_descriptors(pid) <= base + 2, "descriptors back after the burst")
+        check(capped.alive(), "server died")
+    finally:
+        capped.cleanup()
+
 if __name__ == "__main__":
     server = harness.Server(args=["--workers", "1"]).start()
     try:
@@ -342,6 +413,7 @@ if __name__ == "__main__":
                      test_expect_continue_refused_without_100, test_bodies_a_route_does_not_take,
                      test_smuggling_after_chunks_closes_the_connection, test_malformed_paths_get_json_errors,
                      test_head_wherever_get, test_format_must_be_json_or_ndjson,
-                     test_abandoned_request_is_logged_as_such, test_killed_worker_is_named])
+                     test_abandoned_request_is_logged_as_such, test_killed_worker_is_named,
+                     test_headers_that_trickle_in_are_cut, test_connections_past_the_limit_wait])
     finally:
         server.cleanup()

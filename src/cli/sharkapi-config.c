@@ -6,11 +6,29 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "sharkapi-error.h"
 
 #define SHARKAPI_CONFIG_GROUP "sharkapi"
+
+/* Descriptors kept for everything but client connections: workers' pipes, the database, captures
+ * being read or written, spool and answer files. */
+#define SHARKAPI_CONFIG_RESERVED_DESCRIPTORS 256
+
+/* The default connection cap: what the descriptor limit leaves after the reserve, within
+ * [16, 16384]. */
+static guint
+sharkapi_config_default_max_connections(void)
+{
+	struct rlimit limit;
+	if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY)
+		return 16384;
+	if (limit.rlim_cur < 16 + SHARKAPI_CONFIG_RESERVED_DESCRIPTORS)
+		return 16;
+	return (guint)MIN(limit.rlim_cur - SHARKAPI_CONFIG_RESERVED_DESCRIPTORS, 16384);
+}
 
 SharkapiConfig *
 sharkapi_config_new_default(void)
@@ -24,6 +42,8 @@ sharkapi_config_new_default(void)
 	self->wait_limit = 120;
 	self->job_timeout = 600;
 	self->idle_timeout = 60;
+	self->header_timeout = 10;
+	self->max_connections = sharkapi_config_default_max_connections();
 	self->queue_limit = 256;
 	self->log_format = g_strdup("text");
 	self->result_cache_size = G_GUINT64_CONSTANT(1) * 1024 * 1024 * 1024;
@@ -132,6 +152,15 @@ sharkapi_config_set(SharkapiConfig *self, const char *key, const char *value, GE
 		return sharkapi_config_parse_uint(key, value, &self->job_timeout, error);
 	} else if (g_str_equal(key, "idle-timeout")) {
 		return sharkapi_config_parse_uint(key, value, &self->idle_timeout, error);
+	} else if (g_str_equal(key, "header-timeout")) {
+		return sharkapi_config_parse_uint(key, value, &self->header_timeout, error);
+	} else if (g_str_equal(key, "max-connections")) {
+		if (!sharkapi_config_parse_uint(key, value, &self->max_connections, error))
+			return FALSE;
+		if (self->max_connections == 0) {
+			g_set_error(error, SHARKAPI_ERROR, SHARKAPI_ERROR_BAD_REQUEST, "max-connections: at least 1");
+			return FALSE;
+		}
 	} else if (g_str_equal(key, "queue-limit")) {
 		return sharkapi_config_parse_uint(key, value, &self->queue_limit, error);
 	} else {
@@ -166,6 +195,7 @@ sharkapi_config_parse_serve_args(SharkapiConfig *self, int *argc, char ***argv, 
 	g_autofree char *config_file = NULL, *listen = NULL, *data_dir = NULL, *workers = NULL;
 	g_autofree char *max_upload = NULL, *wait_limit = NULL, *job_timeout = NULL, *worker_path = NULL;
 	g_autofree char *idle_timeout = NULL, *queue_limit = NULL, *worker_memory = NULL;
+	g_autofree char *header_timeout = NULL, *max_connections = NULL;
 	g_autofree char *max_frames = NULL, *tls_cert = NULL, *tls_key = NULL;
 	g_autofree char *metrics_token = NULL, *log_format = NULL;
 	g_autofree char *result_cache = NULL, *worker_recycle = NULL, *shard_min_frames = NULL;
@@ -178,6 +208,8 @@ sharkapi_config_parse_serve_args(SharkapiConfig *self, int *argc, char ***argv, 
 		{"wait-limit", 0, 0, G_OPTION_ARG_STRING, &wait_limit, "Seconds a request waits for an analysis (default 120)", "SECONDS"},
 		{"job-timeout", 0, 0, G_OPTION_ARG_STRING, &job_timeout, "Seconds one worker job may run (default 600)", "SECONDS"},
 		{"idle-timeout", 0, 0, G_OPTION_ARG_STRING, &idle_timeout, "Seconds a connection may stay silent (default 60)", "SECONDS"},
+		{"header-timeout", 0, 0, G_OPTION_ARG_STRING, &header_timeout, "Seconds a request's line and headers may take, from the connection's start or a later request's first byte; 0 = none (default 10)", "SECONDS"},
+		{"max-connections", 0, 0, G_OPTION_ARG_STRING, &max_connections, "Open client connections at most; more wait until one closes (default: the descriptor limit less 256, at most 16384)", "N"},
 		{"queue-limit", 0, 0, G_OPTION_ARG_STRING, &queue_limit, "Queued jobs before answering 503 (default 256)", "N"},
 		{"worker-memory-limit", 0, 0, G_OPTION_ARG_STRING, &worker_memory, "Address space limit per worker, 0 = none", "BYTES"},
 		{"worker-path", 0, 0, G_OPTION_ARG_FILENAME, &worker_path, "The sharkapi-worker binary", "PATH"},
@@ -202,6 +234,7 @@ sharkapi_config_parse_serve_args(SharkapiConfig *self, int *argc, char ***argv, 
 		{"listen", listen}, {"data-dir", data_dir}, {"workers", workers},
 		{"max-upload-size", max_upload}, {"wait-limit", wait_limit}, {"job-timeout", job_timeout},
 		{"idle-timeout", idle_timeout}, {"queue-limit", queue_limit},
+		{"header-timeout", header_timeout}, {"max-connections", max_connections},
 		{"worker-memory-limit", worker_memory}, {"worker-path", worker_path},
 		{"max-frames", max_frames}, {"tls-cert", tls_cert}, {"tls-key", tls_key},
 		{"metrics-token", metrics_token}, {"log-format", log_format},

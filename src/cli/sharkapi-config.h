@@ -16,6 +16,8 @@ typedef struct {
 	guint wait_limit;          /* seconds a request waits for an analysis, default 120 */
 	guint job_timeout;         /* seconds one worker job may run, default 600 */
 	guint idle_timeout;        /* seconds a connection may stay silent, default 60 */
+	guint header_timeout;      /* seconds from a request's first byte to its last header, default 10 */
+	guint max_connections;     /* open connections at most, default from the descriptor limit */
 	guint queue_limit;         /* queued jobs before 503, default 256 */
 	guint64 worker_memory_limit; /* bytes of address space per worker, 0 = none */
 	guint64 max_frames;        /* frames per uploaded capture, 0 = no limit; more is 413 */

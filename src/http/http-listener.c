@@ -4,6 +4,8 @@
 
 #include "http/http-listener.h"
 
+#include "http/http-refusal.h"
+
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -26,6 +28,9 @@ typedef struct {
 	GPollFD pollfd;              /* events 0 while not idle */
 	gboolean polled;             /* pollfd is in the main context's set */
 	gint64 idle_deadline;        /* while idle: when the idle timeout ends (monotonic us), or 0 */
+	gint64 header_deadline;      /* while a request's headers arrive: when they are overdue, or 0 */
+	SoupServerMessage *reading;  /* that request (weak), until its headers are in */
+	gulong got_headers_handler;
 	HttpListener *listener;
 	GSocketAddress *remote;      /* the key: libsoup's messages return this very object */
 	GObject *stream;             /* the GSocketConnection, weakly: gone when libsoup drops it */
@@ -38,10 +43,46 @@ struct HttpListener {
 	GSocketService *service;
 	GTlsCertificate *certificate;
 	guint idle_timeout;
+	guint header_timeout;
+	guint max_connections;
+	gboolean accepting_paused; /* at max_connections: the service is stopped */
 	GSocket *placeholder;    /* our end of the socket pair libsoup "listens" on */
 	GHashTable *connections; /* remote address object -> HttpConnection */
 	gulong started_handler, finished_handler, aborted_handler;
 };
+
+/* The request's headers are in (or it ended): no header deadline any more. */
+static void
+http_connection_headers_done(HttpConnection *conn)
+{
+	conn->header_deadline = 0;
+	if (conn->reading != NULL) {
+		g_signal_handler_disconnect(conn->reading, conn->got_headers_handler);
+		g_clear_weak_pointer(&conn->reading);
+	}
+	conn->got_headers_handler = 0;
+}
+
+static void
+http_connection_got_headers_cb(SoupServerMessage *msg, gpointer user_data)
+{
+	http_connection_headers_done(user_data);
+}
+
+/* A request started: its line and headers must be in within the header timeout. libsoup starts
+ * a connection's first request when it accepts the connection, later ones at their first byte. */
+static void
+http_connection_expect_headers(HttpConnection *conn, SoupServerMessage *msg)
+{
+	guint timeout = conn->listener->header_timeout;
+	http_connection_headers_done(conn);
+	if (timeout == 0)
+		return;
+	g_set_weak_pointer(&conn->reading, msg); /* weak: a reference would keep a closed connection */
+	conn->got_headers_handler =
+		g_signal_connect(msg, "got-headers", G_CALLBACK(http_connection_got_headers_cb), conn);
+	conn->header_deadline = g_get_monotonic_time() + (gint64)timeout * G_USEC_PER_SEC;
+}
 
 /* A request is under way, or the connection is done: nothing to watch (no system call). */
 static void
@@ -100,13 +141,37 @@ http_connection_timed_out(HttpConnection *conn)
 }
 
 static gboolean
+http_connection_headers_overdue(HttpConnection *conn)
+{
+	return conn->header_deadline != 0 && g_source_get_time(&conn->source) >= conn->header_deadline;
+}
+
+/* The headers did not come in time: 408 on the connection taken from libsoup, then closed. */
+static void
+http_connection_end_overdue(HttpConnection *conn)
+{
+	g_autoptr(SoupServerMessage) msg = conn->reading != NULL ? g_object_ref(conn->reading) : NULL;
+	http_connection_headers_done(conn);
+	if (msg == NULL)
+		return; /* libsoup dropped the request already */
+	g_message("closing a connection: its request's headers were not complete after %u s",
+		  conn->listener->header_timeout);
+	g_autoptr(GIOStream) stream = soup_server_message_steal_connection(msg);
+	if (stream != NULL)
+		http_refusal_write(stream, SOUP_STATUS_REQUEST_TIMEOUT, "request headers not received in time", FALSE);
+}
+
+static gboolean
 http_connection_prepare(GSource *source, gint *timeout)
 {
 	HttpConnection *conn = (HttpConnection *)source;
 	*timeout = -1;
-	if (conn->idle_deadline == 0)
+	gint64 deadline = conn->idle_deadline;
+	if (conn->header_deadline != 0 && (deadline == 0 || conn->header_deadline < deadline))
+		deadline = conn->header_deadline;
+	if (deadline == 0)
 		return FALSE;
-	gint64 left = conn->idle_deadline - g_source_get_time(source);
+	gint64 left = deadline - g_source_get_time(source);
 	if (left <= 0)
 		return TRUE;
 	*timeout = (gint)MIN((left + 999) / 1000, G_MAXINT); /* rounded up: never wakes early */
@@ -117,7 +182,7 @@ static gboolean
 http_connection_check(GSource *source)
 {
 	HttpConnection *conn = (HttpConnection *)source;
-	return conn->pollfd.revents != 0 || http_connection_timed_out(conn);
+	return conn->pollfd.revents != 0 || http_connection_timed_out(conn) || http_connection_headers_overdue(conn);
 }
 
 /* The idle connection became readable or broken (its client sent a request, closed or reset
@@ -130,6 +195,10 @@ http_connection_dispatch(GSource *source, GSourceFunc callback, gpointer user_da
 	char byte;
 
 	conn->pollfd.revents = 0;
+	if (http_connection_headers_overdue(conn)) {
+		http_connection_end_overdue(conn);
+		return G_SOURCE_CONTINUE;
+	}
 	if (conn->answered == NULL || g_socket_is_closed(conn->socket)) {
 		/* Reset during a request, or closed by libsoup: libsoup finds out by itself. */
 		http_connection_unwatch(conn);
@@ -162,6 +231,7 @@ http_connection_finalize(GSource *source)
 	/* First: dropping the message may finalize the stream. */
 	if (conn->stream != NULL)
 		g_object_weak_unref(conn->stream, http_connection_gone_cb, conn);
+	http_connection_headers_done(conn);
 	g_clear_object(&conn->answered);
 	g_clear_object(&conn->remote);
 }
@@ -185,8 +255,13 @@ static void
 http_connection_gone_cb(gpointer data, GObject *where_the_object_was)
 {
 	HttpConnection *conn = data;
+	HttpListener *self = conn->listener;
 	conn->stream = NULL;
-	g_hash_table_remove(conn->listener->connections, conn->remote); /* destroys conn */
+	g_hash_table_remove(self->connections, conn->remote); /* destroys conn */
+	if (self->accepting_paused && g_hash_table_size(self->connections) < self->max_connections) {
+		self->accepting_paused = FALSE;
+		g_socket_service_start(self->service);
+	}
 }
 
 static void
@@ -233,8 +308,10 @@ static void
 http_listener_request_started_cb(SoupServer *soup, SoupServerMessage *msg, gpointer user_data)
 {
 	HttpConnection *conn = http_listener_lookup(user_data, msg);
-	if (conn != NULL)
+	if (conn != NULL) {
 		http_connection_unwatch(conn);
+		http_connection_expect_headers(conn, msg);
+	}
 }
 
 /* Finished or aborted. libsoup also keeps a connection alive after an aborted request that was
@@ -246,6 +323,7 @@ http_listener_request_done_cb(SoupServer *soup, SoupServerMessage *msg, gpointer
 	HttpConnection *conn = http_listener_lookup(user_data, msg);
 	if (conn == NULL)
 		return;
+	http_connection_headers_done(conn);
 	if (http_listener_keeps_alive(msg) && !g_socket_is_closed(conn->socket))
 		http_connection_watch(conn, msg);
 	else
@@ -282,6 +360,13 @@ http_listener_incoming_cb(GSocketService *service, GSocketConnection *connection
 		stream = G_IO_STREAM(g_object_ref(connection));
 	}
 	http_connection_add(self, connection, remote);
+	/* At the limit, the next connections wait in the kernel's backlog until one closes. */
+	if (self->max_connections > 0 && g_hash_table_size(self->connections) >= self->max_connections &&
+	    !self->accepting_paused) {
+		g_message("%u connections open (max-connections): new ones wait until one closes", self->max_connections);
+		self->accepting_paused = TRUE;
+		g_socket_service_stop(self->service);
+	}
 	if (!soup_server_accept_iostream(self->soup, stream, local, remote, &error)) {
 		g_autofree char *peer = g_socket_connectable_to_string(G_SOCKET_CONNECTABLE(remote));
 		g_warning("connection from %s not accepted: %s", peer, error->message);
@@ -309,11 +394,13 @@ http_listener_add_placeholder(HttpListener *self, GError **error)
 }
 
 HttpListener *
-http_listener_new(SoupServer *soup, guint idle_timeout, GTlsCertificate *certificate)
+http_listener_new(SoupServer *soup, const HttpListenerLimits *limits, GTlsCertificate *certificate)
 {
 	HttpListener *self = g_new0(HttpListener, 1);
 	self->soup = g_object_ref(soup);
-	self->idle_timeout = idle_timeout;
+	self->idle_timeout = limits->idle_timeout;
+	self->header_timeout = limits->header_timeout;
+	self->max_connections = limits->max_connections;
 	self->certificate = certificate != NULL ? g_object_ref(certificate) : NULL;
 	self->connections = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, http_connection_drop);
 	self->service = g_socket_service_new();
@@ -332,6 +419,7 @@ http_listener_free(HttpListener *self)
 {
 	if (self == NULL)
 		return;
+	self->accepting_paused = FALSE; /* a connection going now must not restart the service */
 	g_socket_service_stop(self->service);
 	g_socket_listener_close(G_SOCKET_LISTENER(self->service));
 	g_object_unref(self->service);

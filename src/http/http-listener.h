@@ -13,7 +13,12 @@
  * libsoup hands back with every message: nothing is allocated or formatted per request.
  * libsoup keeps connections alive only while it has a listener of its own, so it gets one
  * that can never accept: one end of a socket pair nobody writes to.
- * Must not touch a connection with a request under way or unread bytes.
+ * Two limits against clients that hold connections: a request's line and headers must arrive
+ * within the header timeout (else 408 and the connection closes: one
+ * header line every 30 s no longer keeps a connection for good), and past max_connections
+ * open connections no more are accepted until one closes (they wait in the kernel's backlog).
+ * Must not touch a connection with a request under way or unread bytes, except to end one
+ * whose headers are overdue.
  * SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
@@ -23,9 +28,15 @@ G_BEGIN_DECLS
 
 typedef struct HttpListener HttpListener;
 
-/* idle_timeout: seconds a connection may stay silent mid-read or mid-write (0 = none);
- * certificate: serve HTTPS with it, or NULL. */
-HttpListener *http_listener_new(SoupServer *soup, guint idle_timeout, GTlsCertificate *certificate);
+typedef struct {
+	guint idle_timeout;    /* seconds a connection may stay silent mid-read or mid-write (0 = none) */
+	guint header_timeout;  /* seconds a request's line and headers may take (0 = none): from the
+				* connection's start, or from a later request's first byte */
+	guint max_connections; /* open connections at most (0 = no limit) */
+} HttpListenerLimits;
+
+/* certificate: serve HTTPS with it, or NULL. */
+HttpListener *http_listener_new(SoupServer *soup, const HttpListenerLimits *limits, GTlsCertificate *certificate);
 void http_listener_free(HttpListener *self);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(HttpListener, http_listener_free)
 

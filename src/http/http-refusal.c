@@ -84,33 +84,39 @@ http_refusal_drain_start(GIOStream *stream)
 	drain->timeout_source = g_timeout_add_seconds(HTTP_REFUSAL_DRAIN_SECONDS, http_refusal_drain_timeout_cb, drain);
 }
 
+void
+http_refusal_write(GIOStream *stream, guint status, const char *message, gboolean headers_only)
+{
+	g_autoptr(JsonWriter) writer = json_writer_new();
+	http_reply_write_error(writer, status, message);
+	g_autoptr(GString) response = g_string_new(NULL);
+	g_string_append_printf(response,
+			       "HTTP/1.1 %u %s\r\nContent-Type: " HTTP_JSON_CONTENT_TYPE
+			       "\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n",
+			       status, soup_status_get_phrase(status), json_writer_get_length(writer));
+	if (!headers_only)
+		g_string_append_len(response, json_writer_get_data(writer), (gssize)json_writer_get_length(writer));
+	GOutputStream *out = g_io_stream_get_output_stream(stream);
+	if (g_output_stream_write_all(out, response->str, response->len, NULL, NULL, NULL))
+		http_refusal_drain_start(stream);
+	else
+		g_io_stream_close(stream, NULL, NULL);
+}
+
 static gboolean
 http_refusal_write_cb(gpointer user_data)
 {
 	HttpRefusal *refusal = user_data;
 	SoupServerMessage *msg = refusal->msg;
-	g_autoptr(JsonWriter) writer = json_writer_new();
-	http_reply_write_error(writer, refusal->status, refusal->message);
-	g_autoptr(GString) response = g_string_new(NULL);
-	g_string_append_printf(response,
-			       "HTTP/1.1 %u %s\r\nContent-Type: " HTTP_JSON_CONTENT_TYPE
-			       "\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n",
-			       refusal->status, soup_status_get_phrase(refusal->status), json_writer_get_length(writer));
-	/* HEAD gets the headers only (RFC 9110 9.3.2). */
-	if (g_strcmp0(soup_server_message_get_method(msg), "HEAD") != 0)
-		g_string_append_len(response, json_writer_get_data(writer), (gssize)json_writer_get_length(writer));
 
 	/* Stealing the connection ends libsoup's part without a signal: the request is counted here. */
 	soup_server_message_set_status(msg, refusal->status, NULL);
 	http_metrics_request_finished_cb(NULL, msg, refusal->metrics);
 	g_autoptr(GIOStream) stream = soup_server_message_steal_connection(msg);
-	if (stream != NULL) {
-		GOutputStream *out = g_io_stream_get_output_stream(stream);
-		if (g_output_stream_write_all(out, response->str, response->len, NULL, NULL, NULL))
-			http_refusal_drain_start(stream);
-		else
-			g_io_stream_close(stream, NULL, NULL);
-	}
+	/* HEAD gets the headers only (RFC 9110 9.3.2). */
+	if (stream != NULL)
+		http_refusal_write(stream, refusal->status, refusal->message,
+				   g_strcmp0(soup_server_message_get_method(msg), "HEAD") == 0);
 	g_clear_object(&refusal->msg);
 	return G_SOURCE_REMOVE;
 }

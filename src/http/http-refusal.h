@@ -23,6 +23,8 @@ G_BEGIN_DECLS
  * handler: the answer is written from the main loop's next iteration. Repeated calls keep
  * the first answer. */
 void http_refusal_send(SoupServerMessage *msg, HttpMetrics *metrics, guint status, const char *message);
+/* The same answer on a connection already taken from libsoup (stream is closed after the drain). */
+void http_refusal_write(GIOStream *stream, guint status, const char *message, gboolean headers_only);
 /* TRUE once msg was refused: its handler must do nothing. */
 gboolean http_refusal_sent(SoupServerMessage *msg);
 

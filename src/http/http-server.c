@@ -478,8 +478,13 @@ http_server_listen(SharkapiServer *self, const char *listen, GError **error)
 	g_socket_set_listen_backlog(socket, HTTP_SERVER_LISTEN_BACKLOG);
 	if (!g_socket_bind(socket, socket_address, TRUE, error) || !g_socket_listen(socket, error))
 		return NULL;
+	HttpListenerLimits limits = {
+		.idle_timeout = self->config->idle_timeout,
+		.header_timeout = self->config->header_timeout,
+		.max_connections = self->config->max_connections,
+	};
 	if (self->listener == NULL)
-		self->listener = http_listener_new(self->soup, self->config->idle_timeout, certificate);
+		self->listener = http_listener_new(self->soup, &limits, certificate);
 	return http_listener_listen(self->listener, socket, error);
 }
 
