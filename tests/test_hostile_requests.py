@@ -9,7 +9,9 @@ SPDX-License-Identifier: GPL-2.0-or-later
 """
 import concurrent.futures
 import os
+import shutil
 import socket
+import tempfile
 import threading
 import time
 
@@ -404,6 +406,45 @@ def test_connections_past_the_limit_wait():
     finally:
         capped.cleanup()
 
+def test_tables_known_before_the_first_worker_is_up():
+    # A dashboard polling through a restart: the summary is on disk, but until a worker says
+    # HELLO the table list came from nowhere and protocol=tcp was a 400 with an empty list.
+    data_dir = tempfile.mkdtemp(prefix="sharkapi-tables-")
+    gate = os.path.join(data_dir, "workers-may-start")
+    wrapper = os.path.join(data_dir, "held-worker.sh")
+    with open(wrapper, "w") as f:
+        f.write("#!/bin/sh\nwhile [ ! -e '%s' ]; do sleep 0.05; done\nexec '%s' \"$@\"\n"
+                % (gate, os.path.abspath(os.path.join(harness.BUILD_DIR, "sharkapi-worker"))))
+    os.chmod(wrapper, 0o755)
+    first = harness.Server(data_dir=data_dir, args=["--workers", "1"]).start()
+    try:
+        t = first.token()
+        capture_id = first.upload_put(t, os.path.join(harness.CAPTURES_DIR, "zeek-dhcp.pcap")).json()["id"]
+        check(first.wait_ready(t, capture_id) == "ready", "first analysis")
+        want = {p: first.v2(t, capture_id, "stats/" + route, protocol=p).body
+                for p in ("tcp", "udp", "ip") for route in ("endpoints",)}
+    finally:
+        first.stop()
+    # Restarted with its worker held before HELLO: the kept list answers.
+    second = harness.Server(data_dir=data_dir, args=["--workers", "1", "--worker-path", wrapper]).start()
+    try:
+        for protocol, body in want.items():
+            r = second.v2(t, capture_id, "stats/endpoints", protocol=protocol)
+            check(r.status == 200 and r.body == body, "protocol=%s before HELLO: %d %r" % (protocol, r.status,
+                                                                                          r.body[:200]))
+        r = second.v2(t, capture_id, "stats/conversations", protocol="nosuch")
+        check(r.status == 400 and "valid: " in r.json()["exceptions"][0] and "tcp" in r.json()["exceptions"][0],
+              "an unknown table still names the valid ones: %r" % r.body[:300])
+        r = second.request("GET", "/api/v2/tables", headers={"Authorization": t})
+        check(r.status == 200 and "tcp" in r.body.decode(), "tables before HELLO: %d" % r.status)
+        open(gate, "w").close()
+        r = second.v2(t, capture_id, "stats/endpoints", protocol="tcp", filter="udp")
+        check(r.status == 200, "a filtered summary once the worker is up: %d %r %s" % (r.status, r.body[:300], "".join(second.log[-8:])))
+    finally:
+        open(gate, "w").close()
+        second.stop()
+        shutil.rmtree(data_dir, ignore_errors=True)
+
 if __name__ == "__main__":
     server = harness.Server(args=["--workers", "1"]).start()
     try:
@@ -414,6 +455,7 @@ if __name__ == "__main__":
                      test_smuggling_after_chunks_closes_the_connection, test_malformed_paths_get_json_errors,
                      test_head_wherever_get, test_format_must_be_json_or_ndjson,
                      test_abandoned_request_is_logged_as_such, test_killed_worker_is_named,
-                     test_headers_that_trickle_in_are_cut, test_connections_past_the_limit_wait])
+                     test_headers_that_trickle_in_are_cut, test_connections_past_the_limit_wait,
+                     test_tables_known_before_the_first_worker_is_up])
     finally:
         server.cleanup()

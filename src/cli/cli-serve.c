@@ -52,6 +52,7 @@ cli_serve(int argc, char **argv)
 	if (removed > 0)
 		g_message("recovery removed %u incomplete entries", removed);
 
+	g_autofree char *tables_path = g_build_filename(store->data_dir, "tables.json", NULL);
 	JobQueueOptions job_options = {
 		.worker_path = config->worker_path,
 		.worker_home = store->worker_home,
@@ -60,6 +61,7 @@ cli_serve(int argc, char **argv)
 		.queue_limit = config->queue_limit,
 		.worker_memory_limit = config->worker_memory_limit,
 		.worker_recycle_rss = config->worker_recycle_rss,
+		.tables_path = tables_path,
 	};
 	g_autoptr(JobQueue) jobs = job_queue_new(&job_options, &error);
 	if (jobs == NULL) {

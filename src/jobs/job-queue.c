@@ -60,6 +60,8 @@ struct JobQueue {
 	GPtrArray *slots;
 	GQueue pending;
 	JsonArray *tables;
+	gboolean tables_from_worker; /* else they are the kept list of an earlier run */
+	char *tables_path;
 	GHashTable *first_passes; /* warm key -> first passes run for it (GUINT_TO_POINTER) */
 	gboolean shutting_down;
 };
@@ -135,6 +137,34 @@ job_parse_object(GBytes *payload)
 	return json_object_ref(json_node_get_object(json_parser_get_root(parser)));
 }
 
+/* The table list a worker sent, for the next start (read by job_queue_load_tables()). Not
+ * fsynced: a list lost in a crash is only learnt again from the next HELLO. */
+static void
+job_queue_keep_tables(JobQueue *self)
+{
+	if (self->tables_path == NULL)
+		return;
+	g_autoptr(JsonNode) node = json_node_init_array(json_node_alloc(), self->tables);
+	g_autofree char *text = json_to_string(node, FALSE);
+	g_autofree char *kept = NULL;
+	if (g_file_get_contents(self->tables_path, &kept, NULL, NULL) && g_str_equal(kept, text))
+		return;
+	g_autoptr(GError) error = NULL;
+	if (!g_file_set_contents_full(self->tables_path, text, -1, G_FILE_SET_CONTENTS_NONE, 0644, &error))
+		g_warning("keeping the table list: %s", error->message);
+}
+
+static void
+job_queue_load_tables(JobQueue *self)
+{
+	g_autoptr(JsonParser) parser = json_parser_new();
+	if (self->tables_path == NULL || !json_parser_load_from_mapped_file(parser, self->tables_path, NULL))
+		return;
+	JsonNode *root = json_parser_get_root(parser);
+	if (root != NULL && JSON_NODE_HOLDS_ARRAY(root))
+		self->tables = json_array_ref(json_node_get_array(root));
+}
+
 static void
 worker_slot_hello(WorkerSlot *slot, GBytes *payload)
 {
@@ -145,8 +175,14 @@ worker_slot_hello(WorkerSlot *slot, GBytes *payload)
 		g_warning("worker %s sent a malformed HELLO, ignoring", worker_process_get_identifier(slot->process));
 		return;
 	}
-	if (self->tables == NULL && json_object_has_member(hello, "tables")) {
-		self->tables = json_array_ref(json_object_get_array_member(hello, "tables"));
+	if (!self->tables_from_worker && json_object_has_member(hello, "tables")) {
+		self->tables_from_worker = TRUE;
+		JsonArray *tables = json_object_get_array_member(hello, "tables");
+		if (tables != NULL) {
+			g_clear_pointer(&self->tables, json_array_unref);
+			self->tables = json_array_ref(tables);
+			job_queue_keep_tables(self);
+		}
 	}
 }
 
@@ -428,6 +464,8 @@ job_queue_new(const JobQueueOptions *options, GError **error)
 	self->queue_limit = options->queue_limit;
 	self->worker_memory_limit = options->worker_memory_limit;
 	self->worker_recycle_rss = options->worker_recycle_rss;
+	self->tables_path = g_strdup(options->tables_path);
+	job_queue_load_tables(self);
 	self->slots = g_ptr_array_new();
 	self->first_passes = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	g_queue_init(&self->pending);
@@ -462,6 +500,7 @@ job_queue_free(JobQueue *self)
 	g_queue_clear_full(&self->pending, (GDestroyNotify)job_free);
 	if (self->tables != NULL)
 		json_array_unref(self->tables);
+	g_free(self->tables_path);
 	g_hash_table_destroy(self->first_passes);
 	g_free(self->worker_path);
 	g_free(self->worker_home);

@@ -34,6 +34,9 @@ typedef struct {
 	/* A worker above this resident size after a job, and not keeping a capture warm, is
 	 * replaced: libwireshark 4.0 keeps ~9 MB per capture opened. 0 = never. */
 	guint64 worker_recycle_rss;
+	/* Where the workers' table list is kept between runs (NULL: not kept): read at start, so
+	 * that requests before the first worker's HELLO know the tables; written when it changes. */
+	const char *tables_path;
 } JobQueueOptions;
 
 JobQueue *job_queue_new(const JobQueueOptions *options, GError **error);
@@ -49,7 +52,8 @@ void job_cancel(Job *job);
 void job_resume(Job *job);
 gboolean job_is_running(Job *job);
 
-/* The worker's HELLO: the conversation/endpoint tables, NULL until the first worker is up. */
+/* The worker's HELLO: the conversation/endpoint tables; the kept list (tables_path) until the
+ * first worker is up, NULL when there is none either. */
 JsonArray *job_queue_get_tables(JobQueue *self);
 
 /* How many first passes workers ran for two-pass jobs on this warm key since the start: a
