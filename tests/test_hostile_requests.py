@@ -11,6 +11,7 @@ import concurrent.futures
 import os
 import shutil
 import socket
+import subprocess
 import tempfile
 import threading
 import time
@@ -445,6 +446,62 @@ def test_tables_known_before_the_first_worker_is_up():
         second.stop()
         shutil.rmtree(data_dir, ignore_errors=True)
 
+def metric(srv, name, labels):
+    for line in srv.request("GET", "/metrics").body.decode().splitlines():
+        if line.startswith(name + "{" + labels + "}") or (not labels and line.startswith(name + " ")):
+            return float(line.split()[-1])
+    return 0.0
+
+
+def test_abandoned_queries_free_their_worker():
+    # Five clients ask slow questions of a large capture and leave before the first byte of the
+    # answer: one running, four queued. Their jobs are withdrawn (the running one's worker is
+    # stopped and replaced, the queued ones never start), so a small query is served next.
+    work = tempfile.mkdtemp(prefix="sharkapi-abandon-")
+    slow = harness.Server(args=["--workers", "1"]).start()
+    try:
+        big_path = os.path.join(work, "big.pcap")
+        echo = os.path.join(harness.CAPTURES_DIR, "zeek-echo-connections.pcap.gz")
+        subprocess.run(["mergecap", "-a", "-F", "pcap", "-w", big_path] + [echo] * 8, check=True,
+                       env=harness.oracle_env())
+        t = slow.token()
+        big = slow.upload_put(t, big_path).json()["id"]
+        small = slow.upload_put(t, os.path.join(harness.CAPTURES_DIR, "zeek-dhcp.pcap")).json()["id"]
+        check(slow.wait_ready(t, big) == "ready" and slow.wait_ready(t, small) == "ready", "summaries")
+        clients = []
+        routes = ["packets/fields?fields=frame.number&filter=frame%%20contains%%20%%22zz%d%%22" % i for i in range(4)]
+        routes.append("stats/hierarchy?filter=frame%20contains%20%22zzz%22")
+        for route in routes:
+            misses = metric(slow, "sharkapi_cache_misses_total", 'cache="fields"')
+            parked = metric(slow, "sharkapi_job_queue_length", "")
+            sock = socket.create_connection(("127.0.0.1", slow.port))
+            sock.sendall(("GET /api/v2/analysis/%s/%s HTTP/1.1\r\nHost: x\r\nAuthorization: %s\r\n\r\n"
+                          % (big, route, t)).encode())
+            if "fields" in route:
+                wait_for(lambda: metric(slow, "sharkapi_cache_misses_total", 'cache="fields"') > misses,
+                         "a fields request reached its route")
+            else:  # the one worker is busy: the summary job waits in the queue
+                wait_for(lambda: metric(slow, "sharkapi_job_queue_length", "") > parked,
+                         "the filtered summary was queued")
+            clients.append(sock)
+        left = time.time()
+        for sock in clients:
+            sock.close()
+        wait_for(lambda: len([l for l in slow.log if "client left during a fields query" in l]) >= 4,
+                 "the four fields jobs withdrawn")
+        wait_for(lambda: any("every request left, stopping it" in l for l in slow.log),
+                 "the filtered summary withdrawn")
+        r = slow.v2(t, small, "packets/fields", fields="frame.number", filter="udp")
+        check(r.status == 200, "the small query after: %d" % r.status)
+        print("  five abandoned slow queries: a small query answered %.2f s after they left" % (time.time() - left))
+        check(metric(slow, "sharkapi_job_queue_length", "") == 0, "jobs still queued")
+        abandoned = [l for l in slow.log if "status=499" in l]
+        check(len(abandoned) == 5, "abandoned requests logged: %d" % len(abandoned))
+        check(slow.alive(), "server died")
+    finally:
+        slow.cleanup()
+        shutil.rmtree(work, ignore_errors=True)
+
 if __name__ == "__main__":
     server = harness.Server(args=["--workers", "1"]).start()
     try:
@@ -456,6 +513,6 @@ if __name__ == "__main__":
                      test_head_wherever_get, test_format_must_be_json_or_ndjson,
                      test_abandoned_request_is_logged_as_such, test_killed_worker_is_named,
                      test_headers_that_trickle_in_are_cut, test_connections_past_the_limit_wait,
-                     test_tables_known_before_the_first_worker_is_up])
+                     test_tables_known_before_the_first_worker_is_up, test_abandoned_queries_free_their_worker])
     finally:
         server.cleanup()

@@ -36,6 +36,7 @@ typedef struct {
 	GObject *stream;             /* the GSocketConnection, weakly: gone when libsoup drops it */
 	GSocket *socket;             /* the connection's, valid as long as it is */
 	SoupServerMessage *answered; /* while idle between requests: its last answered message */
+	SoupServerMessage *parked;   /* (weak) a request its route holds paused, unanswered */
 } HttpConnection;
 
 struct HttpListener {
@@ -91,6 +92,7 @@ http_connection_unwatch(HttpConnection *conn)
 	conn->pollfd.events = 0;
 	conn->idle_deadline = 0;
 	g_clear_object(&conn->answered);
+	g_clear_weak_pointer(&conn->parked);
 }
 
 /* Idle after answering msg: watch for the client leaving and for the idle timeout. */
@@ -185,6 +187,28 @@ http_connection_check(GSource *source)
 	return conn->pollfd.revents != 0 || http_connection_timed_out(conn) || http_connection_headers_overdue(conn);
 }
 
+/* A parked request's connection became readable or broken. An end of stream or an error means
+ * the client left: the request ends as 499 (libsoup then emits "finished", on which its route
+ * withdraws the work). Bytes mean a pipelined request, and nothing more can be told: the
+ * watch stops. Either way the descriptor leaves the poll set: a broken one would wake every
+ * iteration. */
+static void
+http_connection_check_departure(HttpConnection *conn)
+{
+	char byte;
+	ssize_t n = recv(conn->pollfd.fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+		return;
+	g_autoptr(SoupServerMessage) msg = g_object_ref(conn->parked);
+	g_clear_weak_pointer(&conn->parked);
+	conn->pollfd.events = 0;
+	http_connection_unpoll(conn);
+	if (n > 0 || soup_server_message_get_status(msg) != 0)
+		return; /* a pipelined request, or the answer is under way already */
+	soup_server_message_set_status(msg, HTTP_LISTENER_CLIENT_LEFT, "Client Closed Request");
+	soup_server_message_unpause(msg);
+}
+
 /* The idle connection became readable or broken (its client sent a request, closed or reset
  * it), or its idle timeout ended. */
 static gboolean
@@ -197,6 +221,11 @@ http_connection_dispatch(GSource *source, GSourceFunc callback, gpointer user_da
 	conn->pollfd.revents = 0;
 	if (http_connection_headers_overdue(conn)) {
 		http_connection_end_overdue(conn);
+		return G_SOURCE_CONTINUE;
+	}
+	if (conn->parked != NULL) {
+		if (woken)
+			http_connection_check_departure(conn);
 		return G_SOURCE_CONTINUE;
 	}
 	if (conn->answered == NULL || g_socket_is_closed(conn->socket)) {
@@ -232,6 +261,7 @@ http_connection_finalize(GSource *source)
 	if (conn->stream != NULL)
 		g_object_weak_unref(conn->stream, http_connection_gone_cb, conn);
 	http_connection_headers_done(conn);
+	g_clear_weak_pointer(&conn->parked);
 	g_clear_object(&conn->answered);
 	g_clear_object(&conn->remote);
 }
@@ -281,6 +311,23 @@ http_connection_add(HttpListener *self, GSocketConnection *connection, GSocketAd
 	 * watches the connection itself. */
 	g_source_attach(&conn->source, NULL);
 	g_hash_table_insert(self->connections, conn->remote, conn);
+}
+
+static HttpConnection *
+http_listener_lookup(HttpListener *self, SoupServerMessage *msg);
+
+void
+http_listener_watch_departure(HttpListener *self, SoupServerMessage *msg)
+{
+	HttpConnection *conn = http_listener_lookup(self, msg);
+	if (conn == NULL || g_socket_is_closed(conn->socket))
+		return;
+	g_set_weak_pointer(&conn->parked, msg);
+	conn->pollfd.events = HTTP_CONNECTION_IDLE_EVENTS;
+	if (!conn->polled) {
+		g_source_add_poll(&conn->source, &conn->pollfd);
+		conn->polled = TRUE;
+	}
 }
 
 static HttpConnection *

@@ -40,6 +40,15 @@ HttpListener *http_listener_new(SoupServer *soup, const HttpListenerLimits *limi
 void http_listener_free(HttpListener *self);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(HttpListener, http_listener_free)
 
+/* The status of a request whose client left while it was parked (nginx's "client closed request"). */
+#define HTTP_LISTENER_CLIENT_LEFT 499
+
+/* msg is paused by its route, unanswered, until work elsewhere ends: watch its connection, and
+ * if the client leaves meanwhile, end msg with HTTP_LISTENER_CLIENT_LEFT (libsoup then emits
+ * "finished": the route must withdraw its work there). libsoup itself reads nothing while a
+ * request is paused, so without this a client that gave up went unnoticed until the answer. */
+void http_listener_watch_departure(HttpListener *self, SoupServerMessage *msg);
+
 /* Listens on a bound, listening socket; returns the URL it serves ("http://127.0.0.1:8080/"). */
 char *http_listener_listen(HttpListener *self, GSocket *socket, GError **error);
 

@@ -378,6 +378,14 @@ http_server_request_cb(SoupServer *soup, SoupServerMessage *msg, const char *pat
 	match->route->handler(&request);
 }
 
+void
+http_request_park(HttpRequest *request)
+{
+	soup_server_message_pause(request->msg);
+	if (request->server->listener != NULL)
+		http_listener_watch_departure(request->server->listener, request->msg);
+}
+
 const char *
 http_request_param(HttpRequest *request, const char *name)
 {

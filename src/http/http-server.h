@@ -53,6 +53,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(SharkapiServer, http_server_free)
  * returns the base URL, "http://127.0.0.1:8080/" (or https://). */
 char *http_server_listen(SharkapiServer *self, const char *listen, GError **error);
 
+/* Pauses the request until its route answers (work elsewhere: a job, a summary). If the client
+ * leaves meanwhile, the request ends as 499 and libsoup emits "finished": the route must
+ * connect a "finished" handler that withdraws the work (http_listener_watch_departure()). */
+void http_request_park(HttpRequest *request);
 /* A query parameter, or NULL. */
 const char *http_request_param(HttpRequest *request, const char *name);
 

@@ -331,6 +331,7 @@ analysis_summary_route(HttpRequest *http, AnalysisRoute route)
 		request->parked = TRUE;
 		request->finished_handler =
 			g_signal_connect(http->msg, "finished", G_CALLBACK(analysis_finished_cb), request);
+		http_request_park(http);
 	}
 }
 

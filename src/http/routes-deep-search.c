@@ -351,9 +351,9 @@ routes_deep_search_create(HttpRequest *request)
 		deep_search_create_free(create);
 		return;
 	}
-	soup_server_message_pause(request->msg);
 	create->finished_handler =
 		g_signal_connect(request->msg, "finished", G_CALLBACK(deep_search_create_finished_cb), create);
+	http_request_park(request);
 }
 
 /* The search, if this token created it; 404 otherwise (as if it did not exist). */

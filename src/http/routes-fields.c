@@ -352,6 +352,6 @@ routes_analysis_fields(HttpRequest *request)
 		return;
 	}
 	stream->cache_writer = result_cache_writer_new(server->results, capture->id, cache_key);
-	soup_server_message_pause(request->msg);
 	fields_connect_signals(stream);
+	http_request_park(request);
 }

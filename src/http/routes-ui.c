@@ -269,9 +269,9 @@ routes_ui_filter_check(HttpRequest *request)
 		ui_filter_check_free(check);
 		return;
 	}
-	soup_server_message_pause(request->msg);
 	check->finished_handler =
 		g_signal_connect(request->msg, "finished", G_CALLBACK(ui_filter_check_finished_cb), check);
+	http_request_park(request);
 }
 
 /* ---- tables ---- */

@@ -578,8 +578,19 @@ summary_waiter_get_progress(SummaryWaiter *waiter)
 void
 summary_waiter_cancel(SummaryWaiter *waiter)
 {
-	g_ptr_array_remove(waiter->run->waiters, waiter);
+	SummaryRun *run = waiter->run;
+	g_ptr_array_remove(run->waiters, waiter);
 	summary_waiter_free(waiter);
+	/* A filtered or two-pass variant runs for its requests only: with the last one gone, its
+	 * jobs are withdrawn (dropped from the queue, or their workers stopped). The default
+	 * summary belongs to the upload and always completes. */
+	if (run->waiters->len > 0 || g_str_equal(run->variant, "default"))
+		return;
+	g_message("summary of %s (%s): every request left, stopping it", run->capture_id, run->variant);
+	if (run->job != NULL)
+		job_cancel(g_steal_pointer(&run->job));
+	g_autofree char *key = g_strdup_printf("%s/%s", run->capture_id, run->variant);
+	g_hash_table_remove(run->tracker->runs, key); /* frees run, withdrawing its shards */
 }
 
 SummaryState

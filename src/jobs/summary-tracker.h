@@ -49,6 +49,8 @@ void summary_tracker_start(SummaryTracker *self, const char *capture_id);
  * the caller and returns a waiter it may cancel (client gone). */
 SummaryWaiter *summary_tracker_wait(SummaryTracker *self, const char *capture_id, const char *filter,
 				    guint passes, SummaryReadyFunc ready, gpointer user_data);
+/* The waiter's client is gone: forgets it. A filtered or two-pass run left with no waiter is
+ * stopped (its jobs withdrawn); the default summary always completes. */
 void summary_waiter_cancel(SummaryWaiter *waiter);
 /* Fraction of the capture read so far by the run the waiter waits for (the CLI's progress bar). */
 double summary_waiter_get_progress(SummaryWaiter *waiter);
