@@ -8,6 +8,7 @@ memory and its data directory's tmp/ while the bodies arrive.
 SPDX-License-Identifier: GPL-2.0-or-later
 """
 import concurrent.futures
+import json
 import os
 import shutil
 import socket
@@ -502,6 +503,61 @@ def test_abandoned_queries_free_their_worker():
         slow.cleanup()
         shutil.rmtree(work, ignore_errors=True)
 
+def test_deep_search_limits_and_delete():
+    work = tempfile.mkdtemp(prefix="sharkapi-deep-")
+    busy = harness.Server(args=["--workers", "1"]).start()
+    try:
+        # Eight captures per search: a search's next match job queues behind the next search's
+        # filter check, so the searches created one after another all still run at the fifth.
+        medium_path = os.path.join(work, "medium.pcap")
+        echo = os.path.join(harness.CAPTURES_DIR, "zeek-echo-connections.pcap.gz")
+        subprocess.run(["mergecap", "-a", "-F", "pcap", "-w", medium_path] + [echo] * 2, check=True,
+                       env=harness.oracle_env())
+        t = busy.token()
+        pool = [busy.upload_put(t, medium_path).json()["id"] for _ in range(8)]
+        for capture_id in pool:
+            check(busy.wait_ready(t, capture_id) == "ready", "summary")
+
+        def create(display_filter, tok=t):
+            return busy.request("POST", "/api/v2/deep_search", body=json.dumps(
+                {"display_filter": display_filter, "capture_ids": pool}),
+                headers={"Authorization": tok, "Content-Type": "application/json"})
+
+        # A filter past 64 KiB is refused before any worker compiles it.
+        long_filter = "||".join("ip.addr==10.0.%d.%d" % (i // 250, i % 250) for i in range(4000))
+        r = create(long_filter)
+        check(r.status == 400 and "display_filter" in r.json()["exceptions"][0], "long filter: %d %r"
+              % (r.status, r.body[:200]))
+        # Four searches of one token run at once (each scans its pool for nothing); a fifth is a
+        # 503 with Retry-After, while another token still may start one.
+        ids = []
+        for i in range(4):
+            r = create('frame contains "zz%d"' % i)
+            check(r.status == 201, "search %d: %d %r" % (i, r.status, r.body[:200]))
+            ids.append(r.json()["id"])
+        r = create('frame contains "zz9"')
+        check(r.status == 503 and r.header("Retry-After"), "a fifth search: %d %r" % (r.status, r.body[:200]))
+        other = busy.token(name="other")
+        r = create('frame contains "zz8"', tok=other)
+        check(r.status == 201, "another token's search: %d" % r.status)
+        # DELETE by another token is a 404; by the creator it stops the search's jobs.
+        r = busy.request("DELETE", "/api/v2/deep_search/" + ids[0], headers={"Authorization": other})
+        check(r.status == 404, "DELETE by another token: %d" % r.status)
+        for search_id in ids:
+            r = busy.request("DELETE", "/api/v2/deep_search/" + search_id, headers={"Authorization": t})
+            check(r.status == 200 and r.json() == {"deleted": True, "id": search_id}, "DELETE: %d %r"
+                  % (r.status, r.body))
+            r = busy.request("GET", "/api/v2/deep_search/" + search_id, headers={"Authorization": t})
+            check(r.status == 404, "status after DELETE: %d" % r.status)
+        withdrawn = [l for l in busy.log if "deleted, its jobs withdrawn" in l]
+        check(len(withdrawn) == 4, "searches whose jobs were withdrawn: %d" % len(withdrawn))
+        r = create('frame contains "zz9"')
+        check(r.status == 201, "a search after the deletes: %d" % r.status)
+        check(busy.alive(), "server died")
+    finally:
+        busy.cleanup()
+        shutil.rmtree(work, ignore_errors=True)
+
 if __name__ == "__main__":
     server = harness.Server(args=["--workers", "1"]).start()
     try:
@@ -513,6 +569,7 @@ if __name__ == "__main__":
                      test_head_wherever_get, test_format_must_be_json_or_ndjson,
                      test_abandoned_request_is_logged_as_such, test_killed_worker_is_named,
                      test_headers_that_trickle_in_are_cut, test_connections_past_the_limit_wait,
-                     test_tables_known_before_the_first_worker_is_up, test_abandoned_queries_free_their_worker])
+                     test_tables_known_before_the_first_worker_is_up, test_abandoned_queries_free_their_worker,
+                     test_deep_search_limits_and_delete])
     finally:
         server.cleanup()

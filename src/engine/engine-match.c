@@ -40,7 +40,6 @@ gboolean
 engine_match_run(Engine *engine, const EngineMatchRequest *request, EngineProgressFunc progress,
 		 gpointer progress_data, gboolean *matched, guint32 *frames, GError **error)
 {
-	g_autoptr(dfilter_t) filter = NULL;
 	EngineMatch match = {0};
 
 	*matched = FALSE;
@@ -49,7 +48,8 @@ engine_match_run(Engine *engine, const EngineMatchRequest *request, EngineProgre
 		g_set_error_literal(error, SHARKAPI_ERROR, SHARKAPI_ERROR_BAD_REQUEST, "a display filter is required");
 		return FALSE;
 	}
-	if (!engine_filter_compile(request->filter, &filter, error))
+	dfilter_t *filter = engine_get_match_filter(engine, request->filter, error);
+	if (filter == NULL)
 		return FALSE;
 	g_autoptr(EngineSession) session = engine_open_single_pass(engine, request->capture, error);
 	if (session == NULL)

@@ -18,6 +18,10 @@ struct Engine {
 	GPtrArray *tables;   /* of EngineTableInfo */
 	EngineSession *warm; /* two-pass session with its first pass done, or NULL */
 	guint first_passes;
+	/* The last match job's filter, compiled: a deep search sends the same filter for every
+	 * capture of its pool, and a long one takes seconds to compile. */
+	char *match_filter_text;
+	dfilter_t *match_filter;
 };
 
 Engine *
@@ -34,6 +38,9 @@ engine_free(Engine *self)
 	if (self == NULL)
 		return;
 	engine_drop_warm(self);
+	g_free(self->match_filter_text);
+	if (self->match_filter != NULL)
+		dfilter_free(self->match_filter);
 	g_ptr_array_free(self->tables, TRUE);
 	g_free(self);
 }
@@ -117,4 +124,20 @@ engine_open_for_passes(Engine *self, const char *path, guint passes, EngineProgr
 		progress->span -= first.span;
 	}
 	return session;
+}
+
+dfilter_t *
+engine_get_match_filter(Engine *self, const char *text, GError **error)
+{
+	if (self->match_filter != NULL && g_strcmp0(self->match_filter_text, text) == 0)
+		return self->match_filter;
+	dfilter_t *filter = NULL;
+	if (!engine_filter_compile(text, &filter, error))
+		return NULL;
+	g_free(self->match_filter_text);
+	if (self->match_filter != NULL)
+		dfilter_free(self->match_filter);
+	self->match_filter_text = g_strdup(text);
+	self->match_filter = filter;
+	return filter;
 }

@@ -52,4 +52,9 @@ EngineSession *engine_open_for_passes(Engine *self, const char *path, guint pass
 /* Forgets the warm session (after a failure left it in doubt). */
 void engine_drop_warm(Engine *self);
 
+/* text compiled as a display filter, borrowed: the engine keeps the last one, so the match jobs
+ * of one deep search compile its filter once per worker. 400 in libwireshark's words if bad. */
+struct epan_dfilter;
+struct epan_dfilter *engine_get_match_filter(Engine *self, const char *text, GError **error);
+
 G_END_DECLS

@@ -54,6 +54,7 @@ static const HttpRoute http_routes[] = {
 	{"GET POST", "/api/v1/{token}/search", HTTP_AUTH_PATH, AUTH_PERMISSION_INFO, routes_search},
 	{"POST", "/api/v2/deep_search", HTTP_AUTH_HEADER, AUTH_PERMISSION_ANALYSIS, routes_deep_search_create},
 	{"GET", "/api/v2/deep_search/{search}", HTTP_AUTH_HEADER, AUTH_PERMISSION_ANALYSIS, routes_deep_search_status},
+	{"DELETE", "/api/v2/deep_search/{search}", HTTP_AUTH_HEADER, AUTH_PERMISSION_ANALYSIS, routes_deep_search_delete},
 	{"GET", "/api/v2/deep_search/{search}/results", HTTP_AUTH_HEADER, AUTH_PERMISSION_ANALYSIS, routes_deep_search_results},
 	{"GET", "/api/v2/analysis/{id}/status", HTTP_AUTH_HEADER, AUTH_PERMISSION_ANALYSIS, routes_analysis_status},
 	{"GET", "/api/v2/analysis/{id}/stats/hierarchy", HTTP_AUTH_HEADER, AUTH_PERMISSION_ANALYSIS, routes_analysis_hierarchy},
@@ -258,8 +259,12 @@ http_server_admit(SharkapiServer *self, SoupServerMessage *msg, const char *meth
 		  HttpAdmission *admission, GError **error)
 {
 	gboolean path_matched = FALSE;
-	if (routes_ui_claims(path))
-		return TRUE; /* public; its own handler answers a wrong method */
+	if (routes_ui_claims(path)) {
+		if (g_str_equal(method, "GET") || g_str_equal(method, "HEAD"))
+			return TRUE; /* public */
+		g_set_error_literal(error, SHARKAPI_ERROR, 405, "method not allowed for this route");
+		return FALSE;
+	}
 	if (!http_server_find_route(method, path, &admission->match, &path_matched)) {
 		g_set_error_literal(error, SHARKAPI_ERROR, path_matched ? 405 : 404,
 				    path_matched ? "method not allowed for this route" : "no such route");

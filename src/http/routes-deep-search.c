@@ -12,6 +12,8 @@
 
 #include "http/routes-deep-search.h"
 
+#include <string.h>
+
 #include <json-glib/json-glib.h>
 
 #include "http/http-reply.h"
@@ -24,6 +26,12 @@
 /* Largest pool of one search, and largest request body. */
 #define DEEP_SEARCH_MAX_POOL 10000
 #define DEEP_SEARCH_MAX_BODY (1024 * 1024)
+/* Longest display filter: a filter's compile time grows faster than its length (40,000 terms
+ * joined by || took 90 s); 64 KiB (some 3,000 terms) compiles in about a second, and workers
+ * compile a search's filter once for all the captures they match it against. */
+#define DEEP_SEARCH_MAX_FILTER (64 * 1024)
+/* Searches one token may have running at once: more would let it fill the job queue. */
+#define DEEP_SEARCH_MAX_RUNNING_PER_TOKEN 4
 
 typedef struct {
 	SharkapiServer *server;
@@ -204,6 +212,18 @@ deep_search_parse_body(SoupServerMessage *msg, JsonParser *parser, GError **erro
 	return json_node_get_object(root);
 }
 
+/* 503 (with Retry-After) when the token has as many searches running as it may. */
+static gboolean
+deep_search_token_may_start(SharkapiServer *server, gint64 token_id, GError **error)
+{
+	if (deep_search_runner_count_running(server->deep_searches, token_id) < DEEP_SEARCH_MAX_RUNNING_PER_TOKEN)
+		return TRUE;
+	g_set_error(error, SHARKAPI_ERROR, SHARKAPI_ERROR_UNAVAILABLE,
+		    "this token has %d deep searches running, the most it may; wait for one to finish or delete one",
+		    DEEP_SEARCH_MAX_RUNNING_PER_TOKEN);
+	return FALSE;
+}
+
 static DeepSearchCreate *
 deep_search_create_parse(HttpRequest *request, GError **error)
 {
@@ -217,6 +237,12 @@ deep_search_create_parse(HttpRequest *request, GError **error)
 		deep_search_bad(error, "display_filter", "required, a display filter");
 		return NULL;
 	}
+	if (strlen(json_node_get_string(filter)) > DEEP_SEARCH_MAX_FILTER) {
+		deep_search_bad(error, "display_filter", "longer than " G_STRINGIFY(DEEP_SEARCH_MAX_FILTER) " bytes");
+		return NULL;
+	}
+	if (!deep_search_token_may_start(request->server, request->token->id, error))
+		return NULL;
 	g_autoptr(StoreSearchCriteria) criteria = store_search_criteria_new();
 	JsonNode *capture_ids = json_object_get_member(body, "capture_ids");
 	JsonNode *criteria_node = json_object_get_member(body, "criteria");
@@ -262,6 +288,9 @@ static gboolean
 deep_search_create_commit(DeepSearchCreate *create, GError **error)
 {
 	Store *store = create->server->store;
+	/* Again: other searches of this token may have started while the filter was checked. */
+	if (!deep_search_token_may_start(create->server, create->token_id, error))
+		return FALSE;
 	g_autoptr(GPtrArray) captures = store_search_captures(store, create->criteria, error);
 	if (captures == NULL)
 		return FALSE;
@@ -280,7 +309,7 @@ deep_search_create_commit(DeepSearchCreate *create, GError **error)
 	if (!store_deep_search_create(store, search, ids, error))
 		return FALSE;
 	g_message("deep search %s: '%s' over %u captures", search->id, search->display_filter, ids->len);
-	deep_search_runner_start(create->server->deep_searches, search->id, search->display_filter);
+	deep_search_runner_start(create->server->deep_searches, search->id, search->token_id, search->display_filter);
 
 	g_autoptr(JsonWriter) writer = json_writer_new();
 	json_writer_begin_object(writer);
@@ -414,5 +443,28 @@ routes_deep_search_results(HttpRequest *request)
 	for (guint i = 0; i < ids->len; i++)
 		json_writer_string(writer, g_ptr_array_index(ids, i));
 	json_writer_end_array(writer);
+	http_reply_writer(request->msg, 200, writer);
+}
+
+void
+routes_deep_search_delete(HttpRequest *request)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(StoreDeepSearch) search = deep_search_get_own(request, &error);
+	if (search == NULL) {
+		http_reply_error(request->msg, error);
+		return;
+	}
+	gboolean was_running = deep_search_runner_stop(request->server->deep_searches, search->id);
+	if (!store_deep_search_delete(request->server->store, search->id, &error)) {
+		http_reply_error(request->msg, error);
+		return;
+	}
+	g_message("deep search %s deleted%s", search->id, was_running ? ", its jobs withdrawn" : "");
+	g_autoptr(JsonWriter) writer = json_writer_new();
+	json_writer_begin_object(writer);
+	json_writer_member_bool(writer, "deleted", TRUE);
+	json_writer_member_string(writer, "id", search->id);
+	json_writer_end_object(writer);
 	http_reply_writer(request->msg, 200, writer);
 }

@@ -11,5 +11,7 @@ G_BEGIN_DECLS
 void routes_deep_search_create(HttpRequest *request);
 void routes_deep_search_status(HttpRequest *request);
 void routes_deep_search_results(HttpRequest *request);
+/* DELETE by the creating token: stops the search's jobs and forgets it. */
+void routes_deep_search_delete(HttpRequest *request);
 
 G_END_DECLS

@@ -29,6 +29,7 @@ typedef struct {
 struct RunningSearch {
 	DeepSearchRunner *runner;
 	char *id;
+	gint64 token_id;       /* the creating token's */
 	char *display_filter;
 	GArray *positions;     /* pending pool entries, in order */
 	GPtrArray *capture_ids;
@@ -204,7 +205,7 @@ deep_search_fill(RunningSearch *search)
 }
 
 void
-deep_search_runner_start(DeepSearchRunner *self, const char *search_id, const char *display_filter)
+deep_search_runner_start(DeepSearchRunner *self, const char *search_id, gint64 token_id, const char *display_filter)
 {
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GArray) positions = NULL;
@@ -221,6 +222,7 @@ deep_search_runner_start(DeepSearchRunner *self, const char *search_id, const ch
 	RunningSearch *search = g_new0(RunningSearch, 1);
 	search->runner = self;
 	search->id = g_strdup(search_id);
+	search->token_id = token_id;
 	search->display_filter = g_strdup(display_filter);
 	search->positions = g_steal_pointer(&positions);
 	search->capture_ids = g_steal_pointer(&capture_ids);
@@ -245,8 +247,26 @@ deep_search_runner_resume_all(DeepSearchRunner *self)
 		if (search == NULL)
 			continue;
 		g_message("resuming deep search %s", id);
-		deep_search_runner_start(self, id, search->display_filter);
+		deep_search_runner_start(self, id, search->token_id, search->display_filter);
 	}
+}
+
+gboolean
+deep_search_runner_stop(DeepSearchRunner *self, const char *search_id)
+{
+	return g_hash_table_remove(self->running, search_id); /* withdraws its jobs */
+}
+
+guint
+deep_search_runner_count_running(DeepSearchRunner *self, gint64 token_id)
+{
+	GHashTableIter iter;
+	gpointer value;
+	guint count = 0;
+	g_hash_table_iter_init(&iter, self->running);
+	while (g_hash_table_iter_next(&iter, NULL, &value))
+		count += ((RunningSearch *)value)->token_id == token_id;
+	return count;
 }
 
 double

@@ -22,8 +22,15 @@ DeepSearchRunner *deep_search_runner_new(Store *store, JobQueue *jobs, guint par
 void deep_search_runner_free(DeepSearchRunner *self);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(DeepSearchRunner, deep_search_runner_free)
 
-/* Searches the pending entries of a search recorded in the store; nothing if already running. */
-void deep_search_runner_start(DeepSearchRunner *self, const char *search_id, const char *display_filter);
+/* Searches the pending entries of a search recorded in the store; nothing if already running.
+ * token_id: the creating token's, for deep_search_runner_count_running(). */
+void deep_search_runner_start(DeepSearchRunner *self, const char *search_id, gint64 token_id,
+			      const char *display_filter);
+/* Withdraws a running search's jobs (queued ones dropped, running ones' workers stopped);
+ * FALSE when it was not running. */
+gboolean deep_search_runner_stop(DeepSearchRunner *self, const char *search_id);
+/* How many of this token's searches are running. */
+guint deep_search_runner_count_running(DeepSearchRunner *self, gint64 token_id);
 /* Starts every search with pending entries (after a restart). */
 void deep_search_runner_resume_all(DeepSearchRunner *self);
 /* Sum of the fractions done of the search's running jobs (0 when none run). */

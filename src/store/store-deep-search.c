@@ -185,3 +185,17 @@ store_deep_search_list_unfinished(Store *store, GError **error)
 		g_ptr_array_add(ids, g_strdup((const char *)sqlite3_column_text(stmt, 0)));
 	return g_steal_pointer(&ids);
 }
+
+gboolean
+store_deep_search_delete(Store *store, const char *id, GError **error)
+{
+	g_autoptr(sqlite3_stmt) stmt = store_db_prepare(store->db, "DELETE FROM deep_searches WHERE id = ?", error);
+	if (stmt == NULL)
+		return FALSE;
+	sqlite3_bind_text(stmt, 1, id, -1, SQLITE_TRANSIENT);
+	if (sqlite3_step(stmt) != SQLITE_DONE) {
+		store_db_set_error(store->db, error, "deleting a deep search");
+		return FALSE;
+	}
+	return TRUE;
+}

@@ -43,6 +43,8 @@ GPtrArray *store_deep_search_results(Store *store, const char *id, GError **erro
 /* Pool entries still to search: positions (GArray of gint64) and capture ids, in pool order. */
 gboolean store_deep_search_pending(Store *store, const char *id, GArray **positions, GPtrArray **capture_ids,
 				   GError **error);
+/* Removes a search and its pool (nothing to resume after a restart). */
+gboolean store_deep_search_delete(Store *store, const char *id, GError **error);
 /* Ids of the searches with entries still to search (after a restart). */
 GPtrArray *store_deep_search_list_unfinished(Store *store, GError **error);
 
