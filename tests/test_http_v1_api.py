@@ -225,6 +225,24 @@ def test_merge_duplicates_and_client_styles():
         shutil.rmtree(work, ignore_errors=True)
 
 
+def test_annotation_caps_per_capture():
+    # A capture carries at most 16 MiB of notes (and 10,000 of them): the list is answered
+    # whole, so it stays bounded. 256 notes of 64 KiB fill it; the next is a 413.
+    capture_id = upload("zeek-echo-connections.pcap.gz")
+    note = "n" * (64 * 1024)
+    for frame in range(1, 257):
+        r = form_post("annotations/%s" % capture_id, {"frame": str(frame), "text": note, "quiet": "true"})
+        check(r.status == 204, "note %d: %d %s" % (frame, r.status, r.body[:200]))
+    check_error(form_post("annotations/" + capture_id, {"frame": "257", "text": "x"}), 413, "a note past the cap")
+    # Replacing or removing a note at the cap still works, and frees room.
+    r = form_post("annotations/" + capture_id, {"frame": "1", "text": "short", "quiet": "true"})
+    check(r.status == 204, "replacing a note at the cap: %d" % r.status)
+    r = form_post("annotations/" + capture_id, {"frame": "257", "text": "now it fits", "quiet": "true"})
+    check(r.status == 204, "a note after room was freed: %d %s" % (r.status, r.body[:200]))
+    listed = v1("GET", "annotations/" + capture_id).json()
+    check(len(listed) == 257 and listed[0]["text"] == "short", "list after the cap: %d notes" % len(listed))
+
+
 def test_merge_keeps_complete_frames_of_a_cut_capture():
     # An upload cut in the middle of a frame is stored with its complete frames; merging it
     # keeps them too (it was a 422), as editcap then mergecap would.
@@ -580,7 +598,7 @@ def main():
     try:
         harness.run([test_upload_tags_in_every_client_style, test_annotations, test_merge_against_mergecap,
                      test_merge_duplicates_and_client_styles, test_merge_keeps_complete_frames_of_a_cut_capture,
-                     test_merge_output_within_the_upload_limits, test_search,
+                     test_merge_output_within_the_upload_limits, test_annotation_caps_per_capture, test_search,
                      test_search_common_and_rare_substrings_over_many_rows, test_deep_search_against_tshark,
                      test_deep_search_criteria_permissions_and_errors, test_deep_search_resumes_after_restart,
                      test_permissions_annotate_and_upload_info,

@@ -17,6 +17,9 @@
 
 /* Longest note accepted, in bytes. */
 #define ANNOTATION_MAX_TEXT (64 * 1024)
+/* Notes one capture may carry, and their text in all: the list is answered whole. */
+#define ANNOTATION_MAX_PER_CAPTURE 10000
+#define ANNOTATION_MAX_BYTES_PER_CAPTURE (16 * 1024 * 1024)
 
 static gboolean
 annotations_parse_frame(const char *text, const StoreCapture *capture, gint64 *frame, GError **error)
@@ -60,6 +63,15 @@ annotations_apply(Store *store, const StoreCapture *capture, HttpParams *params,
 	if (strlen(text) > ANNOTATION_MAX_TEXT) {
 		g_set_error(error, SHARKAPI_ERROR, SHARKAPI_ERROR_BAD_REQUEST, "text: longer than %d bytes",
 			    ANNOTATION_MAX_TEXT);
+		return FALSE;
+	}
+	gint64 count = 0, bytes = 0;
+	if (!store_annotation_usage(store, capture->id, frame, &count, &bytes, error))
+		return FALSE;
+	if (count + 1 > ANNOTATION_MAX_PER_CAPTURE || bytes + (gint64)strlen(text) > ANNOTATION_MAX_BYTES_PER_CAPTURE) {
+		g_set_error(error, SHARKAPI_ERROR, SHARKAPI_ERROR_TOO_LARGE,
+			    "the capture has as many notes as it may (%d, or %d bytes of text in all)",
+			    ANNOTATION_MAX_PER_CAPTURE, ANNOTATION_MAX_BYTES_PER_CAPTURE);
 		return FALSE;
 	}
 	return store_annotation_set(store, capture->id, frame, text, user, error);

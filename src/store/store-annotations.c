@@ -81,3 +81,25 @@ store_annotation_list(Store *store, const char *capture_id, GError **error)
 	}
 	return g_steal_pointer(&list);
 }
+
+gboolean
+store_annotation_usage(Store *store, const char *capture_id, gint64 except_frame, gint64 *count, gint64 *bytes,
+		       GError **error)
+{
+	g_autoptr(sqlite3_stmt) stmt = store_db_prepare(
+		store->db,
+		"SELECT COUNT(*), COALESCE(SUM(LENGTH(CAST(text AS BLOB))), 0) FROM annotations "
+		"WHERE capture_id = ? AND frame != ?",
+		error);
+	if (stmt == NULL)
+		return FALSE;
+	sqlite3_bind_text(stmt, 1, capture_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(stmt, 2, except_frame);
+	if (sqlite3_step(stmt) != SQLITE_ROW) {
+		store_db_set_error(store->db, error, "counting the annotations");
+		return FALSE;
+	}
+	*count = sqlite3_column_int64(stmt, 0);
+	*bytes = sqlite3_column_int64(stmt, 1);
+	return TRUE;
+}

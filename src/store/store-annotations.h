@@ -27,4 +27,9 @@ gboolean store_annotation_remove(Store *store, const char *capture_id, gint64 fr
 /* The capture's notes by frame number (GPtrArray of StoreAnnotation). */
 GPtrArray *store_annotation_list(Store *store, const char *capture_id, GError **error);
 
+/* How many notes a capture has, and their text's bytes, leaving out except_frame's (the one a
+ * new note would replace). */
+gboolean store_annotation_usage(Store *store, const char *capture_id, gint64 except_frame, gint64 *count, gint64 *bytes,
+				GError **error);
+
 G_END_DECLS
