@@ -558,6 +558,47 @@ def test_deep_search_limits_and_delete():
         busy.cleanup()
         shutil.rmtree(work, ignore_errors=True)
 
+def variant_dirs(srv, capture_id):
+    summary = os.path.join(srv.data_dir, "captures", capture_id, "summary")
+    return sorted(name for name in os.listdir(summary) if name.startswith("v-") and not name.endswith(".tmp"))
+
+
+def test_filtered_summaries_stay_within_their_budget():
+    # Every distinct filter= persists a whole summary; they are kept under --filtered-summary-size,
+    # least recently used first out, the newest always kept. With a 1-byte budget only the
+    # newest stays; the default summary is never touched, and an evicted variant is computed
+    # again when asked for.
+    data_dir = tempfile.mkdtemp(prefix="sharkapi-budget-")
+    args = ["--workers", "1", "--filtered-summary-size", "1"]
+    tight = harness.Server(data_dir=data_dir, args=args).start()
+    try:
+        t = tight.token()
+        capture_id = tight.upload_put(t, os.path.join(harness.CAPTURES_DIR, "zeek-dns-mdns.pcap")).json()["id"]
+        check(tight.wait_ready(t, capture_id) == "ready", "default summary")
+        first = {}
+        for n in range(1, 9):
+            r = tight.v2(t, capture_id, "stats/endpoints", protocol="ip", filter="frame.number > %d" % n)
+            check(r.status == 200, "filter %d: %d" % (n, r.status))
+            first[n] = r.body
+            kept = variant_dirs(tight, capture_id)
+            check(len(kept) == 1, "after %d filters, variants kept: %r" % (n, kept))
+        check(os.path.isdir(os.path.join(data_dir, "captures", capture_id, "summary", "default")),
+              "the default summary was removed")
+        used = metric(tight, "sharkapi_filtered_summary_bytes", "")
+        check(used > 0, "the budget counts nothing: %r" % used)
+        r = tight.v2(t, capture_id, "stats/endpoints", protocol="ip", filter="frame.number > 1")
+        check(r.status == 200 and r.body == first[1], "an evicted variant asked again: %d" % r.status)
+    finally:
+        tight.stop()
+    # After a restart the variant on disk is counted again.
+    again = harness.Server(data_dir=data_dir, args=args).start()
+    try:
+        check(metric(again, "sharkapi_filtered_summary_bytes", "") == used,
+              "after a restart: %r bytes, before %r" % (metric(again, "sharkapi_filtered_summary_bytes", ""), used))
+    finally:
+        again.stop()
+        shutil.rmtree(data_dir, ignore_errors=True)
+
 if __name__ == "__main__":
     server = harness.Server(args=["--workers", "1"]).start()
     try:
@@ -570,6 +611,6 @@ if __name__ == "__main__":
                      test_abandoned_request_is_logged_as_such, test_killed_worker_is_named,
                      test_headers_that_trickle_in_are_cut, test_connections_past_the_limit_wait,
                      test_tables_known_before_the_first_worker_is_up, test_abandoned_queries_free_their_worker,
-                     test_deep_search_limits_and_delete])
+                     test_deep_search_limits_and_delete, test_filtered_summaries_stay_within_their_budget])
     finally:
         server.cleanup()

@@ -68,7 +68,9 @@ cli_serve(int argc, char **argv)
 		fprintf(stderr, "sharkapi serve: %s\n", error->message);
 		return 1;
 	}
+	g_autoptr(StoreSummaryBudget) summary_budget = store_summary_budget_new(store, config->filtered_summary_size);
 	g_autoptr(SummaryTracker) summaries = summary_tracker_new(store, jobs, config->wait_limit);
+	summary_tracker_set_budget(summaries, summary_budget);
 	/* Two shards: more would only pay with more cores than the pass has frames to share. */
 	summary_tracker_set_sharding(summaries, MIN(config->workers, 2), config->summary_shard_min_frames);
 	g_autoptr(SharkapiServer) server = http_server_new(config, store, jobs, summaries);

@@ -47,6 +47,7 @@ sharkapi_config_new_default(void)
 	self->queue_limit = 256;
 	self->log_format = g_strdup("text");
 	self->result_cache_size = G_GUINT64_CONSTANT(1) * 1024 * 1024 * 1024;
+	self->filtered_summary_size = G_GUINT64_CONSTANT(1) * 1024 * 1024 * 1024;
 	self->worker_recycle_rss = G_GUINT64_CONSTANT(512) * 1024 * 1024;
 	self->summary_shard_min_frames = 0; /* off: see the option's help */
 	return self;
@@ -139,6 +140,8 @@ sharkapi_config_set(SharkapiConfig *self, const char *key, const char *value, GE
 		return sharkapi_config_parse_size(key, value, &self->worker_recycle_rss, error);
 	} else if (g_str_equal(key, "result-cache-size")) {
 		return sharkapi_config_parse_size(key, value, &self->result_cache_size, error);
+	} else if (g_str_equal(key, "filtered-summary-size")) {
+		return sharkapi_config_parse_size(key, value, &self->filtered_summary_size, error);
 	} else if (g_str_equal(key, "workers")) {
 		if (!sharkapi_config_parse_uint(key, value, &self->workers, error))
 			return FALSE;
@@ -199,6 +202,7 @@ sharkapi_config_parse_serve_args(SharkapiConfig *self, int *argc, char ***argv, 
 	g_autofree char *max_frames = NULL, *tls_cert = NULL, *tls_key = NULL;
 	g_autofree char *metrics_token = NULL, *log_format = NULL;
 	g_autofree char *result_cache = NULL, *worker_recycle = NULL, *shard_min_frames = NULL;
+	g_autofree char *filtered_summary = NULL;
 	GOptionEntry entries[] = {
 		{"config", 0, 0, G_OPTION_ARG_FILENAME, &config_file, "Read settings from FILE ([sharkapi] group)", "FILE"},
 		{"listen", 0, 0, G_OPTION_ARG_STRING, &listen, "Address and port (default 127.0.0.1:8080)", "ADDR:PORT"},
@@ -220,6 +224,7 @@ sharkapi_config_parse_serve_args(SharkapiConfig *self, int *argc, char ***argv, 
 		{"log-format", 0, 0, G_OPTION_ARG_STRING, &log_format, "Log lines as key=value text or JSON (default text)", "text|json"},
 		{"worker-recycle-rss", 0, 0, G_OPTION_ARG_STRING, &worker_recycle, "Replace a worker above this resident size after a job, 0 = never (default 536870912)", "BYTES"},
 		{"result-cache-size", 0, 0, G_OPTION_ARG_STRING, &result_cache, "Disk for repeat-query answers, 0 = off (default 1073741824)", "BYTES"},
+		{"filtered-summary-size", 0, 0, G_OPTION_ARG_STRING, &filtered_summary, "Disk for summaries of filter= and passes=2 queries; least recently used ones are removed past it, the newest always kept (default 1073741824)", "BYTES"},
 		{"summary-shard-min-frames", 0, 0, G_OPTION_ARG_STRING, &shard_min_frames, "Split the summary pass of captures with at least N frames across two workers; 0 = never (default)", "N"},
 		{NULL},
 	};
@@ -239,6 +244,7 @@ sharkapi_config_parse_serve_args(SharkapiConfig *self, int *argc, char ***argv, 
 		{"max-frames", max_frames}, {"tls-cert", tls_cert}, {"tls-key", tls_key},
 		{"metrics-token", metrics_token}, {"log-format", log_format},
 		{"result-cache-size", result_cache}, {"worker-recycle-rss", worker_recycle},
+		{"filtered-summary-size", filtered_summary},
 		{"summary-shard-min-frames", shard_min_frames},
 	};
 	for (guint i = 0; i < G_N_ELEMENTS(given); i++) {

@@ -25,6 +25,7 @@ typedef struct {
 	char *tls_key;             /* PEM private key file */
 	guint64 worker_recycle_rss; /* replace an idle, cold worker above this RSS, default 512 MiB, 0 = never */
 	guint64 result_cache_size; /* bytes of cached repeat-query answers, default 1 GiB, 0 = off */
+	guint64 filtered_summary_size; /* bytes of filtered/two-pass summaries kept, default 1 GiB */
 	char *worker_path;         /* default: sharkapi-worker beside the server binary */
 	char *metrics_token;       /* when set, GET /metrics needs it in Authorization; default none */
 	char *log_format;          /* "text" (key=value) or "json", default text */

@@ -29,6 +29,7 @@ static const struct {
 } metrics_known[] = {
 	{"sharkapi_cache_hits_total", METRICS_COUNTER, FALSE, "Answers served from persisted or cached results, by cache"},
 	{"sharkapi_cache_misses_total", METRICS_COUNTER, FALSE, "Answers that had to wait for a computation, by cache"},
+	{"sharkapi_filtered_summary_bytes", METRICS_GAUGE, TRUE, "Disk taken by filtered and two-pass summaries (filtered-summary-size)"},
 	{"sharkapi_http_request_duration_seconds", METRICS_HISTOGRAM, FALSE, "Time from request start to the last byte, by route"},
 	{"sharkapi_http_requests_total", METRICS_COUNTER, FALSE, "Finished HTTP requests, by method, route and status"},
 	{"sharkapi_job_queue_length", METRICS_GAUGE, TRUE, "Dissection jobs waiting for a worker"},

@@ -303,6 +303,7 @@ analysis_summary_route(HttpRequest *http, AnalysisRoute route)
 	const char *protocol = http_request_param(http, "protocol");
 	if (protocol == NULL || *protocol == '\0')
 		protocol = "ip";
+	summary_tracker_touch(server->summaries, http->capture_id, filter, passes);
 	if (analysis_reply_cached(http, route, protocol, filter, passes))
 		return;
 	g_autoptr(StoreCapture) capture = store_capture_get(server->store, http->capture_id, &error);

@@ -405,6 +405,7 @@ routes_captures_delete(HttpRequest *request)
 	}
 	result_cache_forget_capture(server->results, request->capture_id);
 	job_queue_forget_warm_key(server->jobs, capture_path);
+	summary_tracker_forget_capture(server->summaries, request->capture_id);
 	g_message("deleted capture %s", request->capture_id);
 	g_autoptr(JsonWriter) writer = json_writer_new();
 	json_writer_begin_object(writer);

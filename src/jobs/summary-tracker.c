@@ -14,6 +14,7 @@
 #include "metrics.h"
 #include "sharkapi-error.h"
 #include "store/store-capture.h"
+#include "store/store-summary-budget.h"
 
 typedef struct SummaryRun SummaryRun;
 
@@ -61,6 +62,7 @@ struct SummaryTracker {
 	GQueue deferred;           /* of capture ids (owned) */
 	GHashTable *deferred_ids;  /* the same ids, to defer each once */
 	guint deferred_source;
+	StoreSummaryBudget *budget; /* not owned; NULL: filtered summaries are kept for good */
 };
 
 /* How often deferred default summaries try the queue again. */
@@ -166,6 +168,8 @@ summary_run_complete(SummaryRun *run, const GError *error)
 	g_autoptr(GPtrArray) waiters = g_steal_pointer(&run->waiters);
 	g_autofree char *summary_dir = g_strdup(run->summary_dir);
 
+	g_autofree char *capture_id = g_strdup(run->capture_id);
+	g_autofree char *variant = g_strdup(run->variant);
 	run->waiters = g_ptr_array_new();
 	g_hash_table_remove(self->runs, key); /* frees run */
 	for (guint i = 0; i < waiters->len; i++) {
@@ -173,6 +177,9 @@ summary_run_complete(SummaryRun *run, const GError *error)
 		waiter->ready(summary_dir, error, waiter->user_data);
 		summary_waiter_free(waiter);
 	}
+	/* After the answers, which read the folder: counting it may remove older variants. */
+	if (error == NULL && self->budget != NULL)
+		store_summary_budget_add(self->budget, capture_id, variant);
 }
 
 static void
@@ -661,4 +668,25 @@ summary_tracker_forget(SummaryTracker *self, const char *capture_id)
 		summary_run_drop_shards(run);
 		summary_run_complete(run, error);
 	}
+}
+
+void
+summary_tracker_set_budget(SummaryTracker *self, StoreSummaryBudget *budget)
+{
+	self->budget = budget;
+}
+
+void
+summary_tracker_touch(SummaryTracker *self, const char *capture_id, const char *filter, guint passes)
+{
+	g_autofree char *variant = summary_variant_key(filter, passes);
+	if (self->budget != NULL && !g_str_equal(variant, "default"))
+		store_summary_budget_touch(self->budget, capture_id, variant);
+}
+
+void
+summary_tracker_forget_capture(SummaryTracker *self, const char *capture_id)
+{
+	if (self->budget != NULL)
+		store_summary_budget_forget_capture(self->budget, capture_id);
 }

@@ -12,6 +12,7 @@
 
 #include "jobs/job-queue.h"
 #include "store/store.h"
+#include "store/store-summary-budget.h"
 
 G_BEGIN_DECLS
 
@@ -52,6 +53,13 @@ SummaryWaiter *summary_tracker_wait(SummaryTracker *self, const char *capture_id
 /* The waiter's client is gone: forgets it. A filtered or two-pass run left with no waiter is
  * stopped (its jobs withdrawn); the default summary always completes. */
 void summary_waiter_cancel(SummaryWaiter *waiter);
+
+/* The disk budget filtered and two-pass variants are counted against once written (not owned). */
+void summary_tracker_set_budget(SummaryTracker *self, StoreSummaryBudget *budget);
+/* A request asked for this variant: the budget keeps recently used ones longest. */
+void summary_tracker_touch(SummaryTracker *self, const char *capture_id, const char *filter, guint passes);
+/* The capture was deleted, its folders with it. */
+void summary_tracker_forget_capture(SummaryTracker *self, const char *capture_id);
 /* Fraction of the capture read so far by the run the waiter waits for (the CLI's progress bar). */
 double summary_waiter_get_progress(SummaryWaiter *waiter);
 
