@@ -12,6 +12,7 @@ import json
 import os
 import shutil
 import socket
+import struct
 import subprocess
 import tempfile
 import threading
@@ -599,6 +600,60 @@ def test_filtered_summaries_stay_within_their_budget():
         again.stop()
         shutil.rmtree(data_dir, ignore_errors=True)
 
+def write_many_conversations(path, count):
+    """A pcap of count UDP packets, each its own conversation (and two endpoints of its own)."""
+    with open(path, "wb") as f:
+        f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
+        for i in range(count):
+            src = bytes([10, (i >> 16) & 255, (i >> 8) & 255, i & 255])
+            dst = bytes([172, 16, (i >> 8) & 255, i & 255])
+            payload = b"x" * 8
+            udp = struct.pack("!HHHH", 1024 + (i % 50000), 53 + (i % 7), 8 + len(payload), 0) + payload
+            ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), i & 0xffff, 0, 64, 17, 0, src, dst)
+            frame = b"\x02\x00\x00\x00\x00\x01\x02\x00\x00\x00\x00\x02\x08\x00" + ip + udp
+            f.write(struct.pack("<IIII", 1000000 + i // 1000, (i % 1000) * 1000, len(frame), len(frame)))
+            f.write(frame)
+
+
+def test_slow_readers_of_a_large_answer_pin_no_heap():
+    # Sixteen clients ask for a conversation table of many MB and do not read it. The answer
+    # used to be copied whole per request (16 x the table in heap until they left); now it is a
+    # mapping of its file, shared by all and paced by each client's reading.
+    work = tempfile.mkdtemp(prefix="sharkapi-readers-")
+    srv = harness.Server(args=["--workers", "1"]).start()
+    socks = []
+    try:
+        path = os.path.join(work, "many.pcap")
+        write_many_conversations(path, 60000)
+        t = srv.token()
+        capture_id = srv.upload_put(t, path).json()["id"]
+        check(srv.wait_ready(t, capture_id) == "ready", "summary")
+        whole = srv.v2(t, capture_id, "stats/conversations", protocol="udp")
+        check(whole.status == 200 and len(whole.body) > 8 * 1024 * 1024, "the table: %d bytes" % len(whole.body))
+        pid = srv.proc.pid
+        before = harness.rss_kib(pid, "RssAnon")
+        for _ in range(16):
+            sock = socket.create_connection(("127.0.0.1", srv.port))
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            sock.sendall(("GET /api/v2/analysis/%s/stats/conversations?protocol=udp HTTP/1.1\r\nHost: x\r\n"
+                          "Authorization: %s\r\n\r\n" % (capture_id, t)).encode())
+            socks.append(sock)
+        # Each answer has started (its first bytes are here); none is read further.
+        for sock in socks:
+            sock.settimeout(ANSWER_TIMEOUT)
+            check(sock.recv(16).startswith(b"HTTP/1.1 200"), "an answer did not start")
+        grown_mib = (harness.rss_kib(pid, "RssAnon") - before) / 1024
+        print("  16 unread answers of %.1f MiB: server heap +%.1f MiB" % (len(whole.body) / 1048576, grown_mib))
+        check(grown_mib < 32, "16 slow readers pinned %.1f MiB of heap" % grown_mib)
+        # And a reader that reads gets the same bytes.
+        again = srv.v2(t, capture_id, "stats/conversations", protocol="udp")
+        check(again.body == whole.body, "the answer changed")
+    finally:
+        for sock in socks:
+            sock.close()
+        srv.cleanup()
+        shutil.rmtree(work, ignore_errors=True)
+
 if __name__ == "__main__":
     server = harness.Server(args=["--workers", "1"]).start()
     try:
@@ -611,6 +666,7 @@ if __name__ == "__main__":
                      test_abandoned_request_is_logged_as_such, test_killed_worker_is_named,
                      test_headers_that_trickle_in_are_cut, test_connections_past_the_limit_wait,
                      test_tables_known_before_the_first_worker_is_up, test_abandoned_queries_free_their_worker,
-                     test_deep_search_limits_and_delete, test_filtered_summaries_stay_within_their_budget])
+                     test_deep_search_limits_and_delete, test_filtered_summaries_stay_within_their_budget,
+                     test_slow_readers_of_a_large_answer_pin_no_heap])
     finally:
         server.cleanup()

@@ -133,3 +133,32 @@ http_file_cache_load(HttpFileCache *self, const char *path, GError **error)
 	http_file_cache_keep(self, path, &st, answer);
 	return answer;
 }
+
+GPtrArray *
+http_file_cache_open(HttpFileCache *self, const char *path, GError **error)
+{
+	GPtrArray *pieces = g_ptr_array_new_with_free_func((GDestroyNotify)g_bytes_unref);
+	struct stat st;
+	if (stat(path, &st) == 0 && (gsize)st.st_size + strlen(HTTP_FILE_CACHE_PREFIX) + strlen(HTTP_FILE_CACHE_SUFFIX) <=
+					   self->max_entry) {
+		GBytes *answer = http_file_cache_load(self, path, error);
+		if (answer == NULL) {
+			g_ptr_array_unref(pieces);
+			return NULL;
+		}
+		g_ptr_array_add(pieces, answer);
+		return pieces;
+	}
+	/* Too large to keep: the mapping is shared with the page cache, and libsoup sends it as the
+	 * client reads, so a slow reader pins no heap. */
+	g_autoptr(GMappedFile) mapped = g_mapped_file_new(path, FALSE, error);
+	if (mapped == NULL) {
+		g_ptr_array_unref(pieces);
+		return NULL;
+	}
+	g_ptr_array_add(pieces, g_bytes_new_static(HTTP_FILE_CACHE_PREFIX, strlen(HTTP_FILE_CACHE_PREFIX)));
+	if (g_mapped_file_get_length(mapped) > 0)
+		g_ptr_array_add(pieces, g_mapped_file_get_bytes(mapped));
+	g_ptr_array_add(pieces, g_bytes_new_static(HTTP_FILE_CACHE_SUFFIX, strlen(HTTP_FILE_CACHE_SUFFIX)));
+	return pieces;
+}

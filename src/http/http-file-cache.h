@@ -27,4 +27,10 @@ GBytes *http_file_cache_lookup(HttpFileCache *self, const char *path, gboolean *
  * NULL (the offline CLI): then nothing is kept. */
 GBytes *http_file_cache_load(HttpFileCache *self, const char *path, GError **error);
 
+/* The wrapped answer for path as pieces (GBytes) to send in order, none a copy: the cached
+ * answer when small enough (loaded and kept if need be), else "{\"data\":", a read-only
+ * mapping of the file and "}", so that a large answer costs page cache shared by all its
+ * readers, not heap per request. */
+GPtrArray *http_file_cache_open(HttpFileCache *self, const char *path, GError **error);
+
 G_END_DECLS

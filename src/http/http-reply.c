@@ -45,12 +45,24 @@ http_reply_error_literal(SoupServerMessage *msg, guint status, const char *messa
 }
 
 void
+http_reply_json_pieces(SoupServerMessage *msg, guint status, GPtrArray *pieces)
+{
+	SoupMessageBody *body = soup_server_message_get_response_body(msg);
+	soup_server_message_set_status(msg, status, NULL);
+	soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Content-Type",
+				     HTTP_JSON_CONTENT_TYPE);
+	soup_message_body_truncate(body);
+	/* References, not copies: a shared cached answer or a file mapping stays one in memory. */
+	for (guint i = 0; i < pieces->len; i++)
+		soup_message_body_append_bytes(body, g_ptr_array_index(pieces, i));
+}
+
+void
 http_reply_json_bytes(SoupServerMessage *msg, guint status, GBytes *body)
 {
-	gsize len = 0;
-	const char *data = g_bytes_get_data(body, &len);
-	soup_server_message_set_status(msg, status, NULL);
-	soup_server_message_set_response(msg, HTTP_JSON_CONTENT_TYPE, SOUP_MEMORY_COPY, data, len);
+	g_autoptr(GPtrArray) pieces = g_ptr_array_new();
+	g_ptr_array_add(pieces, body);
+	http_reply_json_pieces(msg, status, pieces);
 }
 
 void

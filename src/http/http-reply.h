@@ -19,8 +19,10 @@ void http_reply_error(SoupServerMessage *msg, const GError *error);
 void http_reply_error_literal(SoupServerMessage *msg, guint status, const char *message);
 /* Status and a finished JSON document. */
 void http_reply_writer(SoupServerMessage *msg, guint status, JsonWriter *writer);
-/* Status and JSON text taken as is (persisted results). */
+/* Status and JSON text taken as is (persisted results), by reference. */
 void http_reply_json_bytes(SoupServerMessage *msg, guint status, GBytes *body);
+/* The same for an answer in pieces (GBytes) sent in order (http_file_cache_open()). */
+void http_reply_json_pieces(SoupServerMessage *msg, guint status, GPtrArray *pieces);
 /* {"data": <persisted JSON>} without parsing it again. */
 void http_reply_data_wrapped(SoupServerMessage *msg, const char *json, gsize len);
 /* Writes the error document into a writer (NDJSON trailers use it too). */

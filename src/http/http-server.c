@@ -303,6 +303,9 @@ http_server_early_cb(SoupServer *soup, SoupServerMessage *msg, const char *path,
 	admission->metrics = self->metrics;
 	g_object_set_data_full(G_OBJECT(msg), HTTP_ADMISSION_KEY, admission, (GDestroyNotify)http_admission_free);
 	gboolean has_body = http_server_announces_body(headers);
+	/* No route offers ranges, and libsoup would answer one by copying the whole body (a stored
+	 * capture of gigabytes, per request): the header goes. */
+	soup_message_headers_remove(headers, "Range");
 	/* Content-Length beside chunks: real clients send it and the chunks are read, but whatever
 	 * follows the last chunk may be a request smuggled past a proxy that read the length, so
 	 * the connection ends with this answer. */

@@ -221,16 +221,31 @@ routes_analysis_summary_body(JobQueue *jobs, HttpFileCache *cache, AnalysisRoute
 	return body;
 }
 
+/* As routes_analysis_summary_body(), but sent in pieces that are not copies (a large answer is
+ * a mapping of its file: http_file_cache_open()). */
 static void
 analysis_answer(AnalysisRequest *request, const char *summary_dir)
 {
 	g_autoptr(GError) error = NULL;
-	g_autoptr(GBytes) body = routes_analysis_summary_body(request->server->jobs, request->server->file_cache,
-							      request->route, request->protocol, summary_dir, &error);
-	if (body == NULL)
+	const char *table_name = NULL;
+	g_autofree char *path = analysis_result_path(request->server->jobs, request->route, request->protocol,
+						     summary_dir, &table_name, &error);
+	if (path == NULL) {
 		http_reply_error(request->msg, error);
-	else
-		http_reply_json_bytes(request->msg, 200, body);
+		return;
+	}
+	if (table_name != NULL && !g_file_test(path, G_FILE_TEST_EXISTS)) {
+		g_autoptr(GBytes) empty = analysis_empty_table(request->route, table_name);
+		http_reply_json_bytes(request->msg, 200, empty);
+		return;
+	}
+	g_autoptr(GPtrArray) pieces = http_file_cache_open(request->server->file_cache, path, &error);
+	if (pieces == NULL) {
+		g_warning("reading %s: %s", path, error->message);
+		http_reply_error_literal(request->msg, 500, "a persisted analysis result could not be read");
+		return;
+	}
+	http_reply_json_pieces(request->msg, 200, pieces);
 }
 
 /* A summary answered before: its file exists, so the capture and its variant are ready (a
