@@ -328,7 +328,8 @@ analyze_commit_capture(Store *store, const char *file, const CapInfo *info, GErr
 		.filename = filename,
 		.user = g_get_user_name(),
 	};
-	return store_capture_commit(store, link_path, info, &labels, error);
+	g_autofree char *id = store_capture_place(store, link_path, error);
+	return id != NULL ? store_capture_register(store, id, info, &labels, error) : NULL;
 }
 
 static gboolean

@@ -23,6 +23,7 @@ typedef struct {
 	SoupServerMessage *msg;
 	char *spool_path;
 	char *capture_path;   /* temp file holding the capture itself */
+	char *placed_id;      /* once moved into the store by the thread, until its row is recorded */
 	char *content_type;
 	gboolean multipart;
 	GHashTable *options;  /* query parameters, then form fields over them */
@@ -41,6 +42,11 @@ upload_job_free(UploadJob *job)
 		g_unlink(job->spool_path);
 	if (job->capture_path != NULL)
 		g_unlink(job->capture_path);
+	if (job->placed_id != NULL) {
+		g_autofree char *dir = store_capture_dir(job->server->store, job->placed_id);
+		store_remove_tree(dir, NULL); /* placed, never recorded: nothing refers to it */
+	}
+	g_free(job->placed_id);
 	g_free(job->spool_path);
 	g_free(job->capture_path);
 	g_free(job->content_type);
@@ -88,6 +94,12 @@ upload_job_thread(GTask *task, gpointer source, gpointer task_data, GCancellable
 					job->info->packets, max_frames);
 		return;
 	}
+	job->placed_id = store_capture_place(job->server->store, job->capture_path, &error);
+	if (job->placed_id == NULL) {
+		g_task_return_error(task, error);
+		return;
+	}
+	g_clear_pointer(&job->capture_path, g_free); /* renamed into the store */
 	g_task_return_boolean(task, TRUE);
 }
 
@@ -203,13 +215,12 @@ upload_job_done_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 		.user = job->user,
 	};
 	g_autoptr(StoreCapture) capture =
-		store_capture_commit(server->store, job->capture_path, job->info, &labels, &error);
-	if (capture == NULL) {
+		store_capture_register(server->store, job->placed_id, job->info, &labels, &error);
+	g_clear_pointer(&job->placed_id, g_free); /* recorded, or removed on failure */
+	if (capture == NULL)
 		http_reply_error(job->msg, error);
-	} else {
-		g_clear_pointer(&job->capture_path, g_free); /* now owned by the store */
+	else
 		routes_captures_created(server, job->msg, capture, "stored");
-	}
 	soup_server_message_unpause(job->msg);
 	upload_job_free(job);
 }

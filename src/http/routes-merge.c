@@ -27,6 +27,7 @@ typedef struct {
 	SoupServerMessage *msg;
 	GPtrArray *source_paths;
 	char *output_path; /* temp file in the store */
+	char *placed_id;   /* once moved into the store by the thread, until its row is recorded */
 	gboolean remove_duplicates;
 	CaptureMergeLimits limits; /* copied: the thread must not read the config */
 	char *filename;
@@ -41,6 +42,11 @@ merge_job_free(MergeJob *job)
 {
 	if (job->output_path != NULL)
 		g_unlink(job->output_path);
+	if (job->placed_id != NULL) {
+		g_autofree char *dir = store_capture_dir(job->server->store, job->placed_id);
+		store_remove_tree(dir, NULL); /* placed, never recorded */
+	}
+	g_free(job->placed_id);
 	g_free(job->output_path);
 	g_ptr_array_unref(job->source_paths);
 	g_free(job->filename);
@@ -140,6 +146,12 @@ merge_job_thread(GTask *task, gpointer source, gpointer task_data, GCancellable 
 		g_task_return_error(task, error);
 		return;
 	}
+	job->placed_id = store_capture_place(job->server->store, job->output_path, &error);
+	if (job->placed_id == NULL) {
+		g_task_return_error(task, error);
+		return;
+	}
+	g_clear_pointer(&job->output_path, g_free); /* renamed into the store */
 	g_task_return_boolean(task, TRUE);
 }
 
@@ -158,14 +170,13 @@ merge_job_done_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 			.tag_list = job->tag_list,
 			.user = job->user,
 		};
-		capture = store_capture_commit(server->store, job->output_path, job->info, &labels, &error);
+		capture = store_capture_register(server->store, job->placed_id, job->info, &labels, &error);
+		g_clear_pointer(&job->placed_id, g_free); /* recorded, or removed on failure */
 	}
-	if (capture == NULL) {
+	if (capture == NULL)
 		http_reply_error(job->msg, error);
-	} else {
-		g_clear_pointer(&job->output_path, g_free); /* now owned by the store */
+	else
 		routes_captures_created(server, job->msg, capture, "merged");
-	}
 	soup_server_message_unpause(job->msg);
 	merge_job_free(job);
 }

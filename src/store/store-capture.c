@@ -132,9 +132,8 @@ store_capture_insert_with_tags(Store *store, const char *id, const CapInfo *info
 	return store_db_exec(store->db, "COMMIT", error);
 }
 
-StoreCapture *
-store_capture_commit(Store *store, const char *temp_path, const CapInfo *info,
-		     const StoreCaptureLabels *labels, GError **error)
+char *
+store_capture_place(Store *store, const char *temp_path, GError **error)
 {
 	g_autofree char *id = NULL;
 	g_autofree char *dir = NULL;
@@ -168,15 +167,27 @@ store_capture_commit(Store *store, const char *temp_path, const CapInfo *info,
 	}
 	if (!store_fsync_path(dir, error) || !store_fsync_path(store->captures_dir, error))
 		goto fail;
-	if (!store_capture_insert_with_tags(store, id, info, labels, error))
-		goto fail;
-	return store_capture_get(store, id, error);
+	return g_steal_pointer(&id);
 
 fail:
 	/* Not visible yet (no row): removing the folder leaves nothing behind. */
 	store_remove_tree(dir, NULL);
 	return NULL;
 }
+
+StoreCapture *
+store_capture_register(Store *store, const char *id, const CapInfo *info, const StoreCaptureLabels *labels,
+		       GError **error)
+{
+	if (!store_capture_insert_with_tags(store, id, info, labels, error)) {
+		g_autofree char *dir = store_capture_dir(store, id);
+		store_remove_tree(dir, NULL); /* no row: nothing refers to it */
+		return NULL;
+	}
+	return store_capture_get(store, id, error);
+}
+
+static void store_capture_touch_row(Store *store, const char *id);
 
 StoreCapture *
 store_capture_from_statement(sqlite3_stmt *stmt)
@@ -257,6 +268,17 @@ store_capture_delete(Store *store, const char *id, GError **error)
 
 void
 store_capture_touch(Store *store, const char *id)
+{
+	/* A view count is not worth a disk flush on the main loop per info or download request:
+	 * this commit skips the WAL's sync (SQLite stays consistent; a power cut may lose the
+	 * last counts), the next FULL commit syncs it along. */
+	store_db_exec(store->db, "PRAGMA synchronous=NORMAL", NULL);
+	store_capture_touch_row(store, id);
+	store_db_exec(store->db, "PRAGMA synchronous=FULL", NULL);
+}
+
+static void
+store_capture_touch_row(Store *store, const char *id)
 {
 	g_autofree char *now = store_db_now_iso8601();
 	g_autoptr(sqlite3_stmt) stmt = store_db_prepare(

@@ -60,9 +60,14 @@ StoreCapture *store_capture_from_statement(sqlite3_stmt *stmt);
 /* TRUE for exactly 12 lowercase hex characters: the only ids that reach the file system. */
 gboolean store_capture_id_is_valid(const char *id);
 
-/* Moves the checked temp file into the store and records it; returns the new record. */
-StoreCapture *store_capture_commit(Store *store, const char *temp_path, const CapInfo *info,
-				   const StoreCaptureLabels *labels, GError **error);
+/* Storing a checked capture takes two steps. The first, in a worker thread: moves the temp
+ * file into a new capture folder, every step fsynced (a 200 MB capture takes the disk a
+ * while, which the main loop must not wait for); returns the new id, with no row yet
+ * (recovery removes such a folder). The second, on the main loop: records the row and
+ * returns it (on failure the folder is removed). */
+char *store_capture_place(Store *store, const char *temp_path, GError **error);
+StoreCapture *store_capture_register(Store *store, const char *id, const CapInfo *info,
+				     const StoreCaptureLabels *labels, GError **error);
 StoreCapture *store_capture_get(Store *store, const char *id, GError **error);
 gboolean store_capture_delete(Store *store, const char *id, GError **error);
 /* Records a read of the capture (info, download): last_accessed, viewcount. */

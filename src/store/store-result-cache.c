@@ -289,18 +289,24 @@ result_cache_writer_abort(ResultCacheWriter *writer)
 	result_cache_writer_free(writer);
 }
 
-void
-result_cache_writer_commit(ResultCacheWriter *writer)
+/* In a thread: flushed and synced before the rename, so a crash leaves the old state or the
+ * whole answer, and the main loop never waits for the disk (an answer may be 256 MiB). */
+static void
+result_cache_sync_thread(GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
-	ResultCache *self = writer->cache;
-	if (writer->failed) {
-		result_cache_writer_free(writer);
-		return;
-	}
-	/* Flushed and synced before the rename, so a crash leaves the old state or the whole answer. */
+	ResultCacheWriter *writer = task_data;
 	gboolean written = fflush(writer->file) == 0 && fdatasync(fileno(writer->file)) == 0;
 	written = fclose(writer->file) == 0 && written;
 	writer->file = NULL;
+	g_task_return_boolean(task, written);
+}
+
+static void
+result_cache_synced_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+	ResultCacheWriter *writer = user_data;
+	ResultCache *self = writer->cache;
+	gboolean written = g_task_propagate_boolean(G_TASK(result), NULL);
 	g_autofree char *folder =
 		g_build_filename(self->store->captures_dir, writer->capture_id, RESULT_CACHE_FOLDER, NULL);
 	g_autofree char *path = result_cache_path(self, writer->capture_id, writer->key);
@@ -314,6 +320,18 @@ result_cache_writer_commit(ResultCacheWriter *writer)
 	result_cache_add_entry(self, writer->capture_id, writer->key, writer->size);
 	result_cache_evict(self);
 	result_cache_writer_free(writer);
+}
+
+void
+result_cache_writer_commit(ResultCacheWriter *writer)
+{
+	if (writer->failed) {
+		result_cache_writer_free(writer);
+		return;
+	}
+	g_autoptr(GTask) task = g_task_new(NULL, NULL, result_cache_synced_cb, writer);
+	g_task_set_task_data(task, writer, NULL);
+	g_task_run_in_thread(task, result_cache_sync_thread);
 }
 
 void

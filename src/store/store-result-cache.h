@@ -34,7 +34,8 @@ GInputStream *result_cache_open(ResultCache *self, const char *capture_id, const
 ResultCacheWriter *result_cache_writer_new(ResultCache *self, const char *capture_id, const char *key);
 /* Appends a chunk; past the largest size one answer may take, the writer quietly gives up. */
 void result_cache_writer_append(ResultCacheWriter *writer, GBytes *chunk);
-/* The answer is complete: makes it visible, then evicts down to the capacity. Frees writer. */
+/* The answer is complete: synced in a thread, then (on the main loop) made visible and the cache
+ * evicted down to its capacity. Frees writer. */
 void result_cache_writer_commit(ResultCacheWriter *writer);
 /* The answer failed or its client left: drops what was written. Frees writer. */
 void result_cache_writer_abort(ResultCacheWriter *writer);
