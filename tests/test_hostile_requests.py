@@ -715,6 +715,35 @@ def test_main_loop_never_waits_on_capture_or_answer_syncs():
             proc.kill()
         shutil.rmtree(data_dir, ignore_errors=True)
 
+def test_parked_request_then_idle_close():
+    # A request that waited for a job (its connection watched for the client leaving), answered,
+    # then the keep-alive connection closed by its client and, on another, left to the idle
+    # timeout: both are closed cleanly (the watch once stayed in its parked state, and the idle
+    # close then crashed libsoup).
+    idle = harness.Server(args=["--workers", "1", "--idle-timeout", "2"]).start()
+    try:
+        t = idle.token()
+        capture_id = idle.upload_put(t, os.path.join(harness.CAPTURES_DIR, "zeek-dns-mdns.pcap")).json()["id"]
+        check(idle.wait_ready(t, capture_id) == "ready", "summary")
+        pid = idle.proc.pid
+        base = open_descriptors(pid)
+        for n, closes in ((1, True), (2, False), (3, True), (4, False)):
+            sock = socket.create_connection(("127.0.0.1", idle.port))
+            sock.sendall(("GET /api/v2/analysis/%s/stats/hierarchy?filter=frame.number>%d HTTP/1.1\r\n"
+                          "Host: x\r\nAuthorization: %s\r\n\r\n" % (capture_id, n, t)).encode())
+            answer = read_response(sock)
+            check(answer is not None and answer[0] == 200, "parked request %d: %r" % (n, answer))
+            if closes:
+                sock.close()
+                wait_for(lambda: open_descriptors(pid) <= base, "the closed connection let go")
+            else:
+                wait_for(lambda: sock.recv(1) == b"", "the idle timeout closing the connection")
+                sock.close()
+            check(idle.alive(), "the server died after request %d" % n)
+        check(idle.request("GET", "/api/v2/openapi.json").status == 200, "a request after")
+    finally:
+        idle.cleanup()
+
 if __name__ == "__main__":
     server = harness.Server(args=["--workers", "1"]).start()
     try:
@@ -729,6 +758,6 @@ if __name__ == "__main__":
                      test_tables_known_before_the_first_worker_is_up, test_abandoned_queries_free_their_worker,
                      test_deep_search_limits_and_delete, test_filtered_summaries_stay_within_their_budget,
                      test_slow_readers_of_a_large_answer_pin_no_heap,
-                     test_main_loop_never_waits_on_capture_or_answer_syncs])
+                     test_main_loop_never_waits_on_capture_or_answer_syncs, test_parked_request_then_idle_close])
     finally:
         server.cleanup()

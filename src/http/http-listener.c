@@ -100,6 +100,9 @@ static void
 http_connection_watch(HttpConnection *conn, SoupServerMessage *msg)
 {
 	guint timeout = conn->listener->idle_timeout;
+	/* Its request is answered: no longer parked (a departure check would now skip the idle
+	 * close, and libsoup, reading for the next request, would meet the end first). */
+	g_clear_weak_pointer(&conn->parked);
 	g_set_object(&conn->answered, msg);
 	conn->pollfd.events = HTTP_CONNECTION_IDLE_EVENTS;
 	/* From the iteration's time: never after the deadline libsoup's next read gets from the
