@@ -4,6 +4,7 @@
 
 #include "http/http-listener.h"
 
+#include "http/http-header-guard.h"
 #include "http/http-refusal.h"
 
 #include <errno.h>
@@ -35,6 +36,7 @@ typedef struct {
 	GSocketAddress *remote;      /* the key: libsoup's messages return this very object */
 	GObject *stream;             /* the GSocketConnection, weakly: gone when libsoup drops it */
 	GSocket *socket;             /* the connection's, valid as long as it is */
+	HttpHeaderGuard *guard;      /* what libsoup reads through (plain connections), or NULL */
 	SoupServerMessage *answered; /* while idle between requests: its last answered message */
 	SoupServerMessage *parked;   /* (weak) a request its route holds paused, unanswered */
 } HttpConnection;
@@ -297,7 +299,7 @@ http_connection_gone_cb(gpointer data, GObject *where_the_object_was)
 	}
 }
 
-static void
+static HttpConnection *
 http_connection_add(HttpListener *self, GSocketConnection *connection, GSocketAddress *remote)
 {
 	HttpConnection *conn = (HttpConnection *)g_source_new(&http_connection_funcs, sizeof(HttpConnection));
@@ -314,6 +316,7 @@ http_connection_add(HttpListener *self, GSocketConnection *connection, GSocketAd
 	 * watches the connection itself. */
 	g_source_attach(&conn->source, NULL);
 	g_hash_table_insert(self->connections, conn->remote, conn);
+	return conn;
 }
 
 static HttpConnection *
@@ -374,6 +377,8 @@ http_listener_request_done_cb(SoupServer *soup, SoupServerMessage *msg, gpointer
 	if (conn == NULL)
 		return;
 	http_connection_headers_done(conn);
+	if (conn->guard != NULL)
+		http_header_guard_expect_request(conn->guard);
 	if (http_listener_keeps_alive(msg) && !g_socket_is_closed(conn->socket))
 		http_connection_watch(conn, msg);
 	else
@@ -407,9 +412,11 @@ http_listener_incoming_cb(GSocketService *service, GSocketConnection *connection
 			return TRUE;
 		}
 	} else {
-		stream = G_IO_STREAM(g_object_ref(connection));
+		stream = http_header_guard_new(G_IO_STREAM(connection));
 	}
-	http_connection_add(self, connection, remote);
+	HttpConnection *conn = http_connection_add(self, connection, remote);
+	if (HTTP_IS_HEADER_GUARD(stream))
+		conn->guard = HTTP_HEADER_GUARD(stream);
 	/* At the limit, the next connections wait in the kernel's backlog until one closes. */
 	if (self->max_connections > 0 && g_hash_table_size(self->connections) >= self->max_connections &&
 	    !self->accepting_paused) {

@@ -4,6 +4,7 @@
 
 #include "http/http-refusal.h"
 
+#include "http/http-header-guard.h"
 #include "http/http-reply.h"
 
 #define HTTP_REFUSAL_KEY "sharkapi-refusal"
@@ -65,18 +66,27 @@ http_refusal_drain_timeout_cb(gpointer user_data)
 	return G_SOURCE_REMOVE;
 }
 
+/* The plain connection under stream (libsoup is given it wrapped), or NULL under TLS. */
+static GSocket *
+http_refusal_socket(GIOStream *stream)
+{
+	if (HTTP_IS_HEADER_GUARD(stream))
+		stream = http_header_guard_get_base(HTTP_HEADER_GUARD(stream));
+	return G_IS_SOCKET_CONNECTION(stream) ? g_socket_connection_get_socket(G_SOCKET_CONNECTION(stream)) : NULL;
+}
+
 static void
 http_refusal_drain_start(GIOStream *stream)
 {
+	GSocket *socket = http_refusal_socket(stream);
 	/* Over TLS the stream's own reads would have to be driven: the answer is just closed. */
-	if (!G_IS_SOCKET_CONNECTION(stream) ||
-	    !g_socket_shutdown(g_socket_connection_get_socket(G_SOCKET_CONNECTION(stream)), FALSE, TRUE, NULL)) {
+	if (socket == NULL || !g_socket_shutdown(socket, FALSE, TRUE, NULL)) {
 		g_io_stream_close(stream, NULL, NULL);
 		return;
 	}
 	HttpRefusalDrain *drain = g_new0(HttpRefusalDrain, 1);
 	drain->stream = g_object_ref(stream);
-	drain->socket = g_socket_connection_get_socket(G_SOCKET_CONNECTION(stream));
+	drain->socket = socket;
 	GSource *source = g_socket_create_source(drain->socket, G_IO_IN | G_IO_HUP | G_IO_ERR, NULL);
 	g_source_set_callback(source, G_SOURCE_FUNC(http_refusal_drain_read_cb), drain, NULL);
 	drain->read_source = g_source_attach(source, NULL);
@@ -84,18 +94,52 @@ http_refusal_drain_start(GIOStream *stream)
 	drain->timeout_source = g_timeout_add_seconds(HTTP_REFUSAL_DRAIN_SECONDS, http_refusal_drain_timeout_cb, drain);
 }
 
-void
-http_refusal_write(GIOStream *stream, guint status, const char *message, gboolean headers_only)
+/* libsoup 3.2 knows no phrase for the newer codes. */
+static const char *
+http_refusal_phrase(guint status)
+{
+	switch (status) {
+	case 414:
+		return "URI Too Long";
+	case 431:
+		return "Request Header Fields Too Large";
+	default:
+		return soup_status_get_phrase(status);
+	}
+}
+
+/* The answer's bytes: status line, headers, and (unless headers_only) the JSON error. */
+static GString *
+http_refusal_response(guint status, const char *message, gboolean headers_only)
 {
 	g_autoptr(JsonWriter) writer = json_writer_new();
 	http_reply_write_error(writer, status, message);
-	g_autoptr(GString) response = g_string_new(NULL);
+	GString *response = g_string_new(NULL);
 	g_string_append_printf(response,
 			       "HTTP/1.1 %u %s\r\nContent-Type: " HTTP_JSON_CONTENT_TYPE
 			       "\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n",
-			       status, soup_status_get_phrase(status), json_writer_get_length(writer));
+			       status, http_refusal_phrase(status), json_writer_get_length(writer));
 	if (!headers_only)
 		g_string_append_len(response, json_writer_get_data(writer), (gssize)json_writer_get_length(writer));
+	return response;
+}
+
+void
+http_refusal_write_only(GIOStream *stream, guint status, const char *message)
+{
+	g_autoptr(GString) response = http_refusal_response(status, message, FALSE);
+	GOutputStream *out = g_io_stream_get_output_stream(stream);
+	if (g_output_stream_write_all(out, response->str, response->len, NULL, NULL, NULL)) {
+		GSocket *socket = http_refusal_socket(stream);
+		if (socket != NULL)
+			g_socket_shutdown(socket, FALSE, TRUE, NULL); /* the answer, then the end */
+	}
+}
+
+void
+http_refusal_write(GIOStream *stream, guint status, const char *message, gboolean headers_only)
+{
+	g_autoptr(GString) response = http_refusal_response(status, message, headers_only);
 	GOutputStream *out = g_io_stream_get_output_stream(stream);
 	if (g_output_stream_write_all(out, response->str, response->len, NULL, NULL, NULL))
 		http_refusal_drain_start(stream);

@@ -25,6 +25,9 @@ G_BEGIN_DECLS
 void http_refusal_send(SoupServerMessage *msg, HttpMetrics *metrics, guint status, const char *message);
 /* The same answer on a connection already taken from libsoup (stream is closed after the drain). */
 void http_refusal_write(GIOStream *stream, guint status, const char *message, gboolean headers_only);
+/* Only writes the answer (and shuts the sending side) on a stream libsoup still holds: it is
+ * about to drop the connection itself (http-header-guard.c). */
+void http_refusal_write_only(GIOStream *stream, guint status, const char *message);
 /* TRUE once msg was refused: its handler must do nothing. */
 gboolean http_refusal_sent(SoupServerMessage *msg);
 
