@@ -6,7 +6,9 @@
 # and the RSS of the server and of every worker at start and at end. Loopback only.
 # Each curl upload is its own connection, closed by curl while idle when it exits (the case
 # libsoup 3.2.3 leaked; README, Safety); SOAK_UPLOAD_CLOSE=1 makes the uploads say
-# "Connection: close" instead, so the server ends them.
+# "Connection: close" instead, so the server ends them. Beside them bench/soak-attacks.py sends
+# the hostile requests of tests/test_hostile_requests.py in a loop (SOAK_NO_ATTACKS=1 leaves
+# them out) and reports how each kind was answered.
 # SPDX-License-Identifier: GPL-2.0-or-later
 set -eu
 seconds=${1:-600}
@@ -64,9 +66,16 @@ uploads a &
 ua=$!
 uploads b &
 ub=$!
+attacks=""
+if [ -z "${SOAK_NO_ATTACKS:-}" ]; then
+	python3 "$here/soak-attacks.py" "$url" "$token" "${ids%%,*}" "$seconds" >"$work/attacks.out" 2>&1 &
+	attacks=$!
+fi
 SOAK_TOKEN=$token SOAK_IDS=$ids wrk -t 2 -c 8 -d "${seconds}s" --timeout 10s -s "$here/soak.lua" "$url" | grep -E "^wrk:|Requests/sec"
-wait $ua $ub
+wait $ua $ub $attacks
+[ -z "$attacks" ] || cat "$work/attacks.out"
 cat "$work"/uploads.* | sort | uniq -c | awk '{printf "uploads: %s answered %s\n", $1, $2}'
 echo "uploads with 5xx: $(cat "$work"/uploads.* | grep -c '^5' || true)"
 rss end
 echo "server log warnings: $(grep -c -i -E 'warning|critical' "$work/server.log" || true)"
+kill -0 $server 2>/dev/null && echo "server: running" || echo "server: DIED"
