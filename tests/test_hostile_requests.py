@@ -120,6 +120,24 @@ def test_refused_before_the_body_is_read():
     check(server.alive(), "server died")
 
 
+def test_refused_body_is_drained_not_reset():
+    # After a refusal the server shuts its side and reads (and drops) what the client still
+    # sends, up to a few MB: a client that sends its body after reading the answer is not reset.
+    for method, path in (("POST", "/api/v1/%s/nowhere" % token), ("PUT", "/api/v1/bogus-token/upload")):
+        sock = head_only(method, path, length=1000 * 1000)
+        try:
+            answer = read_response(sock)
+            check(answer is not None and answer[0] in (401, 404), "%s %s: %r" % (method, path, answer))
+            sock.sendall(b"x" * (1000 * 1000))
+            sock.settimeout(ANSWER_TIMEOUT)
+            rest = sock.recv(100)
+        except (BrokenPipeError, ConnectionResetError) as e:
+            raise AssertionError("%s %s: the connection was reset under the body: %r" % (method, path, e))
+        finally:
+            sock.close()
+        check(rest == b"", "%s %s: more than the end after the answer: %r" % (method, path, rest))
+
+
 def test_refused_bodies_cost_no_memory_or_disk():
     # Four clients each send 128 MB at an unknown token, an unknown route and deep search: the
     # old server read every byte into memory (or spooled uploads to tmp/) before its 401.
@@ -755,7 +773,8 @@ if __name__ == "__main__":
     try:
         token = server.token()
         limited_token = server.token(permissions="info")
-        harness.run([test_refused_before_the_body_is_read, test_refused_bodies_cost_no_memory_or_disk,
+        harness.run([test_refused_before_the_body_is_read, test_refused_body_is_drained_not_reset,
+                     test_refused_bodies_cost_no_memory_or_disk,
                      test_expect_continue_refused_without_100, test_bodies_a_route_does_not_take,
                      test_smuggling_after_chunks_closes_the_connection, test_malformed_paths_get_json_errors,
                      test_head_wherever_get, test_format_must_be_json_or_ndjson,

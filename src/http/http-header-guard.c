@@ -24,6 +24,7 @@ struct _HttpHeaderGuard {
 	gboolean seen_line;  /* the request line ended (a LF was read) */
 	guint line_end;      /* 1 after a LF, 2 after LF CR: the next LF ends the headers */
 	gsize count;
+	gboolean read_ahead; /* bytes past the blank line came with it: the next request's, maybe */
 	guint refused;       /* 414 or 431 once answered; every later read fails */
 };
 
@@ -41,7 +42,7 @@ http_header_guard_refuse(HttpHeaderGuard *self)
 	self->refused = self->seen_line ? 431 : 414;
 	g_message("refusing a request whose %s passed %d bytes (%u)",
 		  self->seen_line ? "headers" : "request line", HTTP_HEADER_GUARD_LIMIT, self->refused);
-	http_refusal_write_only(self->base, self->refused,
+	http_refusal_write_only(self->base, g_socket_connection_get_socket(G_SOCKET_CONNECTION(self->base)), self->refused,
 				self->seen_line ? "request headers larger than 65536 bytes"
 						: "request line longer than 65536 bytes");
 }
@@ -57,8 +58,10 @@ http_header_guard_count(HttpHeaderGuard *self, const guint8 *data, gssize length
 		}
 		if (data[i] == '\n') {
 			self->seen_line = TRUE;
-			if (self->line_end > 0)
+			if (self->line_end > 0) {
 				self->counting = FALSE; /* a blank line: the headers are complete */
+				self->read_ahead = i + 1 < length;
+			}
 			self->line_end = 1;
 		} else if (data[i] == '\r' && self->line_end == 1) {
 			self->line_end = 2;
@@ -226,7 +229,11 @@ http_header_guard_get_base(HttpHeaderGuard *self)
 void
 http_header_guard_expect_request(HttpHeaderGuard *self)
 {
-	self->counting = TRUE;
+	/* libsoup may hold the start of the next request already, read with the last headers (a
+	 * body, or a pipelined request): counting from here on would take whatever comes next for
+	 * its headers. That request is left to libsoup's own limit. */
+	self->counting = !self->read_ahead;
+	self->read_ahead = FALSE;
 	self->seen_line = FALSE;
 	self->line_end = 0;
 	self->count = 0;

@@ -165,7 +165,8 @@ http_connection_end_overdue(HttpConnection *conn)
 		  conn->listener->header_timeout);
 	g_autoptr(GIOStream) stream = soup_server_message_steal_connection(msg);
 	if (stream != NULL)
-		http_refusal_write(stream, SOUP_STATUS_REQUEST_TIMEOUT, "request headers not received in time", FALSE);
+		http_refusal_write(stream, conn->socket, SOUP_STATUS_REQUEST_TIMEOUT, "request headers not received in time",
+				   FALSE);
 }
 
 static gboolean
@@ -334,6 +335,13 @@ http_listener_watch_departure(HttpListener *self, SoupServerMessage *msg)
 		g_source_add_poll(&conn->source, &conn->pollfd);
 		conn->polled = TRUE;
 	}
+}
+
+GSocket *
+http_listener_get_socket(HttpListener *self, SoupServerMessage *msg)
+{
+	HttpConnection *conn = self != NULL ? http_listener_lookup(self, msg) : NULL;
+	return conn != NULL ? conn->socket : NULL;
 }
 
 static HttpConnection *

@@ -49,6 +49,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(HttpListener, http_listener_free)
  * request is paused, so without this a client that gave up went unnoticed until the answer. */
 void http_listener_watch_departure(HttpListener *self, SoupServerMessage *msg);
 
+/* The socket of msg's connection (borrowed), or NULL. */
+GSocket *http_listener_get_socket(HttpListener *self, SoupServerMessage *msg);
+
 /* Listens on a bound, listening socket; returns the URL it serves ("http://127.0.0.1:8080/"). */
 char *http_listener_listen(HttpListener *self, GSocket *socket, GError **error);
 

@@ -4,13 +4,13 @@
 
 #include "http/http-refusal.h"
 
-#include "http/http-header-guard.h"
 #include "http/http-reply.h"
 
 #define HTTP_REFUSAL_KEY "sharkapi-refusal"
 
 typedef struct {
 	SoupServerMessage *msg; /* a reference until the answer is written */
+	GSocket *socket;        /* the connection's, or NULL */
 	HttpMetrics *metrics;
 	guint status;
 	char *message;
@@ -32,6 +32,7 @@ http_refusal_drain_end(HttpRefusalDrain *drain)
 	g_clear_handle_id(&drain->timeout_source, g_source_remove);
 	g_io_stream_close(drain->stream, NULL, NULL);
 	g_object_unref(drain->stream);
+	g_object_unref(drain->socket);
 	g_free(drain);
 }
 
@@ -66,27 +67,18 @@ http_refusal_drain_timeout_cb(gpointer user_data)
 	return G_SOURCE_REMOVE;
 }
 
-/* The plain connection under stream (libsoup is given it wrapped), or NULL under TLS. */
-static GSocket *
-http_refusal_socket(GIOStream *stream)
-{
-	if (HTTP_IS_HEADER_GUARD(stream))
-		stream = http_header_guard_get_base(HTTP_HEADER_GUARD(stream));
-	return G_IS_SOCKET_CONNECTION(stream) ? g_socket_connection_get_socket(G_SOCKET_CONNECTION(stream)) : NULL;
-}
-
+/* socket: the connection's own (what libsoup hands back when it gives up a connection is its
+ * own stream wrapper, which leads to no socket). Under TLS the raw bytes drained are records. */
 static void
-http_refusal_drain_start(GIOStream *stream)
+http_refusal_drain_start(GIOStream *stream, GSocket *socket)
 {
-	GSocket *socket = http_refusal_socket(stream);
-	/* Over TLS the stream's own reads would have to be driven: the answer is just closed. */
 	if (socket == NULL || !g_socket_shutdown(socket, FALSE, TRUE, NULL)) {
 		g_io_stream_close(stream, NULL, NULL);
 		return;
 	}
 	HttpRefusalDrain *drain = g_new0(HttpRefusalDrain, 1);
 	drain->stream = g_object_ref(stream);
-	drain->socket = socket;
+	drain->socket = g_object_ref(socket);
 	GSource *source = g_socket_create_source(drain->socket, G_IO_IN | G_IO_HUP | G_IO_ERR, NULL);
 	g_source_set_callback(source, G_SOURCE_FUNC(http_refusal_drain_read_cb), drain, NULL);
 	drain->read_source = g_source_attach(source, NULL);
@@ -125,24 +117,21 @@ http_refusal_response(guint status, const char *message, gboolean headers_only)
 }
 
 void
-http_refusal_write_only(GIOStream *stream, guint status, const char *message)
+http_refusal_write_only(GIOStream *stream, GSocket *socket, guint status, const char *message)
 {
 	g_autoptr(GString) response = http_refusal_response(status, message, FALSE);
 	GOutputStream *out = g_io_stream_get_output_stream(stream);
-	if (g_output_stream_write_all(out, response->str, response->len, NULL, NULL, NULL)) {
-		GSocket *socket = http_refusal_socket(stream);
-		if (socket != NULL)
-			g_socket_shutdown(socket, FALSE, TRUE, NULL); /* the answer, then the end */
-	}
+	if (g_output_stream_write_all(out, response->str, response->len, NULL, NULL, NULL) && socket != NULL)
+		g_socket_shutdown(socket, FALSE, TRUE, NULL); /* the answer, then the end */
 }
 
 void
-http_refusal_write(GIOStream *stream, guint status, const char *message, gboolean headers_only)
+http_refusal_write(GIOStream *stream, GSocket *socket, guint status, const char *message, gboolean headers_only)
 {
 	g_autoptr(GString) response = http_refusal_response(status, message, headers_only);
 	GOutputStream *out = g_io_stream_get_output_stream(stream);
 	if (g_output_stream_write_all(out, response->str, response->len, NULL, NULL, NULL))
-		http_refusal_drain_start(stream);
+		http_refusal_drain_start(stream, socket);
 	else
 		g_io_stream_close(stream, NULL, NULL);
 }
@@ -159,7 +148,7 @@ http_refusal_write_cb(gpointer user_data)
 	g_autoptr(GIOStream) stream = soup_server_message_steal_connection(msg);
 	/* HEAD gets the headers only (RFC 9110 9.3.2). */
 	if (stream != NULL)
-		http_refusal_write(stream, refusal->status, refusal->message,
+		http_refusal_write(stream, refusal->socket, refusal->status, refusal->message,
 				   g_strcmp0(soup_server_message_get_method(msg), "HEAD") == 0);
 	g_clear_object(&refusal->msg);
 	return G_SOURCE_REMOVE;
@@ -169,17 +158,19 @@ static void
 http_refusal_free(HttpRefusal *refusal)
 {
 	g_clear_object(&refusal->msg);
+	g_clear_object(&refusal->socket);
 	g_free(refusal->message);
 	g_free(refusal);
 }
 
 void
-http_refusal_send(SoupServerMessage *msg, HttpMetrics *metrics, guint status, const char *message)
+http_refusal_send(SoupServerMessage *msg, GSocket *socket, HttpMetrics *metrics, guint status, const char *message)
 {
 	if (http_refusal_sent(msg))
 		return;
 	HttpRefusal *refusal = g_new0(HttpRefusal, 1);
 	refusal->msg = g_object_ref(msg);
+	refusal->socket = socket != NULL ? g_object_ref(socket) : NULL;
 	refusal->metrics = metrics;
 	refusal->status = status;
 	refusal->message = g_strdup(message);

@@ -18,16 +18,18 @@ G_BEGIN_DECLS
 #define HTTP_REFUSAL_DRAIN_BYTES (4 * 1024 * 1024)
 #define HTTP_REFUSAL_DRAIN_SECONDS 2
 
-/* Refuses msg with status and message; counts and logs it through metrics (libsoup reports
+/* Refuses msg with status and message (socket: its connection's, for the drain; NULL closes
+ * at once); counts and logs it through metrics (libsoup reports
  * nothing for a connection taken from it). Call from an early handler or a "got-chunk"
  * handler: the answer is written from the main loop's next iteration. Repeated calls keep
  * the first answer. */
-void http_refusal_send(SoupServerMessage *msg, HttpMetrics *metrics, guint status, const char *message);
+void http_refusal_send(SoupServerMessage *msg, GSocket *socket, HttpMetrics *metrics, guint status,
+		       const char *message);
 /* The same answer on a connection already taken from libsoup (stream is closed after the drain). */
-void http_refusal_write(GIOStream *stream, guint status, const char *message, gboolean headers_only);
+void http_refusal_write(GIOStream *stream, GSocket *socket, guint status, const char *message, gboolean headers_only);
 /* Only writes the answer (and shuts the sending side) on a stream libsoup still holds: it is
  * about to drop the connection itself (http-header-guard.c). */
-void http_refusal_write_only(GIOStream *stream, guint status, const char *message);
+void http_refusal_write_only(GIOStream *stream, GSocket *socket, guint status, const char *message);
 /* TRUE once msg was refused: its handler must do nothing. */
 gboolean http_refusal_sent(SoupServerMessage *msg);
 

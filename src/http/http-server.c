@@ -219,6 +219,7 @@ typedef struct {
 	guint64 body_limit;
 	guint64 body_received;
 	HttpMetrics *metrics;
+	GSocket *socket; /* the connection's (borrowed: the message lives on it), for refusals */
 } HttpAdmission;
 
 #define HTTP_ADMISSION_KEY "sharkapi-admission"
@@ -285,7 +286,7 @@ http_server_body_chunk_cb(SoupServerMessage *msg, GBytes *chunk, gpointer user_d
 	HttpAdmission *admission = user_data;
 	admission->body_received += g_bytes_get_size(chunk);
 	if (admission->body_received > admission->body_limit)
-		http_refusal_send(msg, admission->metrics, 413, "request body larger than this route takes");
+		http_refusal_send(msg, admission->socket, admission->metrics, 413, "request body larger than this route takes");
 }
 
 /* Runs once the request line and headers are in, before a byte of the body is read: anything
@@ -301,6 +302,7 @@ http_server_early_cb(SoupServer *soup, SoupServerMessage *msg, const char *path,
 
 	HttpAdmission *admission = g_new0(HttpAdmission, 1);
 	admission->metrics = self->metrics;
+	admission->socket = http_listener_get_socket(self->listener, msg);
 	g_object_set_data_full(G_OBJECT(msg), HTTP_ADMISSION_KEY, admission, (GDestroyNotify)http_admission_free);
 	gboolean has_body = http_server_announces_body(headers);
 	/* No route offers ranges, and libsoup would answer one by copying the whole body (a stored
@@ -315,7 +317,8 @@ http_server_early_cb(SoupServer *soup, SoupServerMessage *msg, const char *path,
 	if (!http_server_admit(self, msg, method, path, admission, &error)) {
 		/* Without a body the connection stays usable: libsoup answers and skips the handler. */
 		if (has_body || (soup_message_headers_get_expectations(headers) & SOUP_EXPECTATION_CONTINUE))
-			http_refusal_send(msg, self->metrics, sharkapi_error_http_status(error), error->message);
+			http_refusal_send(msg, admission->socket, self->metrics, sharkapi_error_http_status(error),
+					  error->message);
 		else
 			http_reply_error(msg, error);
 		return;
@@ -323,16 +326,16 @@ http_server_early_cb(SoupServer *soup, SoupServerMessage *msg, const char *path,
 	admission->body_limit = http_server_body_limit(self, admission->match.route, method);
 	if (has_body && admission->body_limit == 0) {
 		g_autofree char *message = g_strdup_printf("a %s request to this route takes no body", method);
-		http_refusal_send(msg, self->metrics, 400, message);
+		http_refusal_send(msg, admission->socket, self->metrics, 400, message);
 		return;
 	}
 	if (admission->match.route != NULL && admission->match.route->handler == routes_captures_upload) {
-		http_upload_begin(msg, self->store, admission->body_limit, self->metrics);
+		http_upload_begin(msg, admission->socket, self->store, admission->body_limit, self->metrics);
 		return;
 	}
 	if (soup_message_headers_get_encoding(headers) == SOUP_ENCODING_CONTENT_LENGTH &&
 	    (guint64)soup_message_headers_get_content_length(headers) > admission->body_limit) {
-		http_refusal_send(msg, self->metrics, 413, "request body larger than this route takes");
+		http_refusal_send(msg, admission->socket, self->metrics, 413, "request body larger than this route takes");
 		return;
 	}
 	if (has_body)

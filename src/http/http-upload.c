@@ -22,6 +22,7 @@ typedef struct {
 	guint64 received;
 	guint64 limit;
 	HttpMetrics *metrics;
+	GSocket *socket;   /* the connection's (borrowed), for the refusal's drain */
 	gboolean refused;  /* 413 sent, connection closed */
 	int write_errno;   /* first write failure, answered when the body is complete */
 } HttpUpload;
@@ -44,7 +45,7 @@ http_upload_refuse(HttpUpload *upload)
 		return;
 	upload->refused = TRUE;
 	g_message("upload refused: over %" G_GUINT64_FORMAT " bytes", upload->limit);
-	http_refusal_send(upload->msg, upload->metrics, 413, "upload larger than the configured limit (max-upload-size)");
+	http_refusal_send(upload->msg, upload->socket, upload->metrics, 413, "upload larger than the configured limit (max-upload-size)");
 }
 
 static void
@@ -75,7 +76,7 @@ http_upload_got_chunk_cb(SoupServerMessage *msg, GBytes *chunk, gpointer user_da
 }
 
 void
-http_upload_begin(SoupServerMessage *msg, Store *store, guint64 limit, HttpMetrics *metrics)
+http_upload_begin(SoupServerMessage *msg, GSocket *socket, Store *store, guint64 limit, HttpMetrics *metrics)
 {
 	g_autoptr(GError) error = NULL;
 	HttpUpload *upload = g_new0(HttpUpload, 1);
@@ -83,6 +84,7 @@ http_upload_begin(SoupServerMessage *msg, Store *store, guint64 limit, HttpMetri
 	upload->fd = -1;
 	upload->limit = limit;
 	upload->metrics = metrics;
+	upload->socket = socket;
 	g_object_set_data_full(G_OBJECT(msg), HTTP_UPLOAD_KEY, upload, (GDestroyNotify)http_upload_free);
 	SoupMessageHeaders *headers = soup_server_message_get_request_headers(msg);
 	if (soup_message_headers_get_encoding(headers) == SOUP_ENCODING_CONTENT_LENGTH &&

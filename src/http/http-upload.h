@@ -17,7 +17,7 @@ G_BEGIN_DECLS
 /* Streams msg's body to a spool file in the store's tmp/ (turning off libsoup's accumulation);
  * past limit bytes (Content-Length or counted) the client gets 413 at once (http-refusal.h).
  * Called from the early handler once the route and token allow an upload. */
-void http_upload_begin(SoupServerMessage *msg, Store *store, guint64 limit, HttpMetrics *metrics);
+void http_upload_begin(SoupServerMessage *msg, GSocket *socket, Store *store, guint64 limit, HttpMetrics *metrics);
 /* Takes the spool file (the caller deletes it); NULL when the request has none. */
 char *http_upload_steal_spool(SoupServerMessage *msg);
 

@@ -40,6 +40,7 @@ struct SummaryRun {
 	guint passes;
 	double progress;
 	GPtrArray *waiters; /* of SummaryWaiter, not owned: a waiter frees itself when answered */
+	gboolean promised;  /* a request was told "it goes on": the run completes, waiters or not */
 };
 
 struct SummaryWaiter {
@@ -534,6 +535,7 @@ summary_waiter_timeout_cb(gpointer user_data)
 					      "the analysis is not ready after %u s; it goes on, try again later",
 					      waiter->wait_limit);
 	waiter->timeout_source = 0;
+	waiter->run->promised = TRUE;
 	g_ptr_array_remove(waiter->run->waiters, waiter);
 	waiter->ready(NULL, error, waiter->user_data);
 	summary_waiter_free(waiter);
@@ -590,8 +592,9 @@ summary_waiter_cancel(SummaryWaiter *waiter)
 	summary_waiter_free(waiter);
 	/* A filtered or two-pass variant runs for its requests only: with the last one gone, its
 	 * jobs are withdrawn (dropped from the queue, or their workers stopped). The default
-	 * summary belongs to the upload and always completes. */
-	if (run->waiters->len > 0 || g_str_equal(run->variant, "default"))
+	 * summary belongs to the upload and always completes, and so does a run some request was
+	 * told goes on (its wait limit passed). */
+	if (run->waiters->len > 0 || run->promised || g_str_equal(run->variant, "default"))
 		return;
 	g_message("summary of %s (%s): every request left, stopping it", run->capture_id, run->variant);
 	if (run->job != NULL)
