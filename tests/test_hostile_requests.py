@@ -690,6 +690,7 @@ def test_main_loop_never_waits_on_capture_or_answer_syncs():
            "--data-dir", data_dir, "--workers", "1"]
     proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
     harness.track_server_process(proc)
+    main_pid = None
     try:
         port = None
         for line in proc.stderr:
@@ -732,6 +733,11 @@ def test_main_loop_never_waits_on_capture_or_answer_syncs():
         check(any("/tmp/" in l or "/captures/" in l for l in others),
               "no thread synced the capture: the trace saw nothing")
     finally:
+        # strace detaches when it is stopped and its tracee runs on: the server goes first.
+        if main_pid is not None:
+            os.kill(main_pid, 15)
+            wait_for(lambda: not os.path.exists("/proc/%d" % main_pid) or
+                     open("/proc/%d/stat" % main_pid).read().split()[2] == "Z", "the traced server's exit")
         proc.terminate()
         try:
             proc.wait(30)
