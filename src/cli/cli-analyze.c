@@ -328,7 +328,7 @@ analyze_commit_capture(Store *store, const char *file, const CapInfo *info, GErr
 		.filename = filename,
 		.user = g_get_user_name(),
 	};
-	g_autofree char *id = store_capture_place(store, link_path, error);
+	g_autofree char *id = store_capture_place(store->captures_dir, link_path, error);
 	return id != NULL ? store_capture_register(store, id, info, &labels, error) : NULL;
 }
 

@@ -24,6 +24,7 @@ typedef struct {
 	char *spool_path;
 	char *capture_path;   /* temp file holding the capture itself */
 	char *placed_id;      /* once moved into the store by the thread, until its row is recorded */
+	char *captures_dir;   /* the store's, copied: the thread must not read the store */
 	char *content_type;
 	gboolean multipart;
 	GHashTable *options;  /* query parameters, then form fields over them */
@@ -47,6 +48,7 @@ upload_job_free(UploadJob *job)
 		store_remove_tree(dir, NULL); /* placed, never recorded: nothing refers to it */
 	}
 	g_free(job->placed_id);
+	g_free(job->captures_dir);
 	g_free(job->spool_path);
 	g_free(job->capture_path);
 	g_free(job->content_type);
@@ -68,9 +70,8 @@ upload_job_thread(GTask *task, gpointer source, gpointer task_data, GCancellable
 	GError *error = NULL;
 
 	if (job->multipart) {
-		job->capture_path = store_new_temp_file(job->server->store, "capture", &error);
-		if (job->capture_path == NULL ||
-		    !http_upload_extract_multipart(job->spool_path, job->content_type, job->capture_path, job->options,
+		/* job->capture_path was made on the main loop: the store is not the thread's to read. */
+		if (!http_upload_extract_multipart(job->spool_path, job->content_type, job->capture_path, job->options,
 						   &job->part_filename, &error)) {
 			g_task_return_error(task, error);
 			return;
@@ -94,7 +95,7 @@ upload_job_thread(GTask *task, gpointer source, gpointer task_data, GCancellable
 					job->info->packets, max_frames);
 		return;
 	}
-	job->placed_id = store_capture_place(job->server->store, job->capture_path, &error);
+	job->placed_id = store_capture_place(job->captures_dir, job->capture_path, &error);
 	if (job->placed_id == NULL) {
 		g_task_return_error(task, error);
 		return;
@@ -242,6 +243,7 @@ routes_captures_upload(HttpRequest *request)
 	UploadJob *job = g_new0(UploadJob, 1);
 	job->server = request->server;
 	job->max_frames = request->server->config->max_frames;
+	job->captures_dir = g_strdup(request->server->store->captures_dir);
 	job->msg = g_object_ref(msg);
 	job->spool_path = g_steal_pointer(&spool_path);
 	job->content_type = g_strdup(content_type);
@@ -263,6 +265,15 @@ routes_captures_upload(HttpRequest *request)
 	g_hash_table_remove(job->options, "additional_tags");
 	g_hash_table_remove(job->options, "tags");
 
+	if (job->multipart) {
+		g_autoptr(GError) error = NULL;
+		job->capture_path = store_new_temp_file(request->server->store, "capture", &error);
+		if (job->capture_path == NULL) {
+			http_reply_error(msg, error);
+			upload_job_free(job);
+			return;
+		}
+	}
 	soup_server_message_pause(msg);
 	g_autoptr(GTask) task = g_task_new(NULL, NULL, upload_job_done_cb, job);
 	g_task_set_task_data(task, job, NULL);

@@ -31,6 +31,8 @@ typedef struct {
 	gboolean ndjson;
 	gboolean started;  /* headers and a first chunk are out */
 	gboolean aborting; /* connection to be dropped after the last chunk */
+	gboolean committing; /* the answer goes into the cache before its last chunk goes out */
+	gboolean gone;       /* "finished" came while committing: the commit's end frees */
 	gulong wrote_chunk_handler;
 	gulong finished_handler;
 } FieldsStream;
@@ -149,6 +151,10 @@ static void
 fields_finished_cb(SoupServerMessage *msg, gpointer user_data)
 {
 	FieldsStream *stream = user_data;
+	if (stream->committing) {
+		stream->gone = TRUE;
+		return;
+	}
 	if (stream->job != NULL) {
 		g_message("client left during a fields query: stopping its job");
 		job_cancel(g_steal_pointer(&stream->job));
@@ -185,6 +191,20 @@ fields_job_data_cb(Job *job, GBytes *chunk, gpointer user_data)
 static void fields_stream_abort(FieldsStream *stream, const GError *error);
 
 static void
+fields_committed_cb(gpointer user_data)
+{
+	FieldsStream *stream = user_data;
+	stream->committing = FALSE;
+	if (stream->gone) {
+		fields_stream_free(stream);
+		return;
+	}
+	soup_message_body_complete(soup_server_message_get_response_body(stream->msg));
+	soup_server_message_unpause(stream->msg);
+	/* "finished" frees the stream */
+}
+
+static void
 fields_job_done_cb(Job *job, JsonObject *result, const GError *error, gpointer user_data)
 {
 	FieldsStream *stream = user_data;
@@ -194,8 +214,13 @@ fields_job_done_cb(Job *job, JsonObject *result, const GError *error, gpointer u
 	if (error == NULL) {
 		if (!stream->started)
 			fields_start_response(stream);
-		if (stream->cache_writer != NULL)
-			result_cache_writer_commit(g_steal_pointer(&stream->cache_writer));
+		if (stream->cache_writer != NULL) {
+			/* The last chunk waits for the cache: a repeat of this query, sent once this
+			 * answer is in, is a hit (the sync itself runs off the main loop). */
+			stream->committing = TRUE;
+			result_cache_writer_commit(g_steal_pointer(&stream->cache_writer), fields_committed_cb, stream);
+			return;
+		}
 		soup_message_body_complete(body);
 		soup_server_message_unpause(stream->msg);
 		return; /* "finished" frees the stream */

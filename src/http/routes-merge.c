@@ -28,6 +28,7 @@ typedef struct {
 	GPtrArray *source_paths;
 	char *output_path; /* temp file in the store */
 	char *placed_id;   /* once moved into the store by the thread, until its row is recorded */
+	char *captures_dir; /* the store's, copied: the thread must not read the store */
 	gboolean remove_duplicates;
 	CaptureMergeLimits limits; /* copied: the thread must not read the config */
 	char *filename;
@@ -47,6 +48,7 @@ merge_job_free(MergeJob *job)
 		store_remove_tree(dir, NULL); /* placed, never recorded */
 	}
 	g_free(job->placed_id);
+	g_free(job->captures_dir);
 	g_free(job->output_path);
 	g_ptr_array_unref(job->source_paths);
 	g_free(job->filename);
@@ -146,7 +148,7 @@ merge_job_thread(GTask *task, gpointer source, gpointer task_data, GCancellable 
 		g_task_return_error(task, error);
 		return;
 	}
-	job->placed_id = store_capture_place(job->server->store, job->output_path, &error);
+	job->placed_id = store_capture_place(job->captures_dir, job->output_path, &error);
 	if (job->placed_id == NULL) {
 		g_task_return_error(task, error);
 		return;
@@ -211,6 +213,7 @@ merge_job_new(HttpRequest *request, GError **error)
 	job->source_paths = g_steal_pointer(&paths);
 	job->output_path = g_steal_pointer(&output_path);
 	job->remove_duplicates = remove_duplicates;
+	job->captures_dir = g_strdup(store->captures_dir);
 	job->limits.max_bytes = request->server->config->max_upload_size;
 	job->limits.max_frames = request->server->config->max_frames;
 	job->filename = routes_captures_clean_filename(http_params_get(params, "filename"));

@@ -133,7 +133,7 @@ store_capture_insert_with_tags(Store *store, const char *id, const CapInfo *info
 }
 
 char *
-store_capture_place(Store *store, const char *temp_path, GError **error)
+store_capture_place(const char *captures_dir, const char *temp_path, GError **error)
 {
 	g_autofree char *id = NULL;
 	g_autofree char *dir = NULL;
@@ -142,7 +142,7 @@ store_capture_place(Store *store, const char *temp_path, GError **error)
 	for (guint attempt = 0; attempt < 8 && dir == NULL; attempt++) {
 		g_free(id);
 		id = store_capture_new_id();
-		g_autofree char *candidate = store_capture_dir(store, id);
+		g_autofree char *candidate = g_build_filename(captures_dir, id, NULL);
 		if (g_mkdir(candidate, 0750) == 0) {
 			dir = g_steal_pointer(&candidate);
 		} else if (errno != EEXIST) {
@@ -165,7 +165,7 @@ store_capture_place(Store *store, const char *temp_path, GError **error)
 			    g_strerror(errsv));
 		goto fail;
 	}
-	if (!store_fsync_path(dir, error) || !store_fsync_path(store->captures_dir, error))
+	if (!store_fsync_path(dir, error) || !store_fsync_path(captures_dir, error))
 		goto fail;
 	return g_steal_pointer(&id);
 

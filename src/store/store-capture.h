@@ -63,9 +63,10 @@ gboolean store_capture_id_is_valid(const char *id);
 /* Storing a checked capture takes two steps. The first, in a worker thread: moves the temp
  * file into a new capture folder, every step fsynced (a 200 MB capture takes the disk a
  * while, which the main loop must not wait for); returns the new id, with no row yet
- * (recovery removes such a folder). The second, on the main loop: records the row and
+ * (recovery removes such a folder); it takes the store's captures_dir as a copy of its own, as the
+ * store may be freed while a thread still runs at shutdown. The second, on the main loop: records the row and
  * returns it (on failure the folder is removed). */
-char *store_capture_place(Store *store, const char *temp_path, GError **error);
+char *store_capture_place(const char *captures_dir, const char *temp_path, GError **error);
 StoreCapture *store_capture_register(Store *store, const char *id, const CapInfo *info,
 				     const StoreCaptureLabels *labels, GError **error);
 StoreCapture *store_capture_get(Store *store, const char *id, GError **error);

@@ -301,11 +301,21 @@ result_cache_sync_thread(GTask *task, gpointer source, gpointer task_data, GCanc
 	g_task_return_boolean(task, written);
 }
 
+typedef struct {
+	ResultCacheWriter *writer;
+	ResultCacheCommitted done;
+	gpointer user_data;
+} ResultCacheCommit;
+
 static void
 result_cache_synced_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 {
-	ResultCacheWriter *writer = user_data;
+	ResultCacheCommit *commit = user_data;
+	ResultCacheWriter *writer = commit->writer;
 	ResultCache *self = writer->cache;
+	ResultCacheCommitted done = commit->done;
+	gpointer done_data = commit->user_data;
+	g_free(commit);
 	gboolean written = g_task_propagate_boolean(G_TASK(result), NULL);
 	g_autofree char *folder =
 		g_build_filename(self->store->captures_dir, writer->capture_id, RESULT_CACHE_FOLDER, NULL);
@@ -315,21 +325,29 @@ result_cache_synced_cb(GObject *source, GAsyncResult *result, gpointer user_data
 		g_debug("not caching an answer for %s: %s", writer->capture_id, g_strerror(errno));
 		g_unlink(writer->temp_path);
 		result_cache_writer_free(writer);
-		return;
+	} else {
+		result_cache_add_entry(self, writer->capture_id, writer->key, writer->size);
+		result_cache_evict(self);
+		result_cache_writer_free(writer);
 	}
-	result_cache_add_entry(self, writer->capture_id, writer->key, writer->size);
-	result_cache_evict(self);
-	result_cache_writer_free(writer);
+	if (done != NULL)
+		done(done_data);
 }
 
 void
-result_cache_writer_commit(ResultCacheWriter *writer)
+result_cache_writer_commit(ResultCacheWriter *writer, ResultCacheCommitted done, gpointer user_data)
 {
 	if (writer->failed) {
 		result_cache_writer_free(writer);
+		if (done != NULL)
+			done(user_data);
 		return;
 	}
-	g_autoptr(GTask) task = g_task_new(NULL, NULL, result_cache_synced_cb, writer);
+	ResultCacheCommit *commit = g_new0(ResultCacheCommit, 1);
+	commit->writer = writer;
+	commit->done = done;
+	commit->user_data = user_data;
+	g_autoptr(GTask) task = g_task_new(NULL, NULL, result_cache_synced_cb, commit);
 	g_task_set_task_data(task, writer, NULL);
 	g_task_run_in_thread(task, result_cache_sync_thread);
 }

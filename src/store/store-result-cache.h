@@ -35,8 +35,10 @@ ResultCacheWriter *result_cache_writer_new(ResultCache *self, const char *captur
 /* Appends a chunk; past the largest size one answer may take, the writer quietly gives up. */
 void result_cache_writer_append(ResultCacheWriter *writer, GBytes *chunk);
 /* The answer is complete: synced in a thread, then (on the main loop) made visible and the cache
- * evicted down to its capacity. Frees writer. */
-void result_cache_writer_commit(ResultCacheWriter *writer);
+ * evicted down to its capacity; then done(user_data) runs, whether it was kept or not (done may
+ * be NULL). Frees writer. */
+typedef void (*ResultCacheCommitted)(gpointer user_data);
+void result_cache_writer_commit(ResultCacheWriter *writer, ResultCacheCommitted done, gpointer user_data);
 /* The answer failed or its client left: drops what was written. Frees writer. */
 void result_cache_writer_abort(ResultCacheWriter *writer);
 
