@@ -34,6 +34,22 @@ def tmp_bytes(srv):
                if os.path.isfile(os.path.join(tmp, name)))
 
 
+def metric(srv, name, labels):
+    for line in srv.request("GET", "/metrics").body.decode().splitlines():
+        if line.startswith(name + "{" + labels + "}") or (not labels and line.startswith(name + " ")):
+            return float(line.split()[-1])
+    return 0.0
+
+
+def echo_copies(directory, copies):
+    """zeek-echo-connections.pcap.gz (82k frames) appended to itself copies times, as pcap."""
+    path = os.path.join(directory, "echo-x%d.pcap" % copies)
+    echo = os.path.join(harness.CAPTURES_DIR, "zeek-echo-connections.pcap.gz")
+    subprocess.run(["mergecap", "-a", "-F", "pcap", "-w", path] + [echo] * copies, check=True,
+                   env=harness.oracle_env())
+    return path
+
+
 def read_response(sock, timeout=ANSWER_TIMEOUT):
     """The status line, headers and body of one answer (Content-Length), or None at the end."""
     sock.settimeout(timeout)
@@ -320,11 +336,7 @@ def wait_for(condition, what, timeout=120):
 
 
 def fields_misses():
-    text = server.request("GET", "/metrics").body.decode()
-    for line in text.splitlines():
-        if line.startswith('sharkapi_cache_misses_total{cache="fields"}'):
-            return float(line.split()[-1])
-    return 0.0
+    return metric(server, "sharkapi_cache_misses_total", 'cache="fields"')
 
 
 def test_abandoned_request_is_logged_as_such():
@@ -467,13 +479,6 @@ def test_tables_known_before_the_first_worker_is_up():
         second.stop()
         shutil.rmtree(data_dir, ignore_errors=True)
 
-def metric(srv, name, labels):
-    for line in srv.request("GET", "/metrics").body.decode().splitlines():
-        if line.startswith(name + "{" + labels + "}") or (not labels and line.startswith(name + " ")):
-            return float(line.split()[-1])
-    return 0.0
-
-
 def test_abandoned_queries_free_their_worker():
     # Five clients ask slow questions of a large capture and leave before the first byte of the
     # answer: one running, four queued. Their jobs are withdrawn (the running one's worker is
@@ -481,10 +486,7 @@ def test_abandoned_queries_free_their_worker():
     work = tempfile.mkdtemp(prefix="sharkapi-abandon-")
     slow = harness.Server(args=["--workers", "1"]).start()
     try:
-        big_path = os.path.join(work, "big.pcap")
-        echo = os.path.join(harness.CAPTURES_DIR, "zeek-echo-connections.pcap.gz")
-        subprocess.run(["mergecap", "-a", "-F", "pcap", "-w", big_path] + [echo] * 8, check=True,
-                       env=harness.oracle_env())
+        big_path = echo_copies(work, 8)
         t = slow.token()
         big = slow.upload_put(t, big_path).json()["id"]
         small = slow.upload_put(t, os.path.join(harness.CAPTURES_DIR, "zeek-dhcp.pcap")).json()["id"]
@@ -529,10 +531,7 @@ def test_deep_search_limits_and_delete():
     try:
         # Eight captures per search: a search's next match job queues behind the next search's
         # filter check, so the searches created one after another all still run at the fifth.
-        medium_path = os.path.join(work, "medium.pcap")
-        echo = os.path.join(harness.CAPTURES_DIR, "zeek-echo-connections.pcap.gz")
-        subprocess.run(["mergecap", "-a", "-F", "pcap", "-w", medium_path] + [echo] * 2, check=True,
-                       env=harness.oracle_env())
+        medium_path = echo_copies(work, 2)
         t = busy.token()
         pool = [busy.upload_put(t, medium_path).json()["id"] for _ in range(8)]
         for capture_id in pool:

@@ -252,8 +252,7 @@ analysis_answer(AnalysisRequest *request, const char *summary_dir)
  * deleted capture's folder goes with it), and the cached bytes go out with no database
  * query and no file read. Anything else takes the full way. */
 static gboolean
-analysis_reply_cached(HttpRequest *http, AnalysisRoute route, const char *protocol, const char *filter,
-		      guint passes)
+analysis_reply_cached(HttpRequest *http, AnalysisRoute route, const char *protocol, const char *variant)
 {
 	SharkapiServer *server = http->server;
 	g_autoptr(GError) error = NULL;
@@ -262,7 +261,6 @@ analysis_reply_cached(HttpRequest *http, AnalysisRoute route, const char *protoc
 
 	if (job_queue_get_tables(server->jobs) == NULL && route != ANALYSIS_HIERARCHY && route != ANALYSIS_DNS)
 		return FALSE;
-	g_autofree char *variant = summary_variant_key(filter, passes);
 	g_autofree char *summary_dir = store_capture_summary_dir(server->store, http->capture_id, variant);
 	g_autofree char *path =
 		analysis_result_path(server->jobs, route, protocol, summary_dir, &table_name, &error);
@@ -318,8 +316,10 @@ analysis_summary_route(HttpRequest *http, AnalysisRoute route)
 	const char *protocol = http_request_param(http, "protocol");
 	if (protocol == NULL || *protocol == '\0')
 		protocol = "ip";
-	summary_tracker_touch(server->summaries, http->capture_id, filter, passes);
-	if (analysis_reply_cached(http, route, protocol, filter, passes))
+	/* One key per request: a filtered variant's is a SHA-256 of the filter. */
+	g_autofree char *variant = summary_variant_key(filter, passes);
+	summary_tracker_touch(server->summaries, http->capture_id, variant);
+	if (analysis_reply_cached(http, route, protocol, variant))
 		return;
 	g_autoptr(StoreCapture) capture = store_capture_get(server->store, http->capture_id, &error);
 	if (capture == NULL) {

@@ -680,9 +680,8 @@ summary_tracker_set_budget(SummaryTracker *self, StoreSummaryBudget *budget)
 }
 
 void
-summary_tracker_touch(SummaryTracker *self, const char *capture_id, const char *filter, guint passes)
+summary_tracker_touch(SummaryTracker *self, const char *capture_id, const char *variant)
 {
-	g_autofree char *variant = summary_variant_key(filter, passes);
 	if (self->budget != NULL && !g_str_equal(variant, "default"))
 		store_summary_budget_touch(self->budget, capture_id, variant);
 }

@@ -56,8 +56,9 @@ void summary_waiter_cancel(SummaryWaiter *waiter);
 
 /* The disk budget filtered and two-pass variants are counted against once written (not owned). */
 void summary_tracker_set_budget(SummaryTracker *self, StoreSummaryBudget *budget);
-/* A request asked for this variant: the budget keeps recently used ones longest. */
-void summary_tracker_touch(SummaryTracker *self, const char *capture_id, const char *filter, guint passes);
+/* A request asked for this variant (summary_variant_key()): the budget keeps recently used ones
+ * longest. */
+void summary_tracker_touch(SummaryTracker *self, const char *capture_id, const char *variant);
 /* The capture was deleted, its folders with it. */
 void summary_tracker_forget_capture(SummaryTracker *self, const char *capture_id);
 /* Fraction of the capture read so far by the run the waiter waits for (the CLI's progress bar). */
