@@ -45,6 +45,53 @@ typedef enum {
 	WORKER_FRAME_ERROR = 'X',
 } WorkerFrameType;
 
+/* Every name both sides of the pipe use; each side reads them from here, never from a literal. */
+
+/* The "job" member of a request. */
+#define WORKER_JOB_SUMMARY "summary"
+#define WORKER_JOB_SUMMARY_MERGE "summary_merge"
+#define WORKER_JOB_FIELDS "fields"
+#define WORKER_JOB_CHECK_FILTER "check_filter"
+#define WORKER_JOB_MATCH "match"
+
+/* Request members. */
+#define WORKER_REQUEST_JOB "job"
+#define WORKER_REQUEST_CAPTURE "capture"
+#define WORKER_REQUEST_OUTPUT "output"
+#define WORKER_REQUEST_FILTER "filter"
+#define WORKER_REQUEST_PASSES "passes"
+#define WORKER_REQUEST_SHARD "shard"
+#define WORKER_REQUEST_SHARDS "shards"
+#define WORKER_REQUEST_PARTS "parts"
+#define WORKER_REQUEST_FIELDS "fields"
+#define WORKER_REQUEST_LIMIT "limit"
+#define WORKER_REQUEST_OFFSET "offset"
+#define WORKER_REQUEST_FORMAT "format"
+
+/* A summary job's results, relative to its output DIR. A table's file is
+ * <folder>/<table filter name>.json, absent when the table has no data. */
+#define WORKER_RESULT_HIERARCHY "hierarchy.json"
+#define WORKER_RESULT_DNS "dns.json"
+#define WORKER_RESULT_ENDPOINTS_FOLDER "endpoints"
+#define WORKER_RESULT_CONVERSATIONS_FOLDER "conversations"
+
+/* HELLO members: "tables" is an array of {"filter","name"} objects. */
+#define WORKER_HELLO_TABLES "tables"
+#define WORKER_HELLO_TABLE_FILTER "filter"
+#define WORKER_HELLO_TABLE_NAME "name"
+#define WORKER_HELLO_VERSION "version"
+
+/* END members (which ones depends on the job). */
+#define WORKER_END_FIRST_PASSES "first_passes"
+#define WORKER_END_FRAMES "frames"
+#define WORKER_END_ROWS "rows"
+#define WORKER_END_MATCHED "matched"
+#define WORKER_END_UNSAFE "unsafe"
+
+/* ERROR members. */
+#define WORKER_ERROR_MESSAGE "message"
+#define WORKER_ERROR_STATUS "status"
+
 #define WORKER_FRAME_HEADER_SIZE 5
 /* Larger payloads are a protocol violation (DATA frames are cut well below this). */
 #define WORKER_FRAME_MAX_PAYLOAD (16u * 1024u * 1024u)

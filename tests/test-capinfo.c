@@ -9,7 +9,7 @@
 #include <string.h>
 #include <sys/wait.h>
 
-#include "capinfo.h"
+#include "wiretap/capinfo.h"
 #include "sharkapi-error.h"
 
 /* Runs capinfos with pinned locale and time zone; exit 1 (read error after some packets)

@@ -5,8 +5,8 @@
 #include "auth/auth-tokens.h"
 
 #include <string.h>
-#include <sys/random.h>
 
+#include "secrets.h"
 #include "sharkapi-error.h"
 #include "store/store-db.h"
 
@@ -85,17 +85,6 @@ auth_token_hash(const char *token)
 	return g_compute_checksum_for_string(G_CHECKSUM_SHA256, token, -1);
 }
 
-/* Compares two equal-length strings without an early exit, so timing tells nothing. */
-static gboolean
-auth_equal_constant_time(const char *a, const char *b)
-{
-	gsize len_a = strlen(a), len_b = strlen(b);
-	guint8 diff = len_a != len_b;
-	for (gsize i = 0; i < len_a && i < len_b; i++)
-		diff |= (guint8)(a[i] ^ b[i]);
-	return diff == 0;
-}
-
 static gboolean
 auth_token_is_well_formed(const char *token)
 {
@@ -111,16 +100,11 @@ auth_token_is_well_formed(const char *token)
 char *
 auth_token_create(sqlite3 *db, const char *name, guint permissions, GError **error)
 {
-	guint8 random_bytes[AUTH_TOKEN_LENGTH / 2];
-	if (getrandom(random_bytes, sizeof random_bytes, 0) != sizeof random_bytes) {
-		g_set_error(error, SHARKAPI_ERROR, SHARKAPI_ERROR_INTERNAL, "no randomness available");
+	g_autofree char *token = secrets_random_hex(AUTH_TOKEN_LENGTH / 2, error);
+	if (token == NULL)
 		return NULL;
-	}
-	g_autoptr(GString) token = g_string_sized_new(AUTH_TOKEN_LENGTH);
-	for (guint i = 0; i < sizeof random_bytes; i++)
-		g_string_append_printf(token, "%02x", random_bytes[i]);
 
-	g_autofree char *hash = auth_token_hash(token->str);
+	g_autofree char *hash = auth_token_hash(token);
 	g_autofree char *hash_prefix = g_strndup(hash, 16);
 	g_autofree char *now = store_db_now_iso8601();
 	g_autofree char *permission_list = auth_permissions_to_string(permissions);
@@ -139,19 +123,26 @@ auth_token_create(sqlite3 *db, const char *name, guint permissions, GError **err
 		store_db_set_error(db, error, "storing the token");
 		return NULL;
 	}
-	return g_string_free(g_steal_pointer(&token), FALSE);
+	return g_steal_pointer(&token);
 }
 
+/* A stored permission list that does not parse (written by hand, or by a newer version) fails
+ * the token rather than granting a guess. */
 static AuthToken *
-auth_token_from_row(sqlite3_stmt *stmt)
+auth_token_from_row(sqlite3_stmt *stmt, GError **error)
 {
-	AuthToken *token = g_new0(AuthToken, 1);
+	g_autoptr(AuthToken) token = g_new0(AuthToken, 1);
 	token->id = sqlite3_column_int64(stmt, 0);
 	token->name = g_strdup((const char *)sqlite3_column_text(stmt, 1));
-	auth_permissions_parse((const char *)sqlite3_column_text(stmt, 2), &token->permissions, NULL);
+	g_autoptr(GError) parse_error = NULL;
+	if (!auth_permissions_parse((const char *)sqlite3_column_text(stmt, 2), &token->permissions, &parse_error)) {
+		g_set_error(error, SHARKAPI_ERROR, SHARKAPI_ERROR_INTERNAL, "token %" G_GINT64_FORMAT " (%s): stored permissions: %s",
+			    token->id, token->name, parse_error->message);
+		return NULL;
+	}
 	token->created_at = g_strdup((const char *)sqlite3_column_text(stmt, 3));
 	token->revoked = sqlite3_column_int(stmt, 4) != 0;
-	return token;
+	return g_steal_pointer(&token);
 }
 
 AuthToken *
@@ -173,14 +164,16 @@ auth_token_verify(sqlite3 *db, const char *presented, GError **error)
 		return NULL;
 	sqlite3_bind_text(stmt, 1, hash_prefix, -1, SQLITE_STATIC);
 	int rc = SQLITE_DONE;
-	while (token == NULL && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+	gboolean found = FALSE;
+	while (!found && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
 		const char *stored_hash = (const char *)sqlite3_column_text(stmt, 5);
-		if (auth_equal_constant_time(stored_hash, hash) && sqlite3_column_int(stmt, 4) == 0)
-			token = auth_token_from_row(stmt);
+		found = secrets_equal(stored_hash, hash) && sqlite3_column_int(stmt, 4) == 0;
 	}
-	if (token == NULL && rc != SQLITE_DONE)
+	if (found)
+		token = auth_token_from_row(stmt, error);
+	else if (rc != SQLITE_DONE)
 		store_db_set_error(db, error, "checking the token");
-	else if (token == NULL)
+	else
 		g_set_error(error, SHARKAPI_ERROR, SHARKAPI_ERROR_UNAUTHORIZED, "unknown API token");
 	store_db_give_back(db, sql, stmt);
 	return token;
@@ -205,8 +198,12 @@ auth_token_list(sqlite3 *db, GError **error)
 	if (stmt == NULL)
 		return NULL;
 	int rc;
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
-		g_ptr_array_add(tokens, auth_token_from_row(stmt));
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		AuthToken *token = auth_token_from_row(stmt, error);
+		if (token == NULL)
+			return NULL;
+		g_ptr_array_add(tokens, token);
+	}
 	if (rc != SQLITE_DONE) {
 		store_db_set_error(db, error, "listing tokens");
 		return NULL;

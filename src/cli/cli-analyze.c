@@ -14,12 +14,15 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "capinfo.h"
+#include "wiretap/capinfo.h"
 #include "cli/cli.h"
+#include "file-tree.h"
 #include "http/http-reply.h"
 #include "http/routes-analysis.h"
 #include "http/routes-captures.h"
+#include "http/routes-fields.h"
 #include "jobs/job-queue.h"
+#include "jobs/job-requests.h"
 #include "jobs/summary-tracker.h"
 #include "sharkapi-error.h"
 #include "store/store-capture.h"
@@ -257,7 +260,7 @@ analyze_start_fields(Analyze *self, GError **error)
 		return FALSE;
 	g_autofree char *capture_path = store_capture_file(self->store, self->capture->id);
 	g_autofree char *line =
-		fields_request_line(capture_path, fields, analyze_param(self, "filter"), passes, limit, offset, ndjson);
+		job_request_fields(capture_path, fields, analyze_param(self, "filter"), passes, limit, offset, ndjson);
 	static const JobCallbacks callbacks = {
 		.progress = analyze_fields_progress_cb,
 		.data = analyze_fields_data_cb,
@@ -328,8 +331,7 @@ analyze_commit_capture(Store *store, const char *file, const CapInfo *info, GErr
 		.filename = filename,
 		.user = g_get_user_name(),
 	};
-	g_autofree char *id = store_capture_place(store->captures_dir, link_path, error);
-	return id != NULL ? store_capture_register(store, id, info, &labels, error) : NULL;
+	return store_capture_add(store->writer, link_path, info, &labels, error);
 }
 
 static gboolean
@@ -463,7 +465,7 @@ cli_analyze(int argc, char **argv)
 	};
 	int code = analyze_run(&self, argv[1], route, worker_path, data_dir);
 	store_capture_free(self.capture);
-	if (!store_remove_tree(data_dir, &error))
+	if (!file_tree_remove(data_dir, &error))
 		g_warning("%s, ignoring", error->message);
 	return code;
 }

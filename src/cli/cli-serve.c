@@ -6,10 +6,10 @@
 #include <glib-unix.h>
 #include <stdio.h>
 
-#include "capinfo.h"
+#include "wiretap/capinfo.h"
 #include "event-log.h"
 #include "cli/cli.h"
-#include "cli/sharkapi-config.h"
+#include "config/sharkapi-config.h"
 #include "http/http-server.h"
 
 static gboolean
@@ -73,7 +73,7 @@ cli_serve(int argc, char **argv)
 	summary_tracker_set_budget(summaries, summary_budget);
 	/* Two shards: more would only pay with more cores than the pass has frames to share. */
 	summary_tracker_set_sharding(summaries, MIN(config->workers, 2), config->summary_shard_min_frames);
-	g_autoptr(SharkapiServer) server = http_server_new(config, store, jobs, summaries);
+	g_autoptr(HttpServer) server = http_server_new(config, store, jobs, summaries);
 	g_autofree char *url = http_server_listen(server, config->listen, &error);
 	if (url == NULL) {
 		fprintf(stderr, "sharkapi serve: listening on %s: %s\n", config->listen, error->message);

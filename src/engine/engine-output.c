@@ -6,6 +6,7 @@
 
 #include "engine/engine-output.h"
 
+#include "file-tree.h"
 #include "sharkapi-error.h"
 
 #include <errno.h>
@@ -32,47 +33,23 @@ engine_output_fail(GError **error, int errsv, const char *what, const char *path
 	return FALSE;
 }
 
-/* rm -rf of a directory tree the worker made; a missing path is fine. */
+/* The shared chores (file-tree.h), their errors said to be about results. */
 static gboolean
-engine_output_remove_tree(const char *path, GError **error)
+engine_output_sync(const char *path, GError **error)
 {
-	struct stat st;
-	g_autoptr(GDir) dir = NULL;
-	const char *name;
-
-	if (lstat(path, &st) != 0)
-		return errno == ENOENT ? TRUE : engine_output_fail(error, errno, "stat", path);
-	if (!S_ISDIR(st.st_mode)) {
-		if (unlink(path) != 0)
-			return engine_output_fail(error, errno, "unlink", path);
+	if (file_tree_fsync(path, error))
 		return TRUE;
-	}
-	dir = g_dir_open(path, 0, error);
-	if (dir == NULL)
-		return FALSE;
-	while ((name = g_dir_read_name(dir)) != NULL) {
-		g_autofree char *child = g_build_filename(path, name, NULL);
-		if (!engine_output_remove_tree(child, error))
-			return FALSE;
-	}
-	if (rmdir(path) != 0)
-		return engine_output_fail(error, errno, "rmdir", path);
-	return TRUE;
+	g_prefix_error(error, "writing results: ");
+	return FALSE;
 }
 
 static gboolean
-engine_output_fsync_path(const char *path, int flags, GError **error)
+engine_output_remove(const char *path, GError **error)
 {
-	int fd = open(path, flags | O_CLOEXEC);
-	if (fd < 0)
-		return engine_output_fail(error, errno, "open", path);
-	if (fsync(fd) != 0) {
-		int errsv = errno;
-		close(fd);
-		return engine_output_fail(error, errsv, "fsync", path);
-	}
-	close(fd);
-	return TRUE;
+	if (file_tree_remove(path, error))
+		return TRUE;
+	g_prefix_error(error, "writing results: ");
+	return FALSE;
 }
 
 EngineOutput *
@@ -85,7 +62,7 @@ engine_output_begin(const char *dir, GError **error)
 	self->tmp_dir = g_strconcat(dir, ".tmp", NULL);
 	self->subdirs = g_ptr_array_new_with_free_func(g_free);
 	self->committed = TRUE; /* nothing to clean up until DIR.tmp exists */
-	if (!engine_output_remove_tree(self->tmp_dir, error))
+	if (!engine_output_remove(self->tmp_dir, error))
 		return NULL;
 	if (g_mkdir_with_parents(parent, 0755) != 0) {
 		engine_output_fail(error, errno, "mkdir", parent);
@@ -106,7 +83,7 @@ engine_output_free(EngineOutput *self)
 		return;
 	if (!self->committed) {
 		g_autoptr(GError) error_local = NULL;
-		if (!engine_output_remove_tree(self->tmp_dir, &error_local))
+		if (!engine_output_remove(self->tmp_dir, &error_local))
 			g_warning("%s, ignoring", error_local->message);
 	}
 	g_ptr_array_free(self->subdirs, TRUE);
@@ -182,13 +159,13 @@ engine_output_commit(EngineOutput *self, GError **error)
 	for (guint i = 0; i < self->subdirs->len; i++) {
 		g_autofree char *path =
 		    g_build_filename(self->tmp_dir, g_ptr_array_index(self->subdirs, i), NULL);
-		if (!engine_output_fsync_path(path, O_RDONLY | O_DIRECTORY, error))
+		if (!engine_output_sync(path, error))
 			return FALSE;
 	}
-	if (!engine_output_fsync_path(self->tmp_dir, O_RDONLY | O_DIRECTORY, error))
+	if (!engine_output_sync(self->tmp_dir, error))
 		return FALSE;
 	/* rename(2) cannot replace a non-empty directory: move an older result aside first. */
-	if (!engine_output_remove_tree(old_dir, error))
+	if (!engine_output_remove(old_dir, error))
 		return FALSE;
 	if (rename(self->dir, old_dir) == 0)
 		replaced = TRUE;
@@ -197,11 +174,11 @@ engine_output_commit(EngineOutput *self, GError **error)
 	if (rename(self->tmp_dir, self->dir) != 0)
 		return engine_output_fail(error, errno, "rename", self->tmp_dir);
 	self->committed = TRUE;
-	if (!engine_output_fsync_path(parent, O_RDONLY | O_DIRECTORY, error))
+	if (!engine_output_sync(parent, error))
 		return FALSE;
 	if (replaced) {
 		g_autoptr(GError) error_local = NULL;
-		if (!engine_output_remove_tree(old_dir, &error_local))
+		if (!engine_output_remove(old_dir, &error_local))
 			g_warning("%s, ignoring", error_local->message);
 	}
 	return TRUE;

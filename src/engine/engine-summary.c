@@ -22,6 +22,7 @@
 #include "engine/engine-tables.h"
 #include "json-writer.h"
 #include "sharkapi-error.h"
+#include "worker-protocol.h"
 
 #include <wireshark.h>
 #include <epan/epan_dissect.h>
@@ -181,8 +182,8 @@ engine_summary_write_tables(EngineSummary *self, EngineOutput *output, gboolean 
 		EngineTableKind kind;
 		const char *folder;
 	} kinds[] = {
-	    {ENGINE_TABLE_ENDPOINTS, "endpoints"},
-	    {ENGINE_TABLE_CONVERSATIONS, "conversations"},
+	    {ENGINE_TABLE_ENDPOINTS, WORKER_RESULT_ENDPOINTS_FOLDER},
+	    {ENGINE_TABLE_CONVERSATIONS, WORKER_RESULT_CONVERSATIONS_FOLDER},
 	};
 
 	for (guint i = 0; i < engine_table_taps_get_n_tables(self->tables); i++) {
@@ -219,7 +220,7 @@ engine_summary_write(EngineSummary *self, const char *dir, gboolean partial, GEr
 		engine_hierarchy_write_partial(self->hierarchy, hierarchy);
 	else
 		engine_hierarchy_write(self->hierarchy, hierarchy);
-	if (!engine_summary_write_file(output, "hierarchy.json", hierarchy, error))
+	if (!engine_summary_write_file(output, WORKER_RESULT_HIERARCHY, hierarchy, error))
 		return FALSE;
 	if (!engine_summary_write_tables(self, output, partial, error))
 		return FALSE;
@@ -230,7 +231,7 @@ engine_summary_write(EngineSummary *self, const char *dir, gboolean partial, GEr
 			return FALSE;
 	} else {
 		engine_dns_write(self->dns, dns);
-		if (!engine_summary_write_file(output, "dns.json", dns, error))
+		if (!engine_summary_write_file(output, WORKER_RESULT_DNS, dns, error))
 			return FALSE;
 	}
 	return engine_output_commit(output, error);
@@ -368,7 +369,7 @@ engine_summary_merge(const char *const *parts, guint n_parts, const char *output
 	g_autoptr(EngineOutput) output = NULL;
 
 	for (guint i = 0; i < n_parts; i++) {
-		g_autoptr(JsonObject) partial = engine_summary_read_part(parts[i], "hierarchy.json", error);
+		g_autoptr(JsonObject) partial = engine_summary_read_part(parts[i], WORKER_RESULT_HIERARCHY, error);
 		g_autofree char *dns_path = g_build_filename(parts[i], ENGINE_SUMMARY_PARTIAL_DNS, NULL);
 		char *dns = NULL;
 		if (partial == NULL || !engine_hierarchy_merge_partial(hierarchy, partial, error))
@@ -383,12 +384,12 @@ engine_summary_merge(const char *const *parts, guint n_parts, const char *output
 	if (output == NULL)
 		return FALSE;
 	engine_hierarchy_write(hierarchy, hierarchy_writer);
-	if (!engine_summary_write_file(output, "hierarchy.json", hierarchy_writer, error) ||
-	    !engine_summary_merge_tables(parts, n_parts, output, ENGINE_TABLE_ENDPOINTS, "endpoints", error) ||
-	    !engine_summary_merge_tables(parts, n_parts, output, ENGINE_TABLE_CONVERSATIONS, "conversations", error))
+	if (!engine_summary_write_file(output, WORKER_RESULT_HIERARCHY, hierarchy_writer, error) ||
+	    !engine_summary_merge_tables(parts, n_parts, output, ENGINE_TABLE_ENDPOINTS, WORKER_RESULT_ENDPOINTS_FOLDER, error) ||
+	    !engine_summary_merge_tables(parts, n_parts, output, ENGINE_TABLE_CONVERSATIONS, WORKER_RESULT_CONVERSATIONS_FOLDER, error))
 		return FALSE;
 	if (!engine_dns_merge_write((char *const *)dns_parts->pdata, dns_parts->len, dns_writer, error) ||
-	    !engine_summary_write_file(output, "dns.json", dns_writer, error))
+	    !engine_summary_write_file(output, WORKER_RESULT_DNS, dns_writer, error))
 		return FALSE;
 	return engine_output_commit(output, error);
 }

@@ -12,6 +12,7 @@
 #include "engine/engine-filter.h"
 #include "engine/engine-shard.h"
 #include "sharkapi-error.h"
+#include "worker-protocol.h"
 
 #include <string.h>
 
@@ -71,8 +72,8 @@ engine_tables_write_list(const GPtrArray *tables, JsonWriter *writer)
 	for (guint i = 0; i < tables->len; i++) {
 		const EngineTableInfo *info = g_ptr_array_index(tables, i);
 		json_writer_begin_object(writer);
-		json_writer_member_string(writer, "filter", info->filter_name);
-		json_writer_member_string(writer, "name", info->name);
+		json_writer_member_string(writer, WORKER_HELLO_TABLE_FILTER, info->filter_name);
+		json_writer_member_string(writer, WORKER_HELLO_TABLE_NAME, info->name);
 		json_writer_end_object(writer);
 	}
 	json_writer_end_array(writer);

@@ -8,6 +8,7 @@
 
 #include "http/http-metrics.h"
 #include "http/http-refusal.h"
+#include "http/http-listener.h"
 #include "http/http-reply.h"
 #include "http/http-upload.h"
 #include "http/http-file-cache.h"
@@ -15,6 +16,7 @@
 #include "http/routes-annotations.h"
 #include "http/routes-captures.h"
 #include "http/routes-docs.h"
+#include "http/routes-fields.h"
 #include "http/routes-metrics.h"
 #include "http/routes-deep-search.h"
 #include "http/routes-merge.h"
@@ -182,8 +184,8 @@ http_server_find_route(const char *method, const char *path, HttpMatch *match, g
 	return FALSE;
 }
 
-static char *
-http_header_token(SoupServerMessage *msg)
+char *
+http_request_authorization(SoupServerMessage *msg)
 {
 	const char *value =
 		soup_message_headers_get_one(soup_server_message_get_request_headers(msg), "Authorization");
@@ -197,12 +199,12 @@ http_header_token(SoupServerMessage *msg)
 }
 
 static AuthToken *
-http_server_authenticate(SharkapiServer *self, SoupServerMessage *msg, const HttpMatch *match, GError **error)
+http_server_authenticate(HttpServer *self, SoupServerMessage *msg, const HttpMatch *match, GError **error)
 {
 	g_autofree char *header_token = NULL;
 	const char *presented = match->token;
 	if (match->route->auth == HTTP_AUTH_HEADER)
-		presented = header_token = http_header_token(msg);
+		presented = header_token = http_request_authorization(msg);
 	g_autoptr(AuthToken) token = auth_token_verify(self->store->db, presented, error);
 	if (token == NULL)
 		return NULL;
@@ -245,7 +247,7 @@ http_server_announces_body(SoupMessageHeaders *headers)
 /* How much body a request may send: an upload as much as max-upload-size (spooled to disk,
  * http-upload.c), other POSTs a form or a deep search's JSON, and a GET, HEAD or DELETE none. */
 static guint64
-http_server_body_limit(SharkapiServer *self, const HttpRoute *route, const char *method)
+http_server_body_limit(HttpServer *self, const HttpRoute *route, const char *method)
 {
 	if (route == NULL || g_str_equal(method, "GET") || g_str_equal(method, "HEAD") || g_str_equal(method, "DELETE"))
 		return 0;
@@ -256,7 +258,7 @@ http_server_body_limit(SharkapiServer *self, const HttpRoute *route, const char 
 
 /* Route, token and permission from the request line and headers alone. */
 static gboolean
-http_server_admit(SharkapiServer *self, SoupServerMessage *msg, const char *method, const char *path,
+http_server_admit(HttpServer *self, SoupServerMessage *msg, const char *method, const char *path,
 		  HttpAdmission *admission, GError **error)
 {
 	gboolean path_matched = FALSE;
@@ -295,7 +297,7 @@ static void
 http_server_early_cb(SoupServer *soup, SoupServerMessage *msg, const char *path, GHashTable *query,
 		     gpointer user_data)
 {
-	SharkapiServer *self = user_data;
+	HttpServer *self = user_data;
 	const char *method = soup_server_message_get_method(msg);
 	SoupMessageHeaders *headers = soup_server_message_get_request_headers(msg);
 	g_autoptr(GError) error = NULL;
@@ -346,7 +348,7 @@ static void
 http_server_request_cb(SoupServer *soup, SoupServerMessage *msg, const char *path, GHashTable *query,
 		       gpointer user_data)
 {
-	SharkapiServer *self = user_data;
+	HttpServer *self = user_data;
 	const char *method = soup_server_message_get_method(msg);
 	HttpAdmission *admission = g_object_get_data(G_OBJECT(msg), HTTP_ADMISSION_KEY);
 
@@ -422,15 +424,16 @@ http_server_request_started_cb(SoupServer *soup, SoupServerMessage *msg, gpointe
 	http_metrics_request_started(msg);
 }
 
-SharkapiServer *
+HttpServer *
 http_server_new(SharkapiConfig *config, Store *store, JobQueue *jobs, SummaryTracker *summaries)
 {
-	SharkapiServer *self = g_new0(SharkapiServer, 1);
+	HttpServer *self = g_new0(HttpServer, 1);
 	self->config = config;
 	self->store = store;
 	self->jobs = jobs;
 	self->summaries = summaries;
 	self->results = result_cache_new(store, config->result_cache_size);
+	self->captures = (CaptureService){.store = store, .jobs = jobs, .summaries = summaries, .results = self->results};
 	/* As many match jobs per search as there are workers: searches use them all. */
 	self->deep_searches = deep_search_runner_new(store, jobs, config->workers);
 	deep_search_runner_resume_all(self->deep_searches);
@@ -449,7 +452,7 @@ http_server_new(SharkapiConfig *config, Store *store, JobQueue *jobs, SummaryTra
 }
 
 void
-http_server_free(SharkapiServer *self)
+http_server_free(HttpServer *self)
 {
 	if (self == NULL)
 		return;
@@ -467,7 +470,7 @@ http_server_free(SharkapiServer *self)
 }
 
 char *
-http_server_listen(SharkapiServer *self, const char *listen, GError **error)
+http_server_listen(HttpServer *self, const char *listen, GError **error)
 {
 	g_autofree char *address = NULL;
 	guint16 port = 0;

@@ -10,8 +10,8 @@
 #include <libsoup/soup.h>
 
 #include "auth/auth-tokens.h"
-#include "cli/sharkapi-config.h"
-#include "http/http-listener.h"
+#include "config/sharkapi-config.h"
+#include "jobs/capture-service.h"
 #include "jobs/deep-search.h"
 #include "jobs/job-queue.h"
 #include "jobs/summary-tracker.h"
@@ -20,6 +20,11 @@
 
 G_BEGIN_DECLS
 
+/* The server's own parts (http-listener.h, http-file-cache.h, http-metrics.h): private to http/. */
+typedef struct HttpListener HttpListener;
+typedef struct HttpFileCache HttpFileCache;
+typedef struct HttpMetrics HttpMetrics;
+
 typedef struct {
 	SharkapiConfig *config; /* not owned */
 	Store *store;           /* not owned */
@@ -27,15 +32,16 @@ typedef struct {
 	SummaryTracker *summaries; /* not owned */
 	ResultCache *results;      /* repeat packets/fields answers */
 	DeepSearchRunner *deep_searches;
+	CaptureService captures; /* adding and deleting captures (capture-service.h) */
 	HttpListener *listener; /* accepts connections for libsoup (http-listener.h) */
 	SoupServer *soup;
-	struct HttpFileCache *file_cache; /* persisted summary answers (http-file-cache.h) */
-	struct HttpMetrics *metrics;      /* request counters' label texts (http-metrics.h) */
-} SharkapiServer;
+	HttpFileCache *file_cache; /* persisted summary answers (http-file-cache.h) */
+	HttpMetrics *metrics;      /* request counters' label texts (http-metrics.h) */
+} HttpServer;
 
 /* One matched request, as handlers see it. */
 typedef struct {
-	SharkapiServer *server;
+	HttpServer *server;
 	SoupServerMessage *msg;
 	AuthToken *token;
 	const char *capture_id; /* the {id} of the path, NULL when the route has none */
@@ -45,18 +51,20 @@ typedef struct {
 
 typedef void (*HttpHandler)(HttpRequest *request);
 
-SharkapiServer *http_server_new(SharkapiConfig *config, Store *store, JobQueue *jobs, SummaryTracker *summaries);
-void http_server_free(SharkapiServer *self);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(SharkapiServer, http_server_free)
+HttpServer *http_server_new(SharkapiConfig *config, Store *store, JobQueue *jobs, SummaryTracker *summaries);
+void http_server_free(HttpServer *self);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(HttpServer, http_server_free)
 
 /* Listens on ADDR:PORT (port 0 picks one), HTTPS when config has tls_cert and tls_key;
  * returns the base URL, "http://127.0.0.1:8080/" (or https://). */
-char *http_server_listen(SharkapiServer *self, const char *listen, GError **error);
+char *http_server_listen(HttpServer *self, const char *listen, GError **error);
 
 /* Pauses the request until its route answers (work elsewhere: a job, a summary). If the client
  * leaves meanwhile, the request ends as 499 and libsoup emits "finished": the route must
  * connect a "finished" handler that withdraws the work (http_listener_watch_departure()). */
 void http_request_park(HttpRequest *request);
+/* The Authorization header's credential ("Bearer " and spaces taken off), or NULL. */
+char *http_request_authorization(SoupServerMessage *msg);
 /* A query parameter, or NULL. */
 const char *http_request_param(HttpRequest *request, const char *name);
 

@@ -25,11 +25,21 @@ typedef struct {
 	GSocket *socket;   /* the connection's (borrowed), for the refusal's drain */
 	gboolean refused;  /* 413 sent, connection closed */
 	int write_errno;   /* first write failure, answered when the body is complete */
+	guint64 since_yield; /* bytes read since the main loop last had a turn */
+	guint yield_source;
 } HttpUpload;
+
+/* libsoup reads a request body for as long as the socket has data: a fast client on a fast
+ * link would keep the main loop to itself for a whole 200 MB upload (a cached request then
+ * waited seconds). Every HTTP_UPLOAD_YIELD_BYTES the upload pauses until the main loop has
+ * run everything else that is ready. */
+#define HTTP_UPLOAD_YIELD_BYTES (256 * 1024)
 
 static void
 http_upload_free(HttpUpload *upload)
 {
+	if (upload->yield_source != 0)
+		g_source_remove(upload->yield_source);
 	if (upload->fd >= 0)
 		close(upload->fd);
 	if (upload->spool_path != NULL)
@@ -46,6 +56,26 @@ http_upload_refuse(HttpUpload *upload)
 	upload->refused = TRUE;
 	g_message("upload refused: over %" G_GUINT64_FORMAT " bytes", upload->limit);
 	http_refusal_send(upload->msg, upload->socket, upload->metrics, 413, "upload larger than the configured limit (max-upload-size)");
+}
+
+static gboolean
+http_upload_resume_cb(gpointer user_data)
+{
+	HttpUpload *upload = user_data;
+	upload->yield_source = 0;
+	soup_server_message_unpause(upload->msg);
+	return G_SOURCE_REMOVE;
+}
+
+static void
+http_upload_yield(HttpUpload *upload, gsize len)
+{
+	upload->since_yield += len;
+	if (upload->since_yield < HTTP_UPLOAD_YIELD_BYTES || upload->yield_source != 0)
+		return;
+	upload->since_yield = 0;
+	soup_server_message_pause(upload->msg);
+	upload->yield_source = g_idle_add_full(G_PRIORITY_DEFAULT_IDLE, http_upload_resume_cb, upload, NULL);
 }
 
 static void
@@ -73,6 +103,7 @@ http_upload_got_chunk_cb(SoupServerMessage *msg, GBytes *chunk, gpointer user_da
 		data += written;
 		len -= (gsize)written;
 	}
+	http_upload_yield(upload, g_bytes_get_size(chunk));
 }
 
 void
@@ -103,18 +134,23 @@ http_upload_begin(SoupServerMessage *msg, GSocket *socket, Store *store, guint64
 }
 
 char *
-http_upload_steal_spool(SoupServerMessage *msg)
+http_upload_steal_spool(SoupServerMessage *msg, GError **error)
 {
 	HttpUpload *upload = g_object_get_data(G_OBJECT(msg), HTTP_UPLOAD_KEY);
-	if (upload == NULL || upload->spool_path == NULL)
+	if (upload == NULL || upload->spool_path == NULL) {
+		g_set_error_literal(error, SHARKAPI_ERROR, SHARKAPI_ERROR_INTERNAL, "the upload was not spooled");
 		return NULL;
+	}
 	if (upload->fd >= 0) {
 		close(upload->fd);
 		upload->fd = -1;
 	}
 	if (upload->write_errno != 0) {
-		/* The caller learns of the failure through an unreadable spool: report it plainly. */
-		errno = upload->write_errno;
+		int errsv = upload->write_errno;
+		gboolean no_space = errsv == ENOSPC || errsv == EDQUOT;
+		g_set_error(error, SHARKAPI_ERROR, sharkapi_error_code_from_errno(errsv), "%s: %s",
+			    no_space ? "no space left to store the upload" : "the upload could not be spooled",
+			    g_strerror(errsv));
 		return NULL;
 	}
 	return g_steal_pointer(&upload->spool_path);

@@ -18,8 +18,9 @@ G_BEGIN_DECLS
  * past limit bytes (Content-Length or counted) the client gets 413 at once (http-refusal.h).
  * Called from the early handler once the route and token allow an upload. */
 void http_upload_begin(SoupServerMessage *msg, GSocket *socket, Store *store, guint64 limit, HttpMetrics *metrics);
-/* Takes the spool file (the caller deletes it); NULL when the request has none. */
-char *http_upload_steal_spool(SoupServerMessage *msg);
+/* Takes the spool file (the caller deletes it); NULL with the error when there is none or
+ * writing it failed (507 for a full disk). */
+char *http_upload_steal_spool(SoupServerMessage *msg, GError **error);
 
 /* From a spooled multipart body: writes the "file" part to capture_path and collects the
  * other parts (text) into options. Fails with 400 when there is no file part. */

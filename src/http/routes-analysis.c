@@ -74,7 +74,7 @@ void
 routes_analysis_status(HttpRequest *request)
 {
 	g_autoptr(GError) error = NULL;
-	SharkapiServer *server = request->server;
+	HttpServer *server = request->server;
 	g_autoptr(StoreCapture) capture = store_capture_get(server->store, request->capture_id, &error);
 	if (capture == NULL) {
 		http_reply_error(request->msg, error);
@@ -92,7 +92,7 @@ routes_analysis_status(HttpRequest *request)
 /* ---- summary routes ---- */
 
 typedef struct {
-	SharkapiServer *server;
+	HttpServer *server;
 	SoupServerMessage *msg;
 	AnalysisRoute route;
 	char *protocol; /* endpoints and conversations: as asked */
@@ -125,32 +125,12 @@ routes_analysis_parse_passes(const char *text, guint *passes, GError **error)
 	return FALSE;
 }
 
-/* The table whose filter name or table name is protocol, case-insensitively. */
-static JsonObject *
-analysis_find_table(JsonArray *tables, const char *protocol)
-{
-	for (guint i = 0; tables != NULL && i < json_array_get_length(tables); i++) {
-		JsonObject *table = json_array_get_object_element(tables, i);
-		const char *filter = json_object_get_string_member_with_default(table, "filter", "");
-		const char *name = json_object_get_string_member_with_default(table, "name", "");
-		if (g_ascii_strcasecmp(filter, protocol) == 0 || g_ascii_strcasecmp(name, protocol) == 0)
-			return table;
-	}
-	return NULL;
-}
-
 static GError *
-analysis_unknown_protocol_error(JsonArray *tables, const char *protocol)
+analysis_unknown_protocol_error(const GPtrArray *tables, const char *protocol)
 {
-	g_autoptr(GString) names = g_string_new(NULL);
-	for (guint i = 0; tables != NULL && i < json_array_get_length(tables); i++) {
-		JsonObject *table = json_array_get_object_element(tables, i);
-		if (names->len > 0)
-			g_string_append(names, ", ");
-		g_string_append(names, json_object_get_string_member_with_default(table, "filter", ""));
-	}
+	g_autofree char *names = worker_tables_filter_names(tables);
 	return g_error_new(SHARKAPI_ERROR, SHARKAPI_ERROR_BAD_REQUEST, "protocol: unknown table '%s'; valid: %s",
-			   protocol, names->str);
+			   protocol, names);
 }
 
 /* An empty table of a protocol that has no data in this capture. */
@@ -186,19 +166,18 @@ analysis_result_path(JobQueue *jobs, AnalysisRoute route, const char *protocol, 
 {
 	*table_name = NULL;
 	if (route == ANALYSIS_HIERARCHY)
-		return g_build_filename(summary_dir, "hierarchy.json", NULL);
+		return summary_result_path(summary_dir, SUMMARY_RESULT_HIERARCHY, NULL);
 	if (route == ANALYSIS_DNS)
-		return g_build_filename(summary_dir, "dns.json", NULL);
-	JsonArray *tables = job_queue_get_tables(jobs);
-	JsonObject *table = analysis_find_table(tables, protocol);
+		return summary_result_path(summary_dir, SUMMARY_RESULT_DNS, NULL);
+	const WorkerTable *table = job_queue_find_table(jobs, protocol);
 	if (table == NULL) {
-		*error = analysis_unknown_protocol_error(tables, protocol);
+		*error = analysis_unknown_protocol_error(job_queue_get_tables(jobs), protocol);
 		return NULL;
 	}
-	g_autofree char *file = g_strdup_printf("%s.json", json_object_get_string_member(table, "filter"));
-	*table_name = json_object_get_string_member(table, "name");
-	return g_build_filename(summary_dir, route == ANALYSIS_ENDPOINTS ? "endpoints" : "conversations", file,
-				NULL);
+	*table_name = table->name;
+	return summary_result_path(summary_dir,
+				   route == ANALYSIS_ENDPOINTS ? SUMMARY_RESULT_ENDPOINTS : SUMMARY_RESULT_CONVERSATIONS,
+				   table);
 }
 
 GBytes *
@@ -254,7 +233,7 @@ analysis_answer(AnalysisRequest *request, const char *summary_dir)
 static gboolean
 analysis_reply_cached(HttpRequest *http, AnalysisRoute route, const char *protocol, const char *variant)
 {
-	SharkapiServer *server = http->server;
+	HttpServer *server = http->server;
 	g_autoptr(GError) error = NULL;
 	const char *table_name = NULL;
 	gboolean exists = FALSE;
@@ -305,7 +284,7 @@ static void
 analysis_summary_route(HttpRequest *http, AnalysisRoute route)
 {
 	g_autoptr(GError) error = NULL;
-	SharkapiServer *server = http->server;
+	HttpServer *server = http->server;
 	guint passes = 1;
 	const char *filter = http_request_param(http, "filter");
 
@@ -327,9 +306,9 @@ analysis_summary_route(HttpRequest *http, AnalysisRoute route)
 		return;
 	}
 	/* Before any worker said HELLO the table list is unknown; the answer checks it again. */
-	JsonArray *tables = job_queue_get_tables(server->jobs);
+	const GPtrArray *tables = job_queue_get_tables(server->jobs);
 	if ((route == ANALYSIS_ENDPOINTS || route == ANALYSIS_CONVERSATIONS) && tables != NULL &&
-	    analysis_find_table(tables, protocol) == NULL) {
+	    worker_tables_find(tables, protocol) == NULL) {
 		g_autoptr(GError) unknown = analysis_unknown_protocol_error(tables, protocol);
 		http_reply_error(http->msg, unknown);
 		return;

@@ -4,7 +4,6 @@
  * SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
-#include "http/http-file-cache.h"
 #include "http/http-server.h"
 #include "json-writer.h"
 #include "store/store-capture.h"
@@ -16,7 +15,6 @@ void routes_analysis_hierarchy(HttpRequest *request);
 void routes_analysis_endpoints(HttpRequest *request);
 void routes_analysis_conversations(HttpRequest *request);
 void routes_analysis_dns(HttpRequest *request);
-void routes_analysis_fields(HttpRequest *request);
 
 /* Shared with `sharkapi analyze`, which prints what these routes answer. */
 typedef enum {
@@ -36,9 +34,5 @@ gboolean routes_analysis_parse_passes(const char *text, guint *passes, GError **
 GBytes *routes_analysis_summary_body(JobQueue *jobs, HttpFileCache *cache, AnalysisRoute route,
 				     const char *protocol, const char *summary_dir, GError **error);
 
-/* packets/fields (routes-fields.c): the field list check and the worker's request line. */
-gboolean fields_parse_list(const char *text, GPtrArray *fields, GError **error);
-char *fields_request_line(const char *capture_path, GPtrArray *fields, const char *filter, guint passes,
-			  gint64 limit, gint64 offset, gboolean ndjson);
 
 G_END_DECLS

@@ -8,7 +8,7 @@
 #include <glib/gstdio.h>
 #include <string.h>
 
-#include "capinfo.h"
+#include "wiretap/capinfo.h"
 #include "http/http-reply.h"
 #include "http/http-params.h"
 #include "http/http-upload.h"
@@ -19,12 +19,12 @@
 /* ---- upload ---- */
 
 typedef struct {
-	SharkapiServer *server;
+	HttpServer *server;
 	SoupServerMessage *msg;
 	char *spool_path;
 	char *capture_path;   /* temp file holding the capture itself */
-	char *placed_id;      /* once moved into the store by the thread, until its row is recorded */
-	char *captures_dir;   /* the store's, copied: the thread must not read the store */
+	StoreWriter *writer;  /* the thread's way into the store (which may be freed at shutdown) */
+	StoreCapture *capture; /* added by the thread */
 	char *content_type;
 	gboolean multipart;
 	GHashTable *options;  /* query parameters, then form fields over them */
@@ -43,12 +43,8 @@ upload_job_free(UploadJob *job)
 		g_unlink(job->spool_path);
 	if (job->capture_path != NULL)
 		g_unlink(job->capture_path);
-	if (job->placed_id != NULL) {
-		g_autofree char *dir = store_capture_dir(job->server->store, job->placed_id);
-		store_remove_tree(dir, NULL); /* placed, never recorded: nothing refers to it */
-	}
-	g_free(job->placed_id);
-	g_free(job->captures_dir);
+	store_writer_unref(job->writer);
+	store_capture_free(job->capture);
 	g_free(job->spool_path);
 	g_free(job->capture_path);
 	g_free(job->content_type);
@@ -60,48 +56,6 @@ upload_job_free(UploadJob *job)
 	capinfo_free(job->info);
 	g_object_unref(job->msg);
 	g_free(job);
-}
-
-/* Runs in a thread: taking the body apart and reading every record can take seconds. */
-static void
-upload_job_thread(GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
-{
-	UploadJob *job = task_data;
-	GError *error = NULL;
-
-	if (job->multipart) {
-		/* job->capture_path was made on the main loop: the store is not the thread's to read. */
-		if (!http_upload_extract_multipart(job->spool_path, job->content_type, job->capture_path, job->options,
-						   &job->part_filename, &error)) {
-			g_task_return_error(task, error);
-			return;
-		}
-		g_unlink(job->spool_path);
-		g_clear_pointer(&job->spool_path, g_free);
-	} else {
-		job->capture_path = g_steal_pointer(&job->spool_path);
-	}
-	job->info = capinfo_read(job->capture_path, &error);
-	if (job->info == NULL) {
-		g_task_return_error(task, error);
-		return;
-	}
-	/* Refused here, before anything is stored or dissected: no worker ever sees it. */
-	guint64 max_frames = job->max_frames;
-	if (max_frames > 0 && job->info->packets > max_frames) {
-		g_task_return_new_error(task, SHARKAPI_ERROR, SHARKAPI_ERROR_TOO_LARGE,
-					"the capture has %" G_GUINT64_FORMAT " frames, over the limit of %" G_GUINT64_FORMAT
-					" (max-frames)",
-					job->info->packets, max_frames);
-		return;
-	}
-	job->placed_id = store_capture_place(job->captures_dir, job->capture_path, &error);
-	if (job->placed_id == NULL) {
-		g_task_return_error(task, error);
-		return;
-	}
-	g_clear_pointer(&job->capture_path, g_free); /* renamed into the store */
-	g_task_return_boolean(task, TRUE);
 }
 
 /* Keeps the last path component and drops characters that would break a header. */
@@ -171,11 +125,9 @@ upload_tag_list(UploadJob *job, GError **error)
 }
 
 void
-routes_captures_created(SharkapiServer *server, SoupServerMessage *msg, const StoreCapture *capture, const char *how)
+routes_captures_created(HttpServer *server, SoupServerMessage *msg, const StoreCapture *capture, const char *how)
 {
-	g_message("%s capture %s (%s, %" G_GUINT64_FORMAT " frames)", how, capture->id, capture->filename,
-		  capture->num_packets);
-	summary_tracker_start(server->summaries, capture->id);
+	capture_service_added(&server->captures, capture, how);
 	g_autoptr(JsonWriter) writer = json_writer_new();
 	json_writer_begin_object(writer);
 	json_writer_member_string(writer, "filename", capture->filename);
@@ -184,17 +136,37 @@ routes_captures_created(SharkapiServer *server, SoupServerMessage *msg, const St
 	http_reply_writer(msg, 200, writer);
 }
 
+/* Runs in a thread: taking the body apart and reading every record can take seconds. */
 static void
-upload_job_done_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+upload_job_thread(GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
-	UploadJob *job = user_data;
-	SharkapiServer *server = job->server;
-	g_autoptr(GError) error = NULL;
+	UploadJob *job = task_data;
+	GError *error = NULL;
 
-	if (!g_task_propagate_boolean(G_TASK(result), &error)) {
-		http_reply_error(job->msg, error);
-		soup_server_message_unpause(job->msg);
-		upload_job_free(job);
+	if (job->multipart) {
+		/* job->capture_path was made on the main loop: the store is not the thread's to read. */
+		if (!http_upload_extract_multipart(job->spool_path, job->content_type, job->capture_path, job->options,
+						   &job->part_filename, &error)) {
+			g_task_return_error(task, error);
+			return;
+		}
+		g_unlink(job->spool_path);
+		g_clear_pointer(&job->spool_path, g_free);
+	} else {
+		job->capture_path = g_steal_pointer(&job->spool_path);
+	}
+	job->info = capinfo_read(job->capture_path, &error);
+	if (job->info == NULL) {
+		g_task_return_error(task, error);
+		return;
+	}
+	/* Refused here, before anything is stored or dissected: no worker ever sees it. */
+	guint64 max_frames = job->max_frames;
+	if (max_frames > 0 && job->info->packets > max_frames) {
+		g_task_return_new_error(task, SHARKAPI_ERROR, SHARKAPI_ERROR_TOO_LARGE,
+					"the capture has %" G_GUINT64_FORMAT " frames, over the limit of %" G_GUINT64_FORMAT
+					" (max-frames)",
+					job->info->packets, max_frames);
 		return;
 	}
 	g_autofree char *filename = routes_captures_clean_filename(upload_option(job, "filename"));
@@ -204,9 +176,7 @@ upload_job_done_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 		filename = upload_default_filename(job->info);
 	g_autofree char *tag_list = upload_tag_list(job, &error);
 	if (tag_list == NULL) {
-		http_reply_error(job->msg, error);
-		soup_server_message_unpause(job->msg);
-		upload_job_free(job);
+		g_task_return_error(task, error);
 		return;
 	}
 	StoreCaptureLabels labels = {
@@ -215,13 +185,25 @@ upload_job_done_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 		.tag_list = tag_list,
 		.user = job->user,
 	};
-	g_autoptr(StoreCapture) capture =
-		store_capture_register(server->store, job->placed_id, job->info, &labels, &error);
-	g_clear_pointer(&job->placed_id, g_free); /* recorded, or removed on failure */
-	if (capture == NULL)
-		http_reply_error(job->msg, error);
+	job->capture = store_capture_add(job->writer, job->capture_path, job->info, &labels, &error);
+	if (job->capture == NULL) {
+		g_task_return_error(task, error);
+		return;
+	}
+	g_clear_pointer(&job->capture_path, g_free); /* renamed into the store */
+	g_task_return_boolean(task, TRUE);
+}
+
+static void
+upload_job_done_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+	UploadJob *job = user_data;
+	g_autoptr(GError) error = NULL;
+
+	if (g_task_propagate_boolean(G_TASK(result), &error))
+		routes_captures_created(job->server, job->msg, job->capture, "stored");
 	else
-		routes_captures_created(server, job->msg, capture, "stored");
+		http_reply_error(job->msg, error);
 	soup_server_message_unpause(job->msg);
 	upload_job_free(job);
 }
@@ -230,12 +212,10 @@ void
 routes_captures_upload(HttpRequest *request)
 {
 	SoupServerMessage *msg = request->msg;
-	g_autofree char *spool_path = http_upload_steal_spool(msg);
+	g_autoptr(GError) spool_error = NULL;
+	g_autofree char *spool_path = http_upload_steal_spool(msg, &spool_error);
 	if (spool_path == NULL) {
-		int errsv = errno;
-		http_reply_error_literal(msg, errsv == ENOSPC || errsv == EDQUOT ? 507 : 500,
-					 errsv == ENOSPC || errsv == EDQUOT ? "no space left to store the upload"
-									    : "the upload could not be spooled");
+		http_reply_error(msg, spool_error);
 		return;
 	}
 	const char *content_type =
@@ -243,7 +223,7 @@ routes_captures_upload(HttpRequest *request)
 	UploadJob *job = g_new0(UploadJob, 1);
 	job->server = request->server;
 	job->max_frames = request->server->config->max_frames;
-	job->captures_dir = g_strdup(request->server->store->captures_dir);
+	job->writer = store_writer_ref(request->server->store->writer);
 	job->msg = g_object_ref(msg);
 	job->spool_path = g_steal_pointer(&spool_path);
 	job->content_type = g_strdup(content_type);
@@ -417,18 +397,11 @@ void
 routes_captures_delete(HttpRequest *request)
 {
 	g_autoptr(GError) error = NULL;
-	SharkapiServer *server = request->server;
-	g_autofree char *capture_path = store_capture_file(server->store, request->capture_id);
-	/* Stop its analyses first, so no worker writes into the folder being removed. */
-	summary_tracker_forget(server->summaries, request->capture_id);
-	if (!store_capture_delete(server->store, request->capture_id, &error)) {
+	HttpServer *server = request->server;
+	if (!capture_service_delete(&server->captures, request->capture_id, &error)) {
 		http_reply_error(request->msg, error);
 		return;
 	}
-	result_cache_forget_capture(server->results, request->capture_id);
-	job_queue_forget_warm_key(server->jobs, capture_path);
-	summary_tracker_forget_capture(server->summaries, request->capture_id);
-	g_message("deleted capture %s", request->capture_id);
 	g_autoptr(JsonWriter) writer = json_writer_new();
 	json_writer_begin_object(writer);
 	json_writer_member_string(writer, "id", request->capture_id);

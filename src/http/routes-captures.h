@@ -19,7 +19,7 @@ void routes_captures_delete(HttpRequest *request);
 void routes_captures_write_info(JsonWriter *writer, const StoreCapture *capture);
 /* A new capture is in the store (upload, merge): logs it, starts its summary pass and answers
  * {"filename","id"}. how: "stored" or "merged", for the log. */
-void routes_captures_created(SharkapiServer *server, SoupServerMessage *msg, const StoreCapture *capture,
+void routes_captures_created(HttpServer *server, SoupServerMessage *msg, const StoreCapture *capture,
 			     const char *how);
 /* A client-given file name made safe for Content-Disposition: last path component, no control
  * characters, quotes or semicolons, at most 255 bytes; NULL when nothing usable is left. */

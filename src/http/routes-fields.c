@@ -9,17 +9,19 @@
  * SPDX-License-Identifier: GPL-2.0-or-later */
 #define G_LOG_DOMAIN "fields"
 
+#include "http/routes-fields.h"
+
 #include "http/routes-analysis.h"
 
 #include <string.h>
 
 #include "http/http-reply.h"
+#include "jobs/job-requests.h"
 #include "metrics.h"
 #include "sharkapi-error.h"
 #include "store/store-capture.h"
 #include "store/store-result-cache.h"
 
-#define FIELDS_MAX 64
 #define FIELDS_NDJSON_TYPE "application/x-ndjson"
 #define FIELDS_CACHED_CHUNK (64 * 1024)
 
@@ -51,7 +53,7 @@ fields_stream_free(FieldsStream *stream)
 	g_free(stream);
 }
 
-static gboolean
+gboolean
 fields_name_is_valid(const char *name)
 {
 	if (*name == '\0' || strlen(name) > 256)
@@ -299,33 +301,11 @@ fields_cache_key(GPtrArray *fields, const char *filter, guint passes, gint64 lim
 	return result_cache_key(parts);
 }
 
-char *
-fields_request_line(const char *capture_path, GPtrArray *fields, const char *filter, guint passes, gint64 limit,
-		    gint64 offset, gboolean ndjson)
-{
-	g_autoptr(JsonWriter) writer = json_writer_new();
-	json_writer_begin_object(writer);
-	json_writer_member_string(writer, "capture", capture_path);
-	json_writer_key(writer, "fields");
-	json_writer_begin_array(writer);
-	for (guint i = 0; i < fields->len; i++)
-		json_writer_string(writer, g_ptr_array_index(fields, i));
-	json_writer_end_array(writer);
-	json_writer_member_string(writer, "filter", filter != NULL ? filter : "");
-	json_writer_member_string(writer, "format", ndjson ? "ndjson" : "json");
-	json_writer_member_string(writer, "job", "fields");
-	json_writer_member_int(writer, "limit", limit);
-	json_writer_member_int(writer, "offset", offset);
-	json_writer_member_int(writer, "passes", passes);
-	json_writer_end_object(writer);
-	return json_writer_steal_string(writer);
-}
-
 void
 routes_analysis_fields(HttpRequest *request)
 {
 	g_autoptr(GError) error = NULL;
-	SharkapiServer *server = request->server;
+	HttpServer *server = request->server;
 	g_autoptr(GPtrArray) fields = g_ptr_array_new_with_free_func(g_free);
 	gint64 limit = -1, offset = 0;
 	gboolean ndjson = FALSE;
@@ -363,7 +343,7 @@ routes_analysis_fields(HttpRequest *request)
 		fields_cached_next(stream);
 		return;
 	}
-	g_autofree char *line = fields_request_line(capture_path, fields, filter, passes, limit, offset, stream->ndjson);
+	g_autofree char *line = job_request_fields(capture_path, fields, filter, passes, limit, offset, stream->ndjson);
 	static const JobCallbacks callbacks = {
 		.data = fields_job_data_cb,
 		.done = fields_job_done_cb,

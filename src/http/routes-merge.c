@@ -10,8 +10,8 @@
 
 #include <glib/gstdio.h>
 
-#include "analysis/capture-merge.h"
-#include "capinfo.h"
+#include "wiretap/capture-merge.h"
+#include "wiretap/capinfo.h"
 #include "http/http-params.h"
 #include "http/http-reply.h"
 #include "http/routes-captures.h"
@@ -23,12 +23,12 @@
 #define MERGE_MAX_SOURCES 64
 
 typedef struct {
-	SharkapiServer *server;
+	HttpServer *server;
 	SoupServerMessage *msg;
 	GPtrArray *source_paths;
 	char *output_path; /* temp file in the store */
-	char *placed_id;   /* once moved into the store by the thread, until its row is recorded */
-	char *captures_dir; /* the store's, copied: the thread must not read the store */
+	StoreWriter *writer; /* the thread's way into the store (which may be freed at shutdown) */
+	StoreCapture *capture; /* added by the thread */
 	gboolean remove_duplicates;
 	CaptureMergeLimits limits; /* copied: the thread must not read the config */
 	char *filename;
@@ -43,12 +43,8 @@ merge_job_free(MergeJob *job)
 {
 	if (job->output_path != NULL)
 		g_unlink(job->output_path);
-	if (job->placed_id != NULL) {
-		g_autofree char *dir = store_capture_dir(job->server->store, job->placed_id);
-		store_remove_tree(dir, NULL); /* placed, never recorded */
-	}
-	g_free(job->placed_id);
-	g_free(job->captures_dir);
+	store_writer_unref(job->writer);
+	store_capture_free(job->capture);
 	g_free(job->output_path);
 	g_ptr_array_unref(job->source_paths);
 	g_free(job->filename);
@@ -148,8 +144,14 @@ merge_job_thread(GTask *task, gpointer source, gpointer task_data, GCancellable 
 		g_task_return_error(task, error);
 		return;
 	}
-	job->placed_id = store_capture_place(job->captures_dir, job->output_path, &error);
-	if (job->placed_id == NULL) {
+	StoreCaptureLabels labels = {
+		.filename = job->filename,
+		.comments = job->comments,
+		.tag_list = job->tag_list,
+		.user = job->user,
+	};
+	job->capture = store_capture_add(job->writer, job->output_path, job->info, &labels, &error);
+	if (job->capture == NULL) {
 		g_task_return_error(task, error);
 		return;
 	}
@@ -161,24 +163,12 @@ static void
 merge_job_done_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 {
 	MergeJob *job = user_data;
-	SharkapiServer *server = job->server;
 	g_autoptr(GError) error = NULL;
-	g_autoptr(StoreCapture) capture = NULL;
 
-	if (g_task_propagate_boolean(G_TASK(result), &error)) {
-		StoreCaptureLabels labels = {
-			.filename = job->filename,
-			.comments = job->comments,
-			.tag_list = job->tag_list,
-			.user = job->user,
-		};
-		capture = store_capture_register(server->store, job->placed_id, job->info, &labels, &error);
-		g_clear_pointer(&job->placed_id, g_free); /* recorded, or removed on failure */
-	}
-	if (capture == NULL)
-		http_reply_error(job->msg, error);
+	if (g_task_propagate_boolean(G_TASK(result), &error))
+		routes_captures_created(job->server, job->msg, job->capture, "merged");
 	else
-		routes_captures_created(server, job->msg, capture, "merged");
+		http_reply_error(job->msg, error);
 	soup_server_message_unpause(job->msg);
 	merge_job_free(job);
 }
@@ -213,7 +203,7 @@ merge_job_new(HttpRequest *request, GError **error)
 	job->source_paths = g_steal_pointer(&paths);
 	job->output_path = g_steal_pointer(&output_path);
 	job->remove_duplicates = remove_duplicates;
-	job->captures_dir = g_strdup(store->captures_dir);
+	job->writer = store_writer_ref(store->writer);
 	job->limits.max_bytes = request->server->config->max_upload_size;
 	job->limits.max_frames = request->server->config->max_frames;
 	job->filename = routes_captures_clean_filename(http_params_get(params, "filename"));

@@ -1,5 +1,5 @@
 /* routes-merge.h: v1 merge (API.md v1 table): a new capture made of others, merged by time.
- * Must not dissect: the merge is libwiretap's (src/analysis/capture-merge.c).
+ * Must not dissect: the merge is libwiretap's (src/wiretap/capture-merge.c).
  * SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 

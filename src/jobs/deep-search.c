@@ -5,12 +5,14 @@
 #include "jobs/deep-search.h"
 
 #include <string.h>
-#include <sys/random.h>
 
+#include "jobs/job-requests.h"
 #include "json-writer.h"
+#include "secrets.h"
 #include "sharkapi-error.h"
 #include "store/store-capture.h"
 #include "store/store-deep-search.h"
+#include "worker-protocol.h"
 
 /* Wait before submitting again when the job queue was full. */
 #define DEEP_SEARCH_QUEUE_FULL_RETRY_MS 500
@@ -43,6 +45,7 @@ struct DeepSearchRunner {
 	JobQueue *jobs;
 	guint parallel;
 	GHashTable *running; /* search id -> RunningSearch */
+	GArray *reserved;    /* gint64 token ids of searches being recorded */
 };
 
 static void deep_search_fill(RunningSearch *search);
@@ -79,6 +82,7 @@ deep_search_runner_new(Store *store, JobQueue *jobs, guint parallel)
 	self->jobs = jobs;
 	self->parallel = MAX(parallel, 1);
 	self->running = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)running_search_free);
+	self->reserved = g_array_new(FALSE, FALSE, sizeof(gint64));
 	return self;
 }
 
@@ -88,6 +92,7 @@ deep_search_runner_free(DeepSearchRunner *self)
 	if (self == NULL)
 		return;
 	g_hash_table_unref(self->running);
+	g_array_unref(self->reserved);
 	g_free(self);
 }
 
@@ -128,24 +133,12 @@ deep_search_job_done_cb(Job *job, JsonObject *result, const GError *error, gpoin
 		g_message("deep search %s: capture %s counts as searched without a match: %s", search->id,
 			  search_job->capture_id, error->message);
 	else
-		matched = json_object_get_boolean_member_with_default(result, "matched", FALSE);
+		matched = json_object_get_boolean_member_with_default(result, WORKER_END_MATCHED, FALSE);
 	deep_search_record(search, search_job->position, matched);
 	g_ptr_array_remove_fast(search->jobs, search_job);
 	deep_search_job_free(search_job);
 	deep_search_fill(search);
 	deep_search_check_finished(search);
-}
-
-static char *
-deep_search_match_request(const char *capture_path, const char *display_filter)
-{
-	g_autoptr(JsonWriter) writer = json_writer_new();
-	json_writer_begin_object(writer);
-	json_writer_member_string(writer, "capture", capture_path);
-	json_writer_member_string(writer, "filter", display_filter);
-	json_writer_member_string(writer, "job", "match");
-	json_writer_end_object(writer);
-	return json_writer_steal_string(writer);
 }
 
 static gboolean
@@ -174,7 +167,7 @@ deep_search_submit(RunningSearch *search, gint64 position, const char *capture_i
 		return TRUE;
 	}
 	g_autofree char *path = store_capture_file(store, capture->id);
-	g_autofree char *request = deep_search_match_request(path, search->display_filter);
+	g_autofree char *request = job_request_match(path, search->display_filter);
 	DeepSearchJob *search_job = g_new0(DeepSearchJob, 1);
 	search_job->search = search;
 	search_job->position = position;
@@ -266,7 +259,26 @@ deep_search_runner_count_running(DeepSearchRunner *self, gint64 token_id)
 	g_hash_table_iter_init(&iter, self->running);
 	while (g_hash_table_iter_next(&iter, NULL, &value))
 		count += ((RunningSearch *)value)->token_id == token_id;
+	for (guint i = 0; i < self->reserved->len; i++)
+		count += g_array_index(self->reserved, gint64, i) == token_id;
 	return count;
+}
+
+void
+deep_search_runner_reserve(DeepSearchRunner *self, gint64 token_id)
+{
+	g_array_append_val(self->reserved, token_id);
+}
+
+void
+deep_search_runner_unreserve(DeepSearchRunner *self, gint64 token_id)
+{
+	for (guint i = 0; i < self->reserved->len; i++) {
+		if (g_array_index(self->reserved, gint64, i) == token_id) {
+			g_array_remove_index_fast(self->reserved, i);
+			return;
+		}
+	}
 }
 
 double
@@ -285,7 +297,8 @@ deep_search_new_id(void)
 	guint8 bytes[16];
 	guint64 ms = (guint64)(g_get_real_time() / 1000);
 
-	if (getrandom(bytes, sizeof bytes, 0) != sizeof bytes) {
+	if (!secrets_random_bytes(bytes, sizeof bytes, NULL)) {
+		/* An id, not a secret: unique is enough, which the time and GLib's generator give. */
 		for (guint i = 0; i < sizeof bytes; i++)
 			bytes[i] = (guint8)g_random_int();
 	}

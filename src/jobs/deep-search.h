@@ -29,8 +29,11 @@ void deep_search_runner_start(DeepSearchRunner *self, const char *search_id, gin
 /* Withdraws a running search's jobs (queued ones dropped, running ones' workers stopped);
  * FALSE when it was not running. */
 gboolean deep_search_runner_stop(DeepSearchRunner *self, const char *search_id);
-/* How many of this token's searches are running. */
+/* How many of this token's searches are running, or reserved: a reservation counts while its
+ * search is being recorded (in a worker thread), until it is started or given up. */
 guint deep_search_runner_count_running(DeepSearchRunner *self, gint64 token_id);
+void deep_search_runner_reserve(DeepSearchRunner *self, gint64 token_id);
+void deep_search_runner_unreserve(DeepSearchRunner *self, gint64 token_id);
 /* Starts every search with pending entries (after a restart). */
 void deep_search_runner_resume_all(DeepSearchRunner *self);
 /* Sum of the fractions done of the search's running jobs (0 when none run). */

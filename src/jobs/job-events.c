@@ -9,6 +9,7 @@
 #include "event-log.h"
 #include "metrics.h"
 #include "sharkapi-error.h"
+#include "worker-protocol.h"
 
 void
 job_events_finished(const char *request, gint64 started_us, gboolean cancelled, const GError *error)
@@ -19,9 +20,10 @@ job_events_finished(const char *request, gint64 started_us, gboolean cancelled, 
 	if (json_parser_load_from_data(parser, request, -1, NULL) &&
 	    JSON_NODE_HOLDS_OBJECT(json_parser_get_root(parser))) {
 		JsonObject *object = json_node_get_object(json_parser_get_root(parser));
-		kind = json_object_get_string_member_with_default(object, "job", "unknown");
+		kind = json_object_get_string_member_with_default(object, WORKER_REQUEST_JOB, "unknown");
 		/* A merge of shards' results reads no capture. */
-		passes = json_object_get_int_member_with_default(object, "passes", g_str_equal(kind, "summary_merge") ? 0 : 1);
+		passes = json_object_get_int_member_with_default(object, WORKER_REQUEST_PASSES,
+							     g_str_equal(kind, WORKER_JOB_SUMMARY_MERGE) ? 0 : 1);
 	}
 	const char *outcome = cancelled ? "cancelled" : error != NULL ? "error" : "ok";
 	g_autofree char *labels = metrics_labels("job", kind, "outcome", outcome, NULL);

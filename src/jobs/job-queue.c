@@ -10,6 +10,7 @@
 #include "jobs/worker-process.h"
 #include "metrics.h"
 #include "sharkapi-error.h"
+#include "worker-protocol.h"
 
 /* A job is tried at most this often when its worker dies under it (API.md: 422 after two). */
 #define JOB_MAX_ATTEMPTS 2
@@ -59,7 +60,7 @@ struct JobQueue {
 	guint64 worker_recycle_rss;
 	GPtrArray *slots;
 	GQueue pending;
-	JsonArray *tables;
+	GPtrArray *tables; /* WorkerTable */
 	gboolean tables_from_worker; /* else they are the kept list of an earlier run */
 	char *tables_path;
 	GHashTable *first_passes; /* warm key -> first passes run for it (GUINT_TO_POINTER) */
@@ -116,8 +117,8 @@ job_error_from_payload(GBytes *payload)
 	if (json_parser_load_from_data(parser, text, (gssize)len, NULL) &&
 	    JSON_NODE_HOLDS_OBJECT(json_parser_get_root(parser))) {
 		JsonObject *object = json_node_get_object(json_parser_get_root(parser));
-		gint64 status = json_object_get_int_member_with_default(object, "status", 500);
-		const char *message = json_object_get_string_member_with_default(object, "message", "worker error");
+		gint64 status = json_object_get_int_member_with_default(object, WORKER_ERROR_STATUS, 500);
+		const char *message = json_object_get_string_member_with_default(object, WORKER_ERROR_MESSAGE, "worker error");
 		if (status < 400 || status > 599)
 			status = 500;
 		return g_error_new_literal(SHARKAPI_ERROR, (gint)status, message);
@@ -144,8 +145,7 @@ job_queue_keep_tables(JobQueue *self)
 {
 	if (self->tables_path == NULL)
 		return;
-	g_autoptr(JsonNode) node = json_node_init_array(json_node_alloc(), self->tables);
-	g_autofree char *text = json_to_string(node, FALSE);
+	g_autofree char *text = worker_tables_to_json(self->tables);
 	g_autofree char *kept = NULL;
 	if (g_file_get_contents(self->tables_path, &kept, NULL, NULL) && g_str_equal(kept, text))
 		return;
@@ -162,7 +162,7 @@ job_queue_load_tables(JobQueue *self)
 		return;
 	JsonNode *root = json_parser_get_root(parser);
 	if (root != NULL && JSON_NODE_HOLDS_ARRAY(root))
-		self->tables = json_array_ref(json_node_get_array(root));
+		self->tables = worker_tables_from_json(json_node_get_array(root));
 }
 
 static void
@@ -175,14 +175,12 @@ worker_slot_hello(WorkerSlot *slot, GBytes *payload)
 		g_warning("worker %s sent a malformed HELLO, ignoring", worker_process_get_identifier(slot->process));
 		return;
 	}
-	if (!self->tables_from_worker && json_object_has_member(hello, "tables")) {
+	JsonNode *tables = json_object_get_member(hello, WORKER_HELLO_TABLES);
+	if (!self->tables_from_worker && tables != NULL && JSON_NODE_HOLDS_ARRAY(tables)) {
 		self->tables_from_worker = TRUE;
-		JsonArray *tables = json_object_get_array_member(hello, "tables");
-		if (tables != NULL) {
-			g_clear_pointer(&self->tables, json_array_unref);
-			self->tables = json_array_ref(tables);
-			job_queue_keep_tables(self);
-		}
+		g_clear_pointer(&self->tables, g_ptr_array_unref);
+		self->tables = worker_tables_from_json(json_node_get_array(tables));
+		job_queue_keep_tables(self);
 	}
 }
 
@@ -225,7 +223,7 @@ worker_slot_maybe_retire(WorkerSlot *slot)
 static void
 job_queue_count_first_pass(JobQueue *self, WorkerSlot *slot, Job *job, JsonObject *result)
 {
-	gint64 seen = json_object_get_int_member_with_default(result, "first_passes", slot->first_passes_seen);
+	gint64 seen = json_object_get_int_member_with_default(result, WORKER_END_FIRST_PASSES, slot->first_passes_seen);
 	if (seen > slot->first_passes_seen && job->warm_key != NULL) {
 		guint count = GPOINTER_TO_UINT(g_hash_table_lookup(self->first_passes, job->warm_key));
 		g_hash_table_insert(self->first_passes, g_strdup(job->warm_key), GUINT_TO_POINTER(count + 1));
@@ -499,7 +497,7 @@ job_queue_free(JobQueue *self)
 	g_ptr_array_free(self->slots, TRUE);
 	g_queue_clear_full(&self->pending, (GDestroyNotify)job_free);
 	if (self->tables != NULL)
-		json_array_unref(self->tables);
+		g_ptr_array_unref(self->tables);
 	g_free(self->tables_path);
 	g_hash_table_destroy(self->first_passes);
 	g_free(self->worker_path);
@@ -557,10 +555,16 @@ job_is_running(Job *job)
 	return job->slot != NULL;
 }
 
-JsonArray *
+const GPtrArray *
 job_queue_get_tables(JobQueue *self)
 {
 	return self->tables;
+}
+
+const WorkerTable *
+job_queue_find_table(JobQueue *self, const char *protocol)
+{
+	return worker_tables_find(self->tables, protocol);
 }
 
 guint

@@ -9,6 +9,8 @@
 
 #include <json-glib/json-glib.h>
 
+#include "jobs/worker-tables.h"
+
 G_BEGIN_DECLS
 
 typedef struct JobQueue JobQueue;
@@ -52,9 +54,11 @@ void job_cancel(Job *job);
 void job_resume(Job *job);
 gboolean job_is_running(Job *job);
 
-/* The worker's HELLO: the conversation/endpoint tables; the kept list (tables_path) until the
- * first worker is up, NULL when there is none either. */
-JsonArray *job_queue_get_tables(JobQueue *self);
+/* The worker's HELLO: the conversation/endpoint tables (WorkerTable); the kept list
+ * (tables_path) until the first worker is up, NULL when there is none either. */
+const GPtrArray *job_queue_get_tables(JobQueue *self);
+/* The table whose filter or display name is protocol (case-insensitive); NULL if none or no list. */
+const WorkerTable *job_queue_find_table(JobQueue *self, const char *protocol);
 
 /* How many first passes workers ran for two-pass jobs on this warm key since the start: a
  * query answered by a warm worker does not add one. */

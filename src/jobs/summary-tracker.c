@@ -10,11 +10,14 @@
 #include "jobs/summary-tracker.h"
 
 #include "event-log.h"
+#include "file-tree.h"
+#include "jobs/job-requests.h"
 #include "json-writer.h"
 #include "metrics.h"
 #include "sharkapi-error.h"
 #include "store/store-capture.h"
 #include "store/store-summary-budget.h"
+#include "worker-protocol.h"
 
 typedef struct SummaryRun SummaryRun;
 
@@ -94,7 +97,7 @@ summary_run_drop_shards(SummaryRun *run)
 		g_autoptr(GError) error = NULL;
 		if (shard->job != NULL)
 			job_cancel(g_steal_pointer(&shard->job));
-		if (!store_remove_tree(shard->dir, &error))
+		if (!file_tree_remove(shard->dir, &error))
 			g_warning("%s, ignoring", error->message);
 	}
 	run->shards_running = 0;
@@ -112,6 +115,26 @@ summary_run_free(SummaryRun *run)
 	g_free(run->summary_dir);
 	g_ptr_array_unref(run->waiters);
 	g_free(run);
+}
+
+char *
+summary_result_path(const char *summary_dir, SummaryResult result, const WorkerTable *table)
+{
+	switch (result) {
+	case SUMMARY_RESULT_HIERARCHY:
+		return g_build_filename(summary_dir, WORKER_RESULT_HIERARCHY, NULL);
+	case SUMMARY_RESULT_DNS:
+		return g_build_filename(summary_dir, WORKER_RESULT_DNS, NULL);
+	case SUMMARY_RESULT_ENDPOINTS:
+	case SUMMARY_RESULT_CONVERSATIONS: {
+		g_autofree char *file = g_strconcat(table->filter, ".json", NULL);
+		return g_build_filename(summary_dir,
+					result == SUMMARY_RESULT_ENDPOINTS ? WORKER_RESULT_ENDPOINTS_FOLDER
+									   : WORKER_RESULT_CONVERSATIONS_FOLDER,
+					file, NULL);
+	}
+	}
+	g_return_val_if_reached(NULL);
 }
 
 char *
@@ -209,26 +232,6 @@ summary_job_done_cb(Job *job, JsonObject *result, const GError *error, gpointer 
 	summary_run_complete(run, error);
 }
 
-/* n_shards 0: the whole capture. */
-static char *
-summary_request_line(const char *capture_path, const char *output, const char *filter, guint passes,
-		     guint shard, guint n_shards)
-{
-	g_autoptr(JsonWriter) writer = json_writer_new();
-	json_writer_begin_object(writer);
-	json_writer_member_string(writer, "capture", capture_path);
-	json_writer_member_string(writer, "filter", filter != NULL ? filter : "");
-	json_writer_member_string(writer, "job", "summary");
-	json_writer_member_string(writer, "output", output);
-	json_writer_member_int(writer, "passes", passes);
-	if (n_shards > 0) {
-		json_writer_member_int(writer, "shard", shard);
-		json_writer_member_int(writer, "shards", n_shards);
-	}
-	json_writer_end_object(writer);
-	return json_writer_steal_string(writer);
-}
-
 /* ---- sharded runs ---- */
 
 /* What users see of sharding: a counter by outcome and one log line per sharded run. */
@@ -283,20 +286,11 @@ static void
 summary_run_submit_merge(SummaryRun *run)
 {
 	static const JobCallbacks callbacks = {.done = summary_merge_done_cb};
-	g_autoptr(JsonWriter) writer = json_writer_new();
 	g_autoptr(GError) error = NULL;
-	g_autofree char *request = NULL;
-
-	json_writer_begin_object(writer);
-	json_writer_member_string(writer, "job", "summary_merge");
-	json_writer_member_string(writer, "output", run->summary_dir);
-	json_writer_key(writer, "parts");
-	json_writer_begin_array(writer);
+	g_autoptr(GPtrArray) parts = g_ptr_array_new();
 	for (guint i = 0; i < run->shards->len; i++)
-		json_writer_string(writer, ((SummaryShard *)g_ptr_array_index(run->shards, i))->dir);
-	json_writer_end_array(writer);
-	json_writer_end_object(writer);
-	request = json_writer_steal_string(writer);
+		g_ptr_array_add(parts, ((SummaryShard *)g_ptr_array_index(run->shards, i))->dir);
+	g_autofree char *request = job_request_summary_merge(run->summary_dir, parts);
 	run->job = job_queue_submit(run->tracker->jobs, request, NULL, &callbacks, run, &error);
 	if (run->job == NULL) {
 		run->fallback_reason = g_strdup_printf("merge: %s", error->message);
@@ -329,8 +323,9 @@ summary_shard_done_cb(Job *job, JsonObject *result, const GError *error, gpointe
 	run->shards_running--;
 	if (error != NULL)
 		unsafe = error->message;
-	else if (json_object_has_member(result, "unsafe") && !json_object_get_null_member(result, "unsafe"))
-		unsafe = json_object_get_string_member_with_default(result, "unsafe", "unsafe");
+	else if (json_object_has_member(result, WORKER_END_UNSAFE) &&
+		 !json_object_get_null_member(result, WORKER_END_UNSAFE))
+		unsafe = json_object_get_string_member_with_default(result, WORKER_END_UNSAFE, "unsafe");
 	if (unsafe != NULL) {
 		/* No need to wait for the other shards: their workers are stopped (and replaced),
 		 * and the single pass starts on this one's. */
@@ -359,7 +354,7 @@ summary_run_submit_shards(SummaryRun *run, guint n_shards)
 		shard->run = run;
 		shard->dir = g_strdup_printf("%s.shard%u.tmp", run->summary_dir, k);
 		g_ptr_array_add(run->shards, shard);
-		request = summary_request_line(run->capture_path, shard->dir, "", 1, k, n_shards);
+		request = job_request_summary(run->capture_path, shard->dir, "", 1, k, n_shards);
 		shard->job = job_queue_submit(run->tracker->jobs, request, NULL, &callbacks, shard, &error);
 		if (shard->job == NULL) {
 			g_message("summary of %s not sharded: %s", run->capture_id, error->message);
@@ -436,7 +431,7 @@ summary_run_submit_single(SummaryRun *run, GError **error)
 		.done = summary_job_done_cb,
 	};
 	g_autofree char *request =
-		summary_request_line(run->capture_path, run->summary_dir, run->filter, run->passes, 0, 0);
+		job_request_summary(run->capture_path, run->summary_dir, run->filter, run->passes, 0, 0);
 	/* A two-pass run leaves its worker warm for this capture's later two-pass queries. */
 	run->job = job_queue_submit(run->tracker->jobs, request, run->passes == 2 ? run->capture_path : NULL,
 				    &callbacks, run, error);

@@ -37,6 +37,18 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(SummaryTracker, summary_tracker_free)
  * merged afterwards (shards < 2 or min_frames 0: never, the default). */
 void summary_tracker_set_sharding(SummaryTracker *self, guint shards, guint64 min_frames);
 
+/* The results a ready variant's folder holds (worker-protocol.h names their files). */
+typedef enum {
+	SUMMARY_RESULT_HIERARCHY,
+	SUMMARY_RESULT_DNS,
+	SUMMARY_RESULT_ENDPOINTS,     /* one file per table with data */
+	SUMMARY_RESULT_CONVERSATIONS, /* one file per table with data */
+} SummaryResult;
+
+/* The file of one result in a variant's folder; table: the table's (endpoints and
+ * conversations), else NULL. */
+char *summary_result_path(const char *summary_dir, SummaryResult result, const WorkerTable *table);
+
 /* Folder name of a variant: "default", or "v-<hash>" of filter and passes. */
 char *summary_variant_key(const char *filter, guint passes);
 

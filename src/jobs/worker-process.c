@@ -1,6 +1,6 @@
 /* worker-process.c: spawning a worker and reading its frames without blocking the server.
  * SPDX-License-Identifier: GPL-2.0-or-later */
-#define G_LOG_DOMAIN "worker"
+#define G_LOG_DOMAIN "worker-pool"
 
 #include "jobs/worker-process.h"
 

@@ -7,8 +7,9 @@
 #include <errno.h>
 #include <glib/gstdio.h>
 #include <string.h>
-#include <sys/random.h>
 
+#include "file-tree.h"
+#include "secrets.h"
 #include "sharkapi-error.h"
 #include "store/store-db.h"
 #include "store/store-tags.h"
@@ -65,20 +66,6 @@ store_capture_summary_dir(Store *store, const char *id, const char *variant)
 	return g_build_filename(store->captures_dir, id, "summary", variant, NULL);
 }
 
-static char *
-store_capture_new_id(void)
-{
-	guint8 bytes[STORE_CAPTURE_ID_LENGTH / 2];
-	if (getrandom(bytes, sizeof bytes, 0) != sizeof bytes) {
-		for (guint i = 0; i < sizeof bytes; i++)
-			bytes[i] = (guint8)g_random_int();
-	}
-	GString *id = g_string_sized_new(STORE_CAPTURE_ID_LENGTH);
-	for (guint i = 0; i < sizeof bytes; i++)
-		g_string_append_printf(id, "%02x", bytes[i]);
-	return g_string_free(id, FALSE);
-}
-
 static gboolean
 store_capture_insert(Store *store, const char *id, const CapInfo *info, const StoreCaptureLabels *labels,
 		     GError **error)
@@ -132,7 +119,7 @@ store_capture_insert_with_tags(Store *store, const char *id, const CapInfo *info
 	return store_db_exec(store->db, "COMMIT", error);
 }
 
-char *
+static char *
 store_capture_place(const char *captures_dir, const char *temp_path, GError **error)
 {
 	g_autofree char *id = NULL;
@@ -141,7 +128,9 @@ store_capture_place(const char *captures_dir, const char *temp_path, GError **er
 	/* 48 random bits: a collision is unlikely, and mkdir's EEXIST catches it anyway. */
 	for (guint attempt = 0; attempt < 8 && dir == NULL; attempt++) {
 		g_free(id);
-		id = store_capture_new_id();
+		id = secrets_random_hex(STORE_CAPTURE_ID_LENGTH / 2, error);
+		if (id == NULL)
+			return NULL;
 		g_autofree char *candidate = g_build_filename(captures_dir, id, NULL);
 		if (g_mkdir(candidate, 0750) == 0) {
 			dir = g_steal_pointer(&candidate);
@@ -157,7 +146,7 @@ store_capture_place(const char *captures_dir, const char *temp_path, GError **er
 		return NULL;
 	}
 	g_autofree char *final_path = g_build_filename(dir, "capture", NULL);
-	if (!store_fsync_path(temp_path, error))
+	if (!file_tree_fsync(temp_path, error))
 		goto fail;
 	if (g_rename(temp_path, final_path) != 0) {
 		int errsv = errno;
@@ -165,26 +154,44 @@ store_capture_place(const char *captures_dir, const char *temp_path, GError **er
 			    g_strerror(errsv));
 		goto fail;
 	}
-	if (!store_fsync_path(dir, error) || !store_fsync_path(captures_dir, error))
+	if (!file_tree_fsync(dir, error) || !file_tree_fsync(captures_dir, error))
 		goto fail;
 	return g_steal_pointer(&id);
 
 fail:
 	/* Not visible yet (no row): removing the folder leaves nothing behind. */
-	store_remove_tree(dir, NULL);
+	file_tree_remove(dir, NULL);
 	return NULL;
 }
 
-StoreCapture *
+static StoreCapture *
 store_capture_register(Store *store, const char *id, const CapInfo *info, const StoreCaptureLabels *labels,
 		       GError **error)
 {
 	if (!store_capture_insert_with_tags(store, id, info, labels, error)) {
 		g_autofree char *dir = store_capture_dir(store, id);
-		store_remove_tree(dir, NULL); /* no row: nothing refers to it */
+		file_tree_remove(dir, NULL); /* no row: nothing refers to it */
 		return NULL;
 	}
 	return store_capture_get(store, id, error);
+}
+
+StoreCapture *
+store_capture_add(StoreWriter *writer, const char *temp_path, const CapInfo *info, const StoreCaptureLabels *labels,
+		  GError **error)
+{
+	/* Placing happens outside the lock, so two uploads' fsyncs go on side by side; only the
+	 * rows take turns. */
+	Store *store = store_writer_acquire(writer);
+	g_autofree char *captures_dir = g_strdup(store->captures_dir);
+	store_writer_release(writer);
+	g_autofree char *id = store_capture_place(captures_dir, temp_path, error);
+	if (id == NULL)
+		return NULL;
+	store = store_writer_acquire(writer);
+	StoreCapture *capture = store_capture_register(store, id, info, labels, error);
+	store_writer_release(writer);
+	return capture;
 }
 
 static void store_capture_touch_row(Store *store, const char *id);
@@ -261,7 +268,7 @@ store_capture_delete(Store *store, const char *id, GError **error)
 	}
 	g_autofree char *dir = store_capture_dir(store, id);
 	g_autoptr(GError) error_local = NULL;
-	if (!store_remove_tree(dir, &error_local))
+	if (!file_tree_remove(dir, &error_local))
 		g_warning("%s; recovery removes it at the next start, ignoring", error_local->message);
 	return TRUE;
 }
@@ -281,14 +288,17 @@ static void
 store_capture_touch_row(Store *store, const char *id)
 {
 	g_autofree char *now = store_db_now_iso8601();
+	g_autoptr(GError) error = NULL;
 	g_autoptr(sqlite3_stmt) stmt = store_db_prepare(
-		store->db, "UPDATE captures SET last_accessed = ?, viewcount = viewcount + 1 WHERE id = ?", NULL);
-	if (stmt == NULL)
+		store->db, "UPDATE captures SET last_accessed = ?, viewcount = viewcount + 1 WHERE id = ?", &error);
+	if (stmt == NULL) {
+		g_warning("counting a view of capture %s: %s, ignoring", id, error->message);
 		return;
+	}
 	sqlite3_bind_text(stmt, 1, now, -1, SQLITE_STATIC);
 	sqlite3_bind_text(stmt, 2, id, -1, SQLITE_STATIC);
 	if (sqlite3_step(stmt) != SQLITE_DONE)
-		g_debug("touching capture %s: %s, ignoring", id, sqlite3_errmsg(store->db));
+		g_warning("counting a view of capture %s: %s, ignoring", id, sqlite3_errmsg(store->db));
 }
 
 gboolean
@@ -310,12 +320,9 @@ store_capture_set_analysis_failed(Store *store, const char *id, const char *mess
 GPtrArray *
 store_capture_list_ids(Store *store, GError **error)
 {
-	g_autoptr(GPtrArray) ids = g_ptr_array_new_with_free_func(g_free);
 	g_autoptr(sqlite3_stmt) stmt =
 		store_db_prepare(store->db, "SELECT id FROM captures ORDER BY cap_file_id", error);
 	if (stmt == NULL)
 		return NULL;
-	while (sqlite3_step(stmt) == SQLITE_ROW)
-		g_ptr_array_add(ids, g_strdup((const char *)sqlite3_column_text(stmt, 0)));
-	return g_steal_pointer(&ids);
+	return store_db_column_strings(store->db, stmt, "listing the captures", error);
 }

@@ -8,8 +8,9 @@
 
 #include <glib.h>
 
-#include "capinfo.h"
+#include "wiretap/capinfo.h"
 #include "store/store.h"
+#include "store/store-writer.h"
 
 G_BEGIN_DECLS
 
@@ -60,15 +61,12 @@ StoreCapture *store_capture_from_statement(sqlite3_stmt *stmt);
 /* TRUE for exactly 12 lowercase hex characters: the only ids that reach the file system. */
 gboolean store_capture_id_is_valid(const char *id);
 
-/* Storing a checked capture takes two steps. The first, in a worker thread: moves the temp
- * file into a new capture folder, every step fsynced (a 200 MB capture takes the disk a
- * while, which the main loop must not wait for); returns the new id, with no row yet
- * (recovery removes such a folder); it takes the store's captures_dir as a copy of its own, as the
- * store may be freed while a thread still runs at shutdown. The second, on the main loop: records the row and
- * returns it (on failure the folder is removed). */
-char *store_capture_place(const char *captures_dir, const char *temp_path, GError **error);
-StoreCapture *store_capture_register(Store *store, const char *id, const CapInfo *info,
-				     const StoreCaptureLabels *labels, GError **error);
+/* Stores a checked capture, in a worker thread: moves the temp file into a new capture folder,
+ * every step fsynced, then records its row (and tags) through the store's writer connection,
+ * so the main loop waits for neither fsync. On failure nothing is left: the folder goes with
+ * the row that was not written. The one path for uploads, merges and `sharkapi analyze`. */
+StoreCapture *store_capture_add(StoreWriter *writer, const char *temp_path, const CapInfo *info,
+				const StoreCaptureLabels *labels, GError **error);
 StoreCapture *store_capture_get(Store *store, const char *id, GError **error);
 gboolean store_capture_delete(Store *store, const char *id, GError **error);
 /* Records a read of the capture (info, download): last_accessed, viewcount. */

@@ -274,6 +274,20 @@ store_db_close(sqlite3 *db)
 	sqlite3_close(db);
 }
 
+GPtrArray *
+store_db_column_strings(sqlite3 *db, sqlite3_stmt *stmt, const char *context, GError **error)
+{
+	g_autoptr(GPtrArray) values = g_ptr_array_new_with_free_func(g_free);
+	int rc;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+		g_ptr_array_add(values, g_strdup((const char *)sqlite3_column_text(stmt, 0)));
+	if (rc != SQLITE_DONE) {
+		store_db_set_error(db, error, context);
+		return NULL;
+	}
+	return g_steal_pointer(&values);
+}
+
 char *
 store_db_now_iso8601(void)
 {

@@ -26,6 +26,9 @@ void store_db_give_back(sqlite3 *db, const char *sql, sqlite3_stmt *stmt);
 gboolean store_db_exec(sqlite3 *db, const char *sql, GError **error);
 /* Sets error from the connection's last failure, with context. */
 void store_db_set_error(sqlite3 *db, GError **error, const char *context);
+/* Steps stmt to its end and returns the first column of every row as strings; NULL with an
+ * error (context says what was being read) when a step fails, never a silently partial list. */
+GPtrArray *store_db_column_strings(sqlite3 *db, sqlite3_stmt *stmt, const char *context, GError **error);
 
 /* Current time as ISO-8601 UTC with seconds, "2026-11-26T05:49:13Z". */
 char *store_db_now_iso8601(void);

@@ -174,16 +174,13 @@ store_deep_search_pending(Store *store, const char *id, GArray **positions, GPtr
 GPtrArray *
 store_deep_search_list_unfinished(Store *store, GError **error)
 {
-	g_autoptr(GPtrArray) ids = g_ptr_array_new_with_free_func(g_free);
 	g_autoptr(sqlite3_stmt) stmt = store_db_prepare(
 		store->db, "SELECT id FROM deep_searches s WHERE EXISTS (SELECT 1 FROM deep_search_pool p "
 			   "WHERE p.search_id = s.id AND p.state = 0) ORDER BY created_at",
 		error);
 	if (stmt == NULL)
 		return NULL;
-	while (sqlite3_step(stmt) == SQLITE_ROW)
-		g_ptr_array_add(ids, g_strdup((const char *)sqlite3_column_text(stmt, 0)));
-	return g_steal_pointer(&ids);
+	return store_db_column_strings(store->db, stmt, "listing the unfinished deep searches", error);
 }
 
 gboolean

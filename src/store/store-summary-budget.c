@@ -8,6 +8,7 @@
 #include <ftw.h>
 #include <glib/gstdio.h>
 
+#include "file-tree.h"
 #include "metrics.h"
 #include "store/store-capture.h"
 
@@ -147,7 +148,7 @@ store_summary_budget_evict_one(StoreSummaryBudget *self, const char *keep_key)
 		return FALSE;
 	g_autoptr(GError) error = NULL;
 	g_autofree char *dir = store_capture_summary_dir(self->store, oldest->capture_id, oldest->variant);
-	if (!store_remove_tree(dir, &error))
+	if (!file_tree_remove(dir, &error))
 		g_warning("%s, ignoring", error->message);
 	g_debug("removed filtered summary %s (%" G_GUINT64_FORMAT " bytes)", oldest_key, oldest->bytes);
 	self->used -= oldest->bytes;

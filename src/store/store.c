@@ -1,19 +1,19 @@
 /* store.c: the data dir's folders, opening, and crash recovery.
  * SPDX-License-Identifier: GPL-2.0-or-later */
-#define _XOPEN_SOURCE 700 /* nftw */
 #define G_LOG_DOMAIN "store"
 
 #include "store/store.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <glib/gstdio.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "file-tree.h"
 #include "sharkapi-error.h"
 #include "store/store-db.h"
+#include "store/store-writer.h"
 
 static gboolean
 store_mkdir(const char *path, GError **error)
@@ -41,6 +41,9 @@ store_open(const char *data_dir, GError **error)
 	self->db = store_db_open(self->data_dir, error);
 	if (self->db == NULL)
 		return NULL;
+	self->writer = store_writer_open(self->data_dir, error);
+	if (self->writer == NULL)
+		return NULL;
 	return g_steal_pointer(&self);
 }
 
@@ -49,49 +52,13 @@ store_free(Store *self)
 {
 	if (self == NULL)
 		return;
+	store_writer_unref(self->writer);
 	store_db_close(self->db);
 	g_free(self->data_dir);
 	g_free(self->captures_dir);
 	g_free(self->tmp_dir);
 	g_free(self->worker_home);
 	g_free(self);
-}
-
-static int
-store_remove_entry_cb(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-	if (remove(path) != 0 && errno != ENOENT)
-		g_warning("removing %s: %s, ignoring", path, g_strerror(errno));
-	return 0;
-}
-
-gboolean
-store_remove_tree(const char *path, GError **error)
-{
-	if (!g_file_test(path, G_FILE_TEST_EXISTS | G_FILE_TEST_IS_SYMLINK))
-		return TRUE;
-	if (nftw(path, store_remove_entry_cb, 16, FTW_DEPTH | FTW_PHYS) != 0 ||
-	    g_file_test(path, G_FILE_TEST_EXISTS)) {
-		g_set_error(error, SHARKAPI_ERROR, SHARKAPI_ERROR_INTERNAL, "could not remove %s", path);
-		return FALSE;
-	}
-	return TRUE;
-}
-
-gboolean
-store_fsync_path(const char *path, GError **error)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || fsync(fd) != 0) {
-		int errsv = errno;
-		if (fd >= 0)
-			close(fd);
-		g_set_error(error, SHARKAPI_ERROR, sharkapi_error_code_from_errno(errsv), "fsync %s: %s", path,
-			    g_strerror(errsv));
-		return FALSE;
-	}
-	close(fd);
-	return TRUE;
 }
 
 char *
@@ -130,7 +97,7 @@ store_recover_summary(const char *summary_dir)
 		if (!g_str_has_suffix(name, ".tmp") && strstr(name, ".tmp-") == NULL)
 			continue;
 		g_autofree char *path = g_build_filename(summary_dir, name, NULL);
-		if (store_remove_tree(path, NULL))
+		if (file_tree_remove(path, NULL))
 			removed++;
 	}
 	return removed;
@@ -144,14 +111,14 @@ store_recover(Store *self)
 	g_autoptr(GDir) tmp = g_dir_open(self->tmp_dir, 0, NULL);
 	while (tmp != NULL && (name = g_dir_read_name(tmp)) != NULL) {
 		g_autofree char *path = g_build_filename(self->tmp_dir, name, NULL);
-		if (store_remove_tree(path, NULL))
+		if (file_tree_remove(path, NULL))
 			removed++;
 	}
 	g_autoptr(GDir) captures = g_dir_open(self->captures_dir, 0, NULL);
 	while (captures != NULL && (name = g_dir_read_name(captures)) != NULL) {
 		g_autofree char *path = g_build_filename(self->captures_dir, name, NULL);
 		if (!store_capture_row_exists(self, name)) {
-			if (store_remove_tree(path, NULL))
+			if (file_tree_remove(path, NULL))
 				removed++;
 			continue;
 		}

@@ -19,6 +19,9 @@ typedef struct {
 	char *tmp_dir;
 	char *worker_home;
 	sqlite3 *db;
+	/* The second connection, for commits made in worker threads (store-writer.h); NULL in a
+	 * writer's own view. */
+	struct _StoreWriter *writer;
 } Store;
 
 /* Creates the folders if missing, opens the database. */
@@ -33,9 +36,5 @@ guint store_recover(Store *self);
 /* A new temp file path in tmp/ (the file is created empty, mode 0600). */
 char *store_new_temp_file(Store *self, const char *prefix, GError **error);
 
-/* Removes a folder tree; missing is fine. */
-gboolean store_remove_tree(const char *path, GError **error);
-/* fsync()s a file or folder by path. */
-gboolean store_fsync_path(const char *path, GError **error);
 
 G_END_DECLS

@@ -8,6 +8,7 @@
 #include "worker/worker-channel.h"
 
 #include "sharkapi-error.h"
+#include "worker-protocol.h"
 
 #include <errno.h>
 #include <string.h>
@@ -108,8 +109,8 @@ worker_channel_send_error(WorkerChannel *self, const GError *job_error, GError *
 	g_autoptr(JsonWriter) writer = json_writer_new();
 
 	json_writer_begin_object(writer);
-	json_writer_member_string(writer, "message", job_error->message);
-	json_writer_member_int(writer, "status", sharkapi_error_http_status(job_error));
+	json_writer_member_string(writer, WORKER_ERROR_MESSAGE, job_error->message);
+	json_writer_member_int(writer, WORKER_ERROR_STATUS, sharkapi_error_http_status(job_error));
 	json_writer_end_object(writer);
 	return worker_channel_send_json(self, WORKER_FRAME_ERROR, writer, error);
 }

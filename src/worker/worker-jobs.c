@@ -13,6 +13,7 @@
 #include "engine/engine-tables.h"
 #include "sharkapi-error.h"
 #include "worker/worker-request.h"
+#include "worker-protocol.h"
 
 #include <string.h>
 
@@ -30,9 +31,9 @@ worker_jobs_hello(Engine *engine, WorkerChannel *channel, GError **error)
 	g_autoptr(JsonWriter) writer = json_writer_new();
 
 	json_writer_begin_object(writer);
-	json_writer_key(writer, "tables");
+	json_writer_key(writer, WORKER_HELLO_TABLES);
 	engine_tables_write_list(engine_get_tables(engine), writer);
-	json_writer_member_string(writer, "version", engine_get_version());
+	json_writer_member_string(writer, WORKER_HELLO_VERSION, engine_get_version());
 	json_writer_end_object(writer);
 	return worker_channel_send_json(channel, WORKER_FRAME_HELLO, writer, error);
 }
@@ -60,7 +61,7 @@ worker_jobs_get_passes(JsonObject *request, int *passes, GError **error)
 {
 	gint64 value = 1;
 
-	if (!worker_request_get_int(request, "passes", 1, &value, error))
+	if (!worker_request_get_int(request, WORKER_REQUEST_PASSES, 1, &value, error))
 		return FALSE;
 	if (value != 1 && value != 2) {
 		g_set_error(error, SHARKAPI_ERROR, SHARKAPI_ERROR_BAD_REQUEST,
@@ -77,8 +78,8 @@ worker_jobs_get_shard(JsonObject *request, EngineSummaryRequest *summary, GError
 {
 	gint64 shard = 0, shards = 0;
 
-	if (!worker_request_get_int(request, "shard", 0, &shard, error) ||
-	    !worker_request_get_int(request, "shards", 0, &shards, error))
+	if (!worker_request_get_int(request, WORKER_REQUEST_SHARD, 0, &shard, error) ||
+	    !worker_request_get_int(request, WORKER_REQUEST_SHARDS, 0, &shards, error))
 		return FALSE;
 	if (shards < 0 || shards > 64 || shard < 0 || (shards > 0 && shard >= shards)) {
 		g_set_error(error, SHARKAPI_ERROR, SHARKAPI_ERROR_BAD_REQUEST,
@@ -102,9 +103,9 @@ worker_jobs_summary(WorkerJob *job, JsonObject *request, GError **error)
 	guint32 frames = 0;
 	gboolean ok;
 
-	if (!worker_request_get_string(request, "capture", NULL, &summary.capture, error) ||
-	    !worker_request_get_string(request, "output", NULL, &summary.output, error) ||
-	    !worker_request_get_string(request, "filter", "", &summary.filter, error) ||
+	if (!worker_request_get_string(request, WORKER_REQUEST_CAPTURE, NULL, &summary.capture, error) ||
+	    !worker_request_get_string(request, WORKER_REQUEST_OUTPUT, NULL, &summary.output, error) ||
+	    !worker_request_get_string(request, WORKER_REQUEST_FILTER, "", &summary.filter, error) ||
 	    !worker_jobs_get_passes(request, &summary.passes, error) ||
 	    !worker_jobs_get_shard(request, &summary, error))
 		return FALSE;
@@ -117,10 +118,10 @@ worker_jobs_summary(WorkerJob *job, JsonObject *request, GError **error)
 		return FALSE;
 	writer = json_writer_new();
 	json_writer_begin_object(writer);
-	json_writer_member_int(writer, "first_passes", engine_get_first_passes(job->engine));
-	json_writer_member_int(writer, "frames", frames);
+	json_writer_member_int(writer, WORKER_END_FIRST_PASSES, engine_get_first_passes(job->engine));
+	json_writer_member_int(writer, WORKER_END_FRAMES, frames);
 	if (summary.n_shards > 0)
-		json_writer_member_string(writer, "unsafe", unsafe);
+		json_writer_member_string(writer, WORKER_END_UNSAFE, unsafe);
 	json_writer_end_object(writer);
 	return worker_jobs_end(job, writer, error);
 }
@@ -133,8 +134,8 @@ worker_jobs_summary_merge(WorkerJob *job, JsonObject *request, GError **error)
 	g_autoptr(JsonWriter) writer = NULL;
 	const char *output = NULL;
 
-	if (!worker_request_get_string(request, "output", NULL, &output, error) ||
-	    !worker_request_get_strings(request, "parts", &parts, error))
+	if (!worker_request_get_string(request, WORKER_REQUEST_OUTPUT, NULL, &output, error) ||
+	    !worker_request_get_strings(request, WORKER_REQUEST_PARTS, &parts, error))
 		return FALSE;
 	if (!engine_summary_merge((const char *const *)parts->pdata, parts->len, output, error))
 		return FALSE;
@@ -161,7 +162,7 @@ worker_jobs_get_format(JsonObject *request, gboolean *ndjson, GError **error)
 {
 	const char *format = NULL;
 
-	if (!worker_request_get_string(request, "format", "json", &format, error))
+	if (!worker_request_get_string(request, WORKER_REQUEST_FORMAT, "json", &format, error))
 		return FALSE;
 	if (strcmp(format, "json") != 0 && strcmp(format, "ndjson") != 0) {
 		g_set_error(error, SHARKAPI_ERROR, SHARKAPI_ERROR_BAD_REQUEST,
@@ -182,12 +183,12 @@ worker_jobs_fields(WorkerJob *job, JsonObject *request, GError **error)
 	g_autoptr(JsonWriter) writer = NULL;
 	guint64 rows = 0;
 
-	if (!worker_request_get_string(request, "capture", NULL, &fields.capture, error) ||
-	    !worker_request_get_strings(request, "fields", &names, error) ||
-	    !worker_request_get_string(request, "filter", "", &fields.filter, error) ||
+	if (!worker_request_get_string(request, WORKER_REQUEST_CAPTURE, NULL, &fields.capture, error) ||
+	    !worker_request_get_strings(request, WORKER_REQUEST_FIELDS, &names, error) ||
+	    !worker_request_get_string(request, WORKER_REQUEST_FILTER, "", &fields.filter, error) ||
 	    !worker_jobs_get_passes(request, &fields.passes, error) ||
-	    !worker_request_get_int(request, "limit", -1, &fields.limit, error) ||
-	    !worker_request_get_int(request, "offset", 0, &fields.offset, error) ||
+	    !worker_request_get_int(request, WORKER_REQUEST_LIMIT, -1, &fields.limit, error) ||
+	    !worker_request_get_int(request, WORKER_REQUEST_OFFSET, 0, &fields.offset, error) ||
 	    !worker_jobs_get_format(request, &fields.ndjson, error))
 		return FALSE;
 	fields.fields = (const char *const *)names->pdata;
@@ -197,8 +198,8 @@ worker_jobs_fields(WorkerJob *job, JsonObject *request, GError **error)
 		return FALSE;
 	writer = json_writer_new();
 	json_writer_begin_object(writer);
-	json_writer_member_int(writer, "first_passes", engine_get_first_passes(job->engine));
-	json_writer_member_int(writer, "rows", (gint64)rows);
+	json_writer_member_int(writer, WORKER_END_FIRST_PASSES, engine_get_first_passes(job->engine));
+	json_writer_member_int(writer, WORKER_END_ROWS, (gint64)rows);
 	json_writer_end_object(writer);
 	return worker_jobs_end(job, writer, error);
 }
@@ -210,7 +211,7 @@ worker_jobs_check_filter(WorkerJob *job, JsonObject *request, GError **error)
 	g_autoptr(JsonWriter) writer = NULL;
 	const char *text = NULL;
 
-	if (!worker_request_get_string(request, "filter", NULL, &text, error) ||
+	if (!worker_request_get_string(request, WORKER_REQUEST_FILTER, NULL, &text, error) ||
 	    !engine_check_filter(text, error))
 		return FALSE;
 	writer = json_writer_new();
@@ -229,15 +230,15 @@ worker_jobs_match(WorkerJob *job, JsonObject *request, GError **error)
 	gboolean matched = FALSE;
 	guint32 frames = 0;
 
-	if (!worker_request_get_string(request, "capture", NULL, &match.capture, error) ||
-	    !worker_request_get_string(request, "filter", NULL, &match.filter, error))
+	if (!worker_request_get_string(request, WORKER_REQUEST_CAPTURE, NULL, &match.capture, error) ||
+	    !worker_request_get_string(request, WORKER_REQUEST_FILTER, NULL, &match.filter, error))
 		return FALSE;
 	if (!engine_match_run(job->engine, &match, worker_jobs_progress_cb, job, &matched, &frames, error))
 		return FALSE;
 	writer = json_writer_new();
 	json_writer_begin_object(writer);
-	json_writer_member_int(writer, "frames", frames);
-	json_writer_member_bool(writer, "matched", matched);
+	json_writer_member_int(writer, WORKER_END_FRAMES, frames);
+	json_writer_member_bool(writer, WORKER_END_MATCHED, matched);
 	json_writer_end_object(writer);
 	return worker_jobs_end(job, writer, error);
 }
@@ -246,11 +247,11 @@ static const struct {
 	const char *name;
 	WorkerJobFunc func;
 } worker_jobs_table[] = {
-    {"check_filter", worker_jobs_check_filter},
-    {"fields", worker_jobs_fields},
-    {"match", worker_jobs_match},
-    {"summary", worker_jobs_summary},
-    {"summary_merge", worker_jobs_summary_merge},
+    {WORKER_JOB_CHECK_FILTER, worker_jobs_check_filter},
+    {WORKER_JOB_FIELDS, worker_jobs_fields},
+    {WORKER_JOB_MATCH, worker_jobs_match},
+    {WORKER_JOB_SUMMARY, worker_jobs_summary},
+    {WORKER_JOB_SUMMARY_MERGE, worker_jobs_summary_merge},
 };
 
 static gboolean
@@ -263,7 +264,7 @@ worker_jobs_dispatch(WorkerJob *job, const char *line, gsize length, GError **er
 	if (root == NULL)
 		return FALSE;
 	request = json_node_get_object(root);
-	if (!worker_request_get_string(request, "job", NULL, &name, error))
+	if (!worker_request_get_string(request, WORKER_REQUEST_JOB, NULL, &name, error))
 		return FALSE;
 	for (gsize i = 0; i < G_N_ELEMENTS(worker_jobs_table); i++) {
 		if (strcmp(worker_jobs_table[i].name, name) == 0)

@@ -7,6 +7,9 @@
  * SPDX-License-Identifier: GPL-2.0-or-later */
 #define G_LOG_DOMAIN "worker"
 
+/* nice(1) level of a worker. */
+#define WORKER_NICENESS 10
+
 #include "engine/engine-init.h"
 #include "engine/engine.h"
 #include "sharkapi-error.h"
@@ -18,6 +21,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 /* Longest request line accepted (a fields request of 64 names is a few KiB). */
@@ -82,6 +86,10 @@ main(int argc, char **argv)
 	}
 	/* A server that went away is seen as a write error, not a signal. */
 	signal(SIGPIPE, SIG_IGN);
+	/* Dissection is batch work; the server's main loop answers requests and gets the CPU first
+	 * when both want it (a cached answer stays fast while captures are dissected). */
+	if (setpriority(PRIO_PROCESS, 0, WORKER_NICENESS) != 0)
+		g_debug("setpriority: %s", g_strerror(errno));
 	protocol_fd = worker_main_take_stdout(&error);
 	if (protocol_fd < 0) {
 		g_printerr("sharkapi-worker: %s\n", error->message);

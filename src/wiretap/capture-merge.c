@@ -2,7 +2,7 @@
  * SPDX-License-Identifier: GPL-2.0-or-later */
 #define G_LOG_DOMAIN "merge"
 
-#include "analysis/capture-merge.h"
+#include "wiretap/capture-merge.h"
 
 #include <errno.h>
 #include <glib/gstdio.h>
@@ -13,7 +13,7 @@
 #include <wiretap/wtap.h>
 #include <wsutil/buffer.h>
 
-#include "analysis/wiretap-lock.h"
+#include "wiretap/wiretap-lock.h"
 #include "sharkapi-error.h"
 
 /* editcap -d: the packet and the 4 before it. */

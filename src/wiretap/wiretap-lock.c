@@ -1,6 +1,6 @@
 /* wiretap-lock.c: see wiretap-lock.h.
  * SPDX-License-Identifier: GPL-2.0-or-later */
-#include "analysis/wiretap-lock.h"
+#include "wiretap/wiretap-lock.h"
 
 static GMutex wiretap_mutex;
 

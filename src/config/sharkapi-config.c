@@ -2,7 +2,7 @@
  * SPDX-License-Identifier: GPL-2.0-or-later */
 #define G_LOG_DOMAIN "config"
 
-#include "cli/sharkapi-config.h"
+#include "config/sharkapi-config.h"
 
 #include <stdlib.h>
 #include <string.h>

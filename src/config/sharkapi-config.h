@@ -30,7 +30,7 @@ typedef struct {
 	char *metrics_token;       /* when set, GET /metrics needs it in Authorization; default none */
 	char *log_format;          /* "text" (key=value) or "json", default text */
 	/* A capture with at least this many frames gets its summary pass split across two workers
-	 * (when there are two, both free), default 200000; 0 = every capture. */
+	 * (when there are two, both free); default 0 = never. */
 	guint64 summary_shard_min_frames;
 } SharkapiConfig;
 

@@ -8,7 +8,7 @@
 #define G_LOG_DOMAIN "capinfo"
 #define WS_LOG_DOMAIN "capinfo"
 
-#include "capinfo.h"
+#include "wiretap/capinfo.h"
 
 #include <errno.h>
 #include <glib/gstdio.h>
@@ -16,7 +16,7 @@
 #include <wiretap/wtap.h>
 #include <wsutil/buffer.h>
 
-#include "analysis/wiretap-lock.h"
+#include "wiretap/wiretap-lock.h"
 #include "sharkapi-error.h"
 
 #define CAPINFO_NS_PER_SEC G_GINT64_CONSTANT(1000000000)

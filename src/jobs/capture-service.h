@@ -1,0 +1,32 @@
+/* capture-service.h: the operations on a capture that span the store and the jobs, one call
+ * each, for whoever asks (HTTP routes today; the CLI and other nodes later): a capture just
+ * added gets its default summary started; a capture deleted has its analyses stopped, its row
+ * and files removed, and its cached answers and warm worker forgotten, in that order.
+ * Must not know HTTP.
+ * SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <glib.h>
+
+#include "jobs/job-queue.h"
+#include "jobs/summary-tracker.h"
+#include "store/store-capture.h"
+#include "store/store-result-cache.h"
+#include "store/store.h"
+
+G_BEGIN_DECLS
+
+typedef struct {
+	Store *store;              /* not owned, any of them */
+	JobQueue *jobs;
+	SummaryTracker *summaries;
+	ResultCache *results;
+} CaptureService;
+
+/* A capture store_capture_add() just stored: logs it and starts its default summary. how:
+ * "stored", "merged". */
+void capture_service_added(CaptureService *self, const StoreCapture *capture, const char *how);
+/* Deletes a capture and everything derived from it; 404 when there is none. */
+gboolean capture_service_delete(CaptureService *self, const char *capture_id, GError **error);
+
+G_END_DECLS

@@ -1,0 +1,87 @@
+/* job-requests.c: worker job request lines (job-requests.h). Members are written in name
+ * order, as the worker's own JSON is.
+ * SPDX-License-Identifier: GPL-2.0-or-later */
+#include "jobs/job-requests.h"
+
+#include "json-writer.h"
+#include "worker-protocol.h"
+
+char *
+job_request_summary(const char *capture_path, const char *output_dir, const char *filter, guint passes, guint shard,
+		    guint shards)
+{
+	g_autoptr(JsonWriter) writer = json_writer_new();
+	json_writer_begin_object(writer);
+	json_writer_member_string(writer, WORKER_REQUEST_CAPTURE, capture_path);
+	json_writer_member_string(writer, WORKER_REQUEST_FILTER, filter != NULL ? filter : "");
+	json_writer_member_string(writer, WORKER_REQUEST_JOB, WORKER_JOB_SUMMARY);
+	json_writer_member_string(writer, WORKER_REQUEST_OUTPUT, output_dir);
+	json_writer_member_int(writer, WORKER_REQUEST_PASSES, passes);
+	if (shards > 0) {
+		json_writer_member_int(writer, WORKER_REQUEST_SHARD, shard);
+		json_writer_member_int(writer, WORKER_REQUEST_SHARDS, shards);
+	}
+	json_writer_end_object(writer);
+	return json_writer_steal_string(writer);
+}
+
+char *
+job_request_summary_merge(const char *output_dir, GPtrArray *parts)
+{
+	g_autoptr(JsonWriter) writer = json_writer_new();
+	json_writer_begin_object(writer);
+	json_writer_member_string(writer, WORKER_REQUEST_JOB, WORKER_JOB_SUMMARY_MERGE);
+	json_writer_member_string(writer, WORKER_REQUEST_OUTPUT, output_dir);
+	json_writer_key(writer, WORKER_REQUEST_PARTS);
+	json_writer_begin_array(writer);
+	for (guint i = 0; i < parts->len; i++)
+		json_writer_string(writer, g_ptr_array_index(parts, i));
+	json_writer_end_array(writer);
+	json_writer_end_object(writer);
+	return json_writer_steal_string(writer);
+}
+
+char *
+job_request_fields(const char *capture_path, GPtrArray *fields, const char *filter, guint passes, gint64 limit,
+		   gint64 offset, gboolean ndjson)
+{
+	g_autoptr(JsonWriter) writer = json_writer_new();
+	json_writer_begin_object(writer);
+	json_writer_member_string(writer, WORKER_REQUEST_CAPTURE, capture_path);
+	json_writer_key(writer, WORKER_REQUEST_FIELDS);
+	json_writer_begin_array(writer);
+	for (guint i = 0; i < fields->len; i++)
+		json_writer_string(writer, g_ptr_array_index(fields, i));
+	json_writer_end_array(writer);
+	json_writer_member_string(writer, WORKER_REQUEST_FILTER, filter != NULL ? filter : "");
+	json_writer_member_string(writer, WORKER_REQUEST_FORMAT, ndjson ? "ndjson" : "json");
+	json_writer_member_string(writer, WORKER_REQUEST_JOB, WORKER_JOB_FIELDS);
+	json_writer_member_int(writer, WORKER_REQUEST_LIMIT, limit);
+	json_writer_member_int(writer, WORKER_REQUEST_OFFSET, offset);
+	json_writer_member_int(writer, WORKER_REQUEST_PASSES, passes);
+	json_writer_end_object(writer);
+	return json_writer_steal_string(writer);
+}
+
+char *
+job_request_check_filter(const char *filter)
+{
+	g_autoptr(JsonWriter) writer = json_writer_new();
+	json_writer_begin_object(writer);
+	json_writer_member_string(writer, WORKER_REQUEST_FILTER, filter);
+	json_writer_member_string(writer, WORKER_REQUEST_JOB, WORKER_JOB_CHECK_FILTER);
+	json_writer_end_object(writer);
+	return json_writer_steal_string(writer);
+}
+
+char *
+job_request_match(const char *capture_path, const char *filter)
+{
+	g_autoptr(JsonWriter) writer = json_writer_new();
+	json_writer_begin_object(writer);
+	json_writer_member_string(writer, WORKER_REQUEST_CAPTURE, capture_path);
+	json_writer_member_string(writer, WORKER_REQUEST_FILTER, filter);
+	json_writer_member_string(writer, WORKER_REQUEST_JOB, WORKER_JOB_MATCH);
+	json_writer_end_object(writer);
+	return json_writer_steal_string(writer);
+}

@@ -1,0 +1,21 @@
+/* job-requests.h: the request line of every worker job (worker-protocol.h), built in one place
+ * from the protocol's names, for job_queue_submit(). Each returns a newly allocated line.
+ * SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* shards 0: the whole capture; else shard K of N (the default variant only). filter may be NULL. */
+char *job_request_summary(const char *capture_path, const char *output_dir, const char *filter, guint passes,
+			  guint shard, guint shards);
+/* parts: the shards' output folders, in shard order. */
+char *job_request_summary_merge(const char *output_dir, GPtrArray *parts);
+/* fields: the field names (char *); filter may be NULL; limit -1: all rows. */
+char *job_request_fields(const char *capture_path, GPtrArray *fields, const char *filter, guint passes,
+			 gint64 limit, gint64 offset, gboolean ndjson);
+char *job_request_check_filter(const char *filter);
+char *job_request_match(const char *capture_path, const char *filter);
+
+G_END_DECLS
