@@ -11,6 +11,7 @@ oracle program and libwireshark (path, size, time), so any change runs tshark ag
 Python 3 standard library only.
 SPDX-License-Identifier: GPL-2.0-or-later
 """
+import fcntl
 import glob
 import hashlib
 import json
@@ -81,9 +82,23 @@ def _cache_path(argv, stdin, inputs):
 def _run(argv, stdin=None, timeout=600, inputs=()):
     """(exit status, stdout, stderr) of the oracle; inputs are the captures it reads."""
     cached = _cache_path(argv, stdin, inputs)
-    if cached is not None and os.path.exists(cached):
+    if cached is None:
+        return _run_fresh(argv, stdin, timeout, None)
+    if os.path.exists(cached):
         with open(cached) as f:
             return tuple(json.load(f))
+    # Suites running side by side ask the same questions about the same captures at the same
+    # time: one runs tshark, the others wait for its answer instead of running it again.
+    os.makedirs(_CACHE_DIR, exist_ok=True)
+    with open(cached + ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if os.path.exists(cached):
+            with open(cached) as f:
+                return tuple(json.load(f))
+        return _run_fresh(argv, stdin, timeout, cached)
+
+
+def _run_fresh(argv, stdin, timeout, cached):
     result = subprocess.run(argv, input=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             env=_env(), timeout=timeout)
     answer = (result.returncode, result.stdout.decode("utf-8", "replace"),
