@@ -218,6 +218,12 @@ def test_oversized_headers_and_query_strings():
         check(status is None or 400 <= status < 500 or (status == 505 and "request line" in label),
               "%s: %s %s" % (label, status, answer[:200]))
         print("  %s: %s" % (label, status if status else "closed"))
+    # Refused before libsoup parsed them, they are still counted (and logged) as requests.
+    scrape = server.request("GET", "/metrics").body.decode()
+    for status in (414, 431):
+        series = 'sharkapi_http_requests_total{method="-",route="(unparsed)",status="%d"} ' % status
+        counted = [float(line.split()[-1]) for line in scrape.splitlines() if line.startswith(series)]
+        check(len(counted) == 1 and counted[0] >= 3, "%d refusals counted: %r" % (status, counted))
     # Within the limit, 60 KiB of headers are served, and on a kept-alive connection each request
     # counts from zero.
     big_but_fine = "GET /api/v2/openapi.json HTTP/1.1\r\nHost: x\r\nX-Pad: %s\r\n\r\n" % ("p" * 60000)

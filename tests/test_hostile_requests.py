@@ -402,6 +402,8 @@ def test_headers_that_trickle_in_are_cut():
         timed_out = [a for a in answers.values() if a.startswith(b"HTTP/1.1 408")]
         check(len(timed_out) == len(socks), "answers: %r" % list(answers.values())[:3])
         check(b'"status":408' in timed_out[0], "408 without the JSON error: %r" % timed_out[0])
+        counted = metric(slow, "sharkapi_http_requests_total", 'method="-",route="(unparsed)",status="408"')
+        check(counted == len(socks), "408s counted: %s" % counted)
         # A request sent whole is served as before.
         r = slow.request("GET", "/api/v2/openapi.json")
         check(r.status == 200, "a normal request: %d" % r.status)

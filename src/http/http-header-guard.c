@@ -4,6 +4,7 @@
 
 #include "http/http-header-guard.h"
 
+#include "http/http-metrics.h"
 #include "http/http-refusal.h"
 
 /* ---- the input side: a pollable filter stream that counts ---- */
@@ -40,8 +41,8 @@ static void
 http_header_guard_refuse(HttpHeaderGuard *self)
 {
 	self->refused = self->seen_line ? 431 : 414;
-	g_message("refusing a request whose %s passed %d bytes (%u)",
-		  self->seen_line ? "headers" : "request line", HTTP_HEADER_GUARD_LIMIT, self->refused);
+	http_metrics_request_refused(self->refused, self->seen_line ? "request headers too large"
+								    : "request line too long");
 	http_refusal_write_only(self->base, g_socket_connection_get_socket(G_SOCKET_CONNECTION(self->base)), self->refused,
 				self->seen_line ? "request headers larger than 65536 bytes"
 						: "request line longer than 65536 bytes");

@@ -5,6 +5,7 @@
 #include "http/http-listener.h"
 
 #include "http/http-header-guard.h"
+#include "http/http-metrics.h"
 #include "http/http-refusal.h"
 
 #include <errno.h>
@@ -161,8 +162,7 @@ http_connection_end_overdue(HttpConnection *conn)
 	http_connection_headers_done(conn);
 	if (msg == NULL)
 		return; /* libsoup dropped the request already */
-	g_message("closing a connection: its request's headers were not complete after %u s",
-		  conn->listener->header_timeout);
+	http_metrics_request_refused(SOUP_STATUS_REQUEST_TIMEOUT, "request headers not received in time");
 	g_autoptr(GIOStream) stream = soup_server_message_steal_connection(msg);
 	if (stream != NULL)
 		http_refusal_write(stream, conn->socket, SOUP_STATUS_REQUEST_TIMEOUT, "request headers not received in time",

@@ -165,3 +165,17 @@ http_metrics_request_finished_cb(SoupServer *soup, SoupServerMessage *msg, gpoin
 	event_log_end(line);
 	g_object_set_data(G_OBJECT(msg), HTTP_METRICS_REQUEST_KEY, NULL);
 }
+
+void
+http_metrics_request_refused(guint status, const char *why)
+{
+	g_autofree char *status_text = g_strdup_printf("%u", status);
+	g_autofree char *labels = metrics_labels("method", "-", "route", "(unparsed)", "status", status_text, NULL);
+	metrics_inc("sharkapi_http_requests_total", labels);
+	EventLogLine *line = event_log_begin("request");
+	event_log_add_string(line, "method", "-");
+	event_log_add_string(line, "route", "(unparsed)");
+	event_log_add_int(line, "status", status);
+	event_log_add_string(line, "outcome", why);
+	event_log_end(line);
+}

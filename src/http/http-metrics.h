@@ -22,5 +22,8 @@ void http_metrics_request_started(SoupServerMessage *msg);
 void http_metrics_request_routed(SoupServerMessage *msg, const char *pattern);
 /* user_data: the HttpMetrics. */
 void http_metrics_request_finished_cb(SoupServer *soup, SoupServerMessage *msg, gpointer user_data);
+/* A request refused before libsoup parsed it (408 headers too slow, 414/431 too large): counted
+ * and logged like any other, with method "-" and route "(unparsed)". */
+void http_metrics_request_refused(guint status, const char *why);
 
 G_END_DECLS
