@@ -255,6 +255,32 @@ test_queue_limit(QueueFixture *fixture, gconstpointer data)
 	assert_matched_mx_query(&refused);
 }
 
+/* A quick job (a filter check) waits ahead of the jobs already queued, behind earlier quick
+ * ones: with one worker busy, a match queued first, then two filter checks, the checks run
+ * first and in their own order. */
+static void
+test_quick_jobs_go_first(QueueFixture *fixture, gconstpointer data)
+{
+	g_auto(Outcome) gate = {0}, match = {0}, check = {0}, second_check = {0};
+	g_autoptr(GError) error = NULL;
+	g_autofree char *request = job_request_match(fixture->capture, MX_QUERY_FILTER);
+	g_autofree char *check_request = job_request_check_filter(MX_QUERY_FILTER);
+
+	submit_gated(fixture, 0, &gate);
+	submit(fixture, request, NULL, &match);
+	g_assert_nonnull(job_queue_submit_quick(fixture->jobs, check_request, &outcome_callbacks, &check, &error));
+	g_assert_nonnull(
+		job_queue_submit_quick(fixture->jobs, check_request, &outcome_callbacks, &second_check, &error));
+	gate_open(&fixture->gates[0], fixture->capture);
+	WAIT_FOR(match.done);
+	assert_matched_mx_query(&match);
+	g_assert_true(check.done && check.error == NULL);
+	g_assert_true(second_check.done && second_check.error == NULL);
+	g_assert_cmpuint(check.order, ==, 2);
+	g_assert_cmpuint(second_check.order, ==, 3);
+	g_assert_cmpuint(match.order, ==, 4);
+}
+
 /* A cancelled waiting job leaves the queue (its place is free) and never reaches a worker:
  * it would wait at gate 1, which nobody opens, and hold up the job behind it for ever. */
 static void
@@ -471,6 +497,7 @@ main(int argc, char **argv)
 	unit_worker_init();
 	add_queue_test("/job-queue/jobs-run-to-end", &one_worker, test_jobs_run_to_end);
 	add_queue_test("/job-queue/queue-limit", &one_worker_limit_two, test_queue_limit);
+	add_queue_test("/job-queue/quick-jobs-go-first", &one_worker, test_quick_jobs_go_first);
 	add_queue_test("/job-queue/cancel-waiting", &one_worker_limit_one, test_cancel_waiting);
 	add_queue_test("/job-queue/cancel-running", &one_worker, test_cancel_running);
 	add_queue_test("/job-queue/retry-once-then-422", &one_worker, test_retry_once_then_422);

@@ -416,7 +416,7 @@ routes_deep_search_create(HttpRequest *request)
 	}
 	/* The filter is compiled by libwireshark, which only workers have. */
 	g_autofree char *check = job_request_check_filter(create->display_filter);
-	create->check = job_queue_submit(create->server->jobs, check, NULL, &callbacks, create, &error);
+	create->check = job_queue_submit_quick(create->server->jobs, check, &callbacks, create, &error);
 	if (create->check == NULL) {
 		http_reply_error(request->msg, error);
 		search_http_create_free(create);

@@ -35,6 +35,7 @@ struct Job {
 	gboolean data_sent;
 	gboolean cancelled;
 	gboolean timed_out;
+	gboolean quick;    /* waits ahead of the others (job_queue_submit_quick()) */
 	gint64 started_us; /* when it last went to a worker (job-events.h) */
 };
 
@@ -505,9 +506,9 @@ job_queue_free(JobQueue *self)
 	g_free(self);
 }
 
-Job *
-job_queue_submit(JobQueue *self, const char *request, const char *warm_key, const JobCallbacks *callbacks,
-		 gpointer user_data, GError **error)
+static Job *
+job_queue_add(JobQueue *self, const char *request, const char *warm_key, gboolean quick,
+	      const JobCallbacks *callbacks, gpointer user_data, GError **error)
 {
 	if (self->pending.length >= self->queue_limit) {
 		g_set_error(error, SHARKAPI_ERROR, SHARKAPI_ERROR_UNAVAILABLE,
@@ -518,11 +519,37 @@ job_queue_submit(JobQueue *self, const char *request, const char *warm_key, cons
 	job->queue = self;
 	job->request = g_strdup(request);
 	job->warm_key = g_strdup(warm_key);
+	job->quick = quick;
 	job->callbacks = *callbacks;
 	job->user_data = user_data;
-	g_queue_push_tail(&self->pending, job);
+	if (quick) {
+		/* Behind the quick jobs already waiting, ahead of every other. */
+		GList *link = self->pending.head;
+		while (link != NULL && ((Job *)link->data)->quick)
+			link = link->next;
+		if (link != NULL)
+			g_queue_insert_before(&self->pending, link, job);
+		else
+			g_queue_push_tail(&self->pending, job);
+	} else {
+		g_queue_push_tail(&self->pending, job);
+	}
 	job_queue_dispatch(self);
 	return job;
+}
+
+Job *
+job_queue_submit(JobQueue *self, const char *request, const char *warm_key, const JobCallbacks *callbacks,
+		 gpointer user_data, GError **error)
+{
+	return job_queue_add(self, request, warm_key, FALSE, callbacks, user_data, error);
+}
+
+Job *
+job_queue_submit_quick(JobQueue *self, const char *request, const JobCallbacks *callbacks, gpointer user_data,
+		       GError **error)
+{
+	return job_queue_add(self, request, NULL, TRUE, callbacks, user_data, error);
 }
 
 void

@@ -49,6 +49,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(JobQueue, job_queue_free)
  * two-pass job. Fails with 503 when the queue is full. */
 Job *job_queue_submit(JobQueue *self, const char *request, const char *warm_key, const JobCallbacks *callbacks,
 		      gpointer user_data, GError **error);
+/* A job of milliseconds a person waits for (a filter check): queued ahead of the jobs that
+ * dissect whole captures, behind other quick ones. */
+Job *job_queue_submit_quick(JobQueue *self, const char *request, const JobCallbacks *callbacks,
+			    gpointer user_data, GError **error);
 /* Withdraws a job whose answer nobody waits for any more: no callback follows. */
 void job_cancel(Job *job);
 void job_resume(Job *job);
