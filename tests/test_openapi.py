@@ -2,7 +2,9 @@
 
 - the document is valid OpenAPI 3.1 and every example in it matches its schema (a validator
   from the npm registry, run by openapi-check.mjs);
-- every route the server registers (`sharkapi routes`) is documented with its method;
+- every route the server registers (`sharkapi routes`) is documented with its method, and its
+  query parameters as the route table declares them (names, enum values, integer ranges,
+  defaults, required);
 - /api/v2/openapi.json and /docs answer without a token; the served document is the repository's,
   and the page is self-contained (no address outside the server), its script parses, and
   rendered in jsdom it shows every operation and schema of the served document;
@@ -68,12 +70,86 @@ def test_every_registered_route_documented():
     routes = [line.split("\t") for line in out.splitlines() if line.strip()]
     check(len(routes) >= 10, "sharkapi routes printed too little: %r" % out)
     missing = []
-    for method, pattern, auth, permission in routes:
+    for method, pattern, auth, permission, params in routes:
         # HEAD is GET without the body (HTTP): documented with the GET.
         wanted = ("GET" if method == "HEAD" else method, normalize(pattern))
         if wanted not in documented:
             missing.append("%s %s" % (method, pattern))
     check(not missing, "routes missing from api/openapi.json: %s" % missing)
+
+
+def declared_params(column):
+    """`sharkapi routes`' fifth column: "name:type[:enum=a|b][:min=N:max=N][:default=X][:required] ..."."""
+    declared = {}
+    for item in column.split() if column != "-" else []:
+        name, kind, *rest = item.split(":")
+        spec = {"type": kind}
+        for part in rest:
+            key, _, value = part.partition("=")
+            spec[key] = value if value else True
+        declared[name] = spec
+    return declared
+
+
+def documented_params(doc, path, method):
+    """The query parameters of one operation, $refs resolved."""
+    item = doc["paths"].get(path) or doc["paths"].get(path + "/")
+    params = {}
+    for param in item.get("parameters", []) + item[method.lower()].get("parameters", []):
+        if "$ref" in param:
+            param = doc["components"]["parameters"][param["$ref"].split("/")[-1]]
+        if param["in"] == "query":
+            params[param["name"]] = param
+    return params
+
+
+def compare_param(where, spec, param):
+    """What a declaration says against what the document says; the list of disagreements."""
+    schema = param.get("schema", {})
+    problems = []
+    if "enum" in spec and [str(v) for v in schema.get("enum", [])] != spec["enum"].split("|"):
+        problems.append("%s: enum %r, declared %s" % (where, schema.get("enum"), spec["enum"]))
+    if spec["type"] == "integer" and (str(schema.get("minimum")) != spec["min"]
+                                      or str(schema.get("maximum", 2 ** 63 - 1)) != spec["max"]):
+        problems.append("%s: range %r..%r, declared %s..%s" % (where, schema.get("minimum"), schema.get("maximum"),
+                                                               spec["min"], spec["max"]))
+    if "max-length" in spec and str(schema.get("maxLength")) != spec["max-length"]:
+        problems.append("%s: maxLength %r, declared %s" % (where, schema.get("maxLength"), spec["max-length"]))
+    if "default" in spec and str(schema.get("default")) != spec["default"]:
+        problems.append("%s: default %r, declared %s" % (where, schema.get("default"), spec["default"]))
+    if spec["type"] == "repeated" and schema.get("type") != "array":
+        problems.append("%s: repeatable, documented as %r" % (where, schema.get("type")))
+    if bool(param.get("required")) != ("required" in spec):
+        problems.append("%s: required %r, declared %r" % (where, param.get("required"), "required" in spec))
+    return problems
+
+
+def test_declared_params_documented():
+    out = subprocess.run([os.path.join(BUILD_DIR, "sharkapi"), "routes"], check=True, capture_output=True,
+                         text=True).stdout
+    with open(OPENAPI) as f:
+        doc = json.load(f)
+    problems = []
+    checked = 0
+    routes = {}
+    for method, pattern, auth, permission, column in (line.split("\t") for line in out.splitlines()):
+        if method != "HEAD":
+            routes.setdefault(pattern, (declared_params(column), []))[1].append(method)
+    for pattern, (declared, methods) in routes.items():
+        # One declaration per route: a method may ignore some (GET annotations lists, POST sets).
+        documented = {}
+        for method in methods:
+            params = documented_params(doc, pattern, method)
+            for name in set(params) - set(declared):
+                problems.append("%s %s: %s documented, not declared" % (method, pattern, name))
+            documented.update(params)
+        for name in set(declared) - set(documented):
+            problems.append("%s: %s declared, not documented" % (pattern, name))
+        for name in set(declared) & set(documented):
+            checked += 1
+            problems += compare_param("%s %s" % (pattern, name), declared[name], documented[name])
+    check(checked > 30, "too few parameters compared: %d" % checked)
+    check(not problems, "api/openapi.json disagrees with the route table:\n  " + "\n  ".join(problems))
 
 
 def test_public_documents_served():
@@ -236,7 +312,8 @@ def main():
     server = Server(args=["--workers", "2"]).start()
     token = server.token()
     try:
-        run([test_document_and_examples_valid, test_every_registered_route_documented, test_public_documents_served,
+        run([test_document_and_examples_valid, test_every_registered_route_documented, test_declared_params_documented,
+             test_public_documents_served,
              test_real_responses_match_schemas])
     finally:
         server.cleanup()

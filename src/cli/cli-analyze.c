@@ -20,7 +20,6 @@
 #include "http/http-reply.h"
 #include "http/routes-analysis.h"
 #include "http/routes-captures.h"
-#include "http/routes-fields.h"
 #include "jobs/job-queue.h"
 #include "jobs/job-requests.h"
 #include "jobs/summary-tracker.h"
@@ -37,8 +36,8 @@ typedef struct {
 	JobQueue *jobs;
 	SummaryTracker *summaries;
 	StoreCapture *capture;
-	GHashTable *params;
-	AnalysisRoute summary_route;
+	const char *const *arguments; /* NAME=VALUE, checked as a query by the route's declarations */
+	HttpRequest request;          /* the route and its checked parameters, as a handler sees them */
 	SummaryWaiter *waiter;
 	Job *job;
 	double job_progress;
@@ -49,12 +48,6 @@ typedef struct {
 	gboolean ends_with_newline;
 	int exit_code;
 } Analyze;
-
-static const char *
-analyze_param(Analyze *self, const char *name)
-{
-	return g_hash_table_lookup(self->params, name);
-}
 
 /* ---- output ---- */
 
@@ -166,11 +159,11 @@ analyze_summary_ready_cb(const char *summary_dir, const GError *error, gpointer 
 	if (error != NULL) {
 		analyze_print_error(self, error);
 	} else {
-		const char *protocol = analyze_param(self, "protocol");
-		if (protocol == NULL || *protocol == '\0')
-			protocol = "ip";
-		g_autoptr(GBytes) body =
-			routes_analysis_summary_body(self->jobs, NULL, self->summary_route, protocol, summary_dir, &error_local);
+		/* "ip" when absent or empty, as declared; the routes without tables have none. */
+		const char *protocol = http_request_get(&self->request, "protocol");
+		g_autoptr(GBytes) body = routes_analysis_summary_body(self->jobs, NULL, self->request.route->analysis,
+								      protocol != NULL ? protocol : "ip", summary_dir,
+								      &error_local);
 		if (body == NULL)
 			analyze_print_error(self, error_local);
 		else
@@ -179,16 +172,12 @@ analyze_summary_ready_cb(const char *summary_dir, const GError *error, gpointer 
 	g_main_loop_quit(self->loop);
 }
 
-static gboolean
-analyze_start_summary(Analyze *self, AnalysisRoute route, GError **error)
+static void
+analyze_start_summary(Analyze *self)
 {
-	guint passes = 1;
-	if (!routes_analysis_parse_passes(analyze_param(self, "passes"), &passes, error))
-		return FALSE;
-	self->summary_route = route;
-	self->waiter = summary_tracker_wait(self->summaries, self->capture->id, analyze_param(self, "filter"), passes,
-					    analyze_summary_ready_cb, self);
-	return TRUE;
+	guint passes = (guint)http_request_get_integer(&self->request, "passes");
+	self->waiter = summary_tracker_wait(self->summaries, self->capture->id, http_request_get(&self->request, "filter"),
+					    passes, analyze_summary_ready_cb, self);
 }
 
 static gboolean
@@ -224,43 +213,17 @@ analyze_fields_done_cb(Job *job, JsonObject *result, const GError *error, gpoint
 }
 
 static gboolean
-analyze_parse_count(Analyze *self, const char *name, gint64 fallback, gint64 *out, GError **error)
-{
-	const char *text = analyze_param(self, name);
-	guint64 value = 0;
-	*out = fallback;
-	if (text == NULL || *text == '\0')
-		return TRUE;
-	if (!g_ascii_string_to_unsigned(text, 10, 0, G_MAXINT64, &value, NULL)) {
-		g_set_error(error, SHARKAPI_ERROR, SHARKAPI_ERROR_BAD_REQUEST, "%s: '%s' is not a whole number", name,
-			    text);
-		return FALSE;
-	}
-	*out = (gint64)value;
-	return TRUE;
-}
-
-static gboolean
 analyze_start_fields(Analyze *self, GError **error)
 {
-	g_autoptr(GPtrArray) fields = g_ptr_array_new_with_free_func(g_free);
-	gint64 limit = -1, offset = 0;
-	const char *passes_text = analyze_param(self, "passes");
-	guint passes = passes_text != NULL && g_str_equal(passes_text, "2") ? 2 : 1;
-	const char *format = analyze_param(self, "format");
+	HttpRequest *request = &self->request;
+	const char *format = http_request_get(request, "format");
+	/* No Accept header offline: format= alone decides. */
 	gboolean ndjson = format != NULL && g_ascii_strcasecmp(format, "ndjson") == 0;
-
-	if (passes_text != NULL && *passes_text != '\0' && !g_str_equal(passes_text, "1") && passes != 2) {
-		g_set_error_literal(error, SHARKAPI_ERROR, SHARKAPI_ERROR_BAD_REQUEST, "passes: must be 1 or 2");
-		return FALSE;
-	}
-	if (!fields_parse_list(analyze_param(self, "fields"), fields, error) ||
-	    !analyze_parse_count(self, "limit", -1, &limit, error) ||
-	    !analyze_parse_count(self, "offset", 0, &offset, error))
-		return FALSE;
 	g_autofree char *capture_path = store_capture_file(self->store, self->capture->id);
-	g_autofree char *line =
-		job_request_fields(capture_path, fields, analyze_param(self, "filter"), passes, limit, offset, ndjson);
+	g_autofree char *line = job_request_fields(
+		capture_path, http_request_get_list(request, "fields"), http_request_get(request, "filter"),
+		(guint)http_request_get_integer(request, "passes"), http_request_get_integer(request, "limit"),
+		http_request_get_integer(request, "offset"), ndjson);
 	static const JobCallbacks callbacks = {
 		.progress = analyze_fields_progress_cb,
 		.data = analyze_fields_data_cb,
@@ -270,25 +233,34 @@ analyze_start_fields(Analyze *self, GError **error)
 	return self->job != NULL;
 }
 
-/* Starts the route's work; FALSE with error set for a bad parameter or an unknown route. */
+/* Starts the route's work, keyed by the route table's entry; FALSE with error set for a bad
+ * parameter (the server's 400) or an unknown route. */
 static gboolean
-analyze_start(Analyze *self, const char *route, GError **error)
+analyze_start(Analyze *self, const HttpRoute *route, GError **error)
 {
-	if (g_str_equal(route, "status")) {
+	if (route == NULL) {
+		g_set_error(error, SHARKAPI_ERROR, SHARKAPI_ERROR_NOT_FOUND, "no such route");
+		return FALSE;
+	}
+	if (!http_request_init_offline(&self->request, route, self->capture->id, self->arguments, error))
+		return FALSE;
+	switch (route->analysis) {
+	case ANALYSIS_STATUS:
 		self->waiter = summary_tracker_wait(self->summaries, self->capture->id, NULL, 1, analyze_status_ready_cb,
 						    self);
 		return TRUE;
-	}
-	if (g_str_equal(route, "stats/hierarchy"))
-		return analyze_start_summary(self, ANALYSIS_HIERARCHY, error);
-	if (g_str_equal(route, "stats/endpoints"))
-		return analyze_start_summary(self, ANALYSIS_ENDPOINTS, error);
-	if (g_str_equal(route, "stats/conversations"))
-		return analyze_start_summary(self, ANALYSIS_CONVERSATIONS, error);
-	if (g_str_equal(route, "dns/lookups"))
-		return analyze_start_summary(self, ANALYSIS_DNS, error);
-	if (g_str_equal(route, "packets/fields"))
+	case ANALYSIS_HIERARCHY:
+	case ANALYSIS_ENDPOINTS:
+	case ANALYSIS_CONVERSATIONS:
+	case ANALYSIS_DNS:
+		analyze_start_summary(self);
+		return TRUE;
+	case ANALYSIS_FIELDS:
 		return analyze_start_fields(self, error);
+	case ANALYSIS_NONE:
+	case ANALYSIS_INFO:
+		break;
+	}
 	g_set_error(error, SHARKAPI_ERROR, SHARKAPI_ERROR_NOT_FOUND, "no such route");
 	return FALSE;
 }
@@ -334,16 +306,17 @@ analyze_commit_capture(Store *store, const char *file, const CapInfo *info, GErr
 	return store_capture_add(store->writer, link_path, info, &labels, error);
 }
 
+/* Each argument NAME=VALUE; what the values may be is the route's declaration's to say. */
 static gboolean
-analyze_parse_params(int argc, char **argv, GHashTable *params, GError **error)
+analyze_check_arguments(const char *const *arguments, GError **error)
 {
-	for (int i = 0; i < argc; i++) {
-		const char *equals = strchr(argv[i], '=');
-		if (equals == NULL || equals == argv[i]) {
-			g_set_error(error, SHARKAPI_ERROR, SHARKAPI_ERROR_BAD_REQUEST, "'%s' is not NAME=VALUE", argv[i]);
+	for (guint i = 0; arguments[i] != NULL; i++) {
+		const char *equals = strchr(arguments[i], '=');
+		if (equals == NULL || equals == arguments[i]) {
+			g_set_error(error, SHARKAPI_ERROR, SHARKAPI_ERROR_BAD_REQUEST, "'%s' is not NAME=VALUE",
+				    arguments[i]);
 			return FALSE;
 		}
-		g_hash_table_replace(params, g_strndup(argv[i], equals - argv[i]), g_strdup(equals + 1));
 	}
 	return TRUE;
 }
@@ -355,8 +328,25 @@ analyze_fail(const char *message)
 	return 2;
 }
 
+/* v1's info needs no worker: the store has the answer. */
 static int
-analyze_run(Analyze *self, const char *file, const char *route, const char *worker_path, const char *data_dir)
+analyze_info(Analyze *self)
+{
+	g_autoptr(GError) error = NULL;
+	/* The info route counts the read first, so viewcount and last_accessed are its. */
+	store_capture_touch(self->store, self->capture->id);
+	g_autoptr(StoreCapture) capture = store_capture_get(self->store, self->capture->id, &error);
+	if (capture == NULL)
+		return analyze_fail(error->message);
+	g_autoptr(JsonWriter) writer = json_writer_new();
+	routes_captures_write_info(writer, capture);
+	analyze_print_writer(self, writer);
+	analyze_finish_output(self);
+	return self->exit_code;
+}
+
+static int
+analyze_run(Analyze *self, const char *file, const char *route_name, const char *worker_path, const char *data_dir)
 {
 	g_autoptr(GError) error = NULL;
 	g_autoptr(CapInfo) info = NULL;
@@ -383,18 +373,9 @@ analyze_run(Analyze *self, const char *file, const char *route, const char *work
 	if (self->capture == NULL)
 		return analyze_fail(error->message);
 
-	if (g_str_equal(route, "info")) {
-		/* The info route counts the read first, so viewcount and last_accessed are its. */
-		store_capture_touch(store, self->capture->id);
-		g_autoptr(StoreCapture) capture = store_capture_get(store, self->capture->id, &error);
-		if (capture == NULL)
-			return analyze_fail(error->message);
-		g_autoptr(JsonWriter) writer = json_writer_new();
-		routes_captures_write_info(writer, capture);
-		analyze_print_writer(self, writer);
-		analyze_finish_output(self);
-		return self->exit_code;
-	}
+	const HttpRoute *route = http_server_find_offline_route(route_name);
+	if (route != NULL && route->analysis == ANALYSIS_INFO)
+		return analyze_info(self);
 
 	JobQueueOptions job_options = {
 		.worker_path = worker_path,
@@ -447,8 +428,8 @@ cli_analyze(int argc, char **argv)
 		return analyze_fail(error->message);
 	if (argc < 3)
 		return analyze_fail("usage: sharkapi analyze FILE ROUTE [NAME=VALUE ...]");
-	g_autoptr(GHashTable) params = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-	if (!analyze_parse_params(argc - 3, argv + 3, params, &error))
+	const char *const *arguments = (const char *const *)argv + 3;
+	if (!analyze_check_arguments(arguments, &error))
 		return analyze_fail(error->message);
 	if (worker_path == NULL)
 		worker_path = cli_default_worker_path();
@@ -458,13 +439,14 @@ cli_analyze(int argc, char **argv)
 		return analyze_fail(error->message);
 
 	Analyze self = {
-		.params = params,
+		.arguments = arguments,
 		.show_progress = !no_progress && isatty(STDERR_FILENO),
 		.stdout_is_tty = isatty(STDOUT_FILENO),
 		.ends_with_newline = TRUE,
 	};
 	int code = analyze_run(&self, argv[1], route, worker_path, data_dir);
 	store_capture_free(self.capture);
+	http_request_clear_offline(&self.request);
 	if (!file_tree_remove(data_dir, &error))
 		g_warning("%s, ignoring", error->message);
 	return code;

@@ -26,7 +26,8 @@ static const char cli_usage[] =
 	"                                   print what GET ROUTE would answer for FILE, offline\n"
 	"                                   (ROUTE: status, info, stats/hierarchy, stats/endpoints,\n"
 	"                                   stats/conversations, dns/lookups, packets/fields)\n"
-	"  routes                           list the HTTP routes (method, path, auth, permission)\n"
+	"  routes                           list the HTTP routes (method, path, auth, permission,\n"
+	"                                   query parameters as name:type:constraints)\n"
 	"  --version                        show sharkapi's and libwireshark's versions\n"
 	"  --help                           this text\n";
 
@@ -59,16 +60,44 @@ cli_version(void)
 	return 0;
 }
 
-static void
-cli_print_route_cb(const char *methods, const char *pattern, const char *auth, const char *permission,
-		   gpointer user_data)
+/* "passes:enum:enum=1|2:default=1", "limit:integer:min=0:max=...", "fields:list:required". */
+static char *
+cli_describe_param(const HttpParamSpec *spec)
 {
-	g_auto(GStrv) each = g_strsplit(methods, " ", -1);
-	for (guint i = 0; each[i] != NULL; i++)
-		printf("%s\t%s\t%s\t%s\n", each[i], pattern, auth, *permission != '\0' ? permission : "-");
+	g_autoptr(GString) text = g_string_new(NULL);
+	g_string_append_printf(text, "%s:%s", spec->name, http_param_type_name(spec->type));
+	if (spec->values != NULL) {
+		g_autofree char *values = g_strjoinv("|", (char **)spec->values);
+		g_string_append_printf(text, ":enum=%s", values);
+	}
+	if (spec->type == HTTP_PARAM_INTEGER)
+		g_string_append_printf(text, ":min=%" G_GINT64_FORMAT ":max=%" G_GINT64_FORMAT, spec->min, spec->max);
+	else if (spec->max > 0)
+		g_string_append_printf(text, ":max-length=%" G_GINT64_FORMAT, spec->max);
+	if (spec->fallback != NULL)
+		g_string_append_printf(text, ":default=%s", spec->fallback);
+	if (spec->flags & HTTP_PARAM_REQUIRED)
+		g_string_append(text, ":required");
+	return g_string_free(g_steal_pointer(&text), FALSE);
 }
 
-/* One line per method and path: the OpenAPI test checks each is documented. */
+static void
+cli_print_route_cb(const char *methods, const char *pattern, const char *auth, const char *permission,
+		   const HttpParamSpec *params, gpointer user_data)
+{
+	g_autoptr(GString) declared = g_string_new(NULL);
+	for (const HttpParamSpec *spec = params; spec != NULL && spec->name != NULL; spec++) {
+		g_autofree char *one = cli_describe_param(spec);
+		g_string_append_printf(declared, "%s%s", declared->len > 0 ? " " : "", one);
+	}
+	g_auto(GStrv) each = g_strsplit(methods, " ", -1);
+	for (guint i = 0; each[i] != NULL; i++)
+		printf("%s\t%s\t%s\t%s\t%s\n", each[i], pattern, auth, *permission != '\0' ? permission : "-",
+		       declared->len > 0 ? declared->str : "-");
+}
+
+/* One line per method and path, with the query parameters the route declares: the OpenAPI test
+ * checks each route and parameter is documented as declared. */
 static int
 cli_routes(void)
 {

@@ -1,5 +1,5 @@
-/* cli.h: the sharkapi command line: serve, token create|list|revoke, --version.
- * analyze runs one route offline (cli-analyze.c). main.c only calls cli_main(); each command parses its own options.
+/* cli.h: the sharkapi command line: serve, token create|list|revoke, routes, --version.
+ * analyze runs one route offline (cli-analyze.c), found in the server's route table. main.c only calls cli_main(); each command parses its own options.
  * SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "http/http-metrics.h"
+#include "http/http-params.h"
 #include "http/http-refusal.h"
 #include "http/http-listener.h"
 #include "http/http-reply.h"
@@ -31,44 +32,137 @@
 /* Connections the kernel may hold before they are accepted (capped by net.core.somaxconn). */
 #define HTTP_SERVER_LISTEN_BACKLOG 1024
 
-typedef enum {
-	HTTP_AUTH_PATH,   /* v1: /api/v1/<token>/... */
-	HTTP_AUTH_HEADER, /* v2: Authorization: <token> (or Bearer <token>) */
-	HTTP_AUTH_NONE,   /* public (API.md: /, /docs, openapi.json; /metrics checks its own secret) */
-} HttpAuthKind;
+/* ---- parameter declarations (http-server.h) ---- */
 
-typedef struct {
-	const char *methods; /* space separated */
-	const char *pattern; /* segments; {token}, {id} and {search} capture, nothing else varies */
-	HttpAuthKind auth;
-	AuthPermission permission;
-	HttpHandler handler;
-} HttpRoute;
+static const char *const http_passes_values[] = {"1", "2", NULL};
+static const char *const http_format_values[] = {"json", "ndjson", NULL};
+static const char *const http_duplicates_values[] = {"keep", "remove", NULL};
 
-/* The whole API, in one place. */
+#define HTTP_PARAM_FILTER_SPEC {.name = "filter", .type = HTTP_PARAM_FILTER}
+/* 1: what tshark prints; 2: tshark -2's two-pass view (empty is 1). */
+#define HTTP_PARAM_PASSES_SPEC {.name = "passes", .type = HTTP_PARAM_ENUM, .fallback = "1", .values = http_passes_values}
+
+static const HttpParamSpec http_summary_params[] = {
+	HTTP_PARAM_FILTER_SPEC,
+	HTTP_PARAM_PASSES_SPEC,
+	{NULL},
+};
+
+/* The endpoint or conversation table; an unknown one is the route's 400 (it knows the tables). */
+static const HttpParamSpec http_table_params[] = {
+	{.name = "protocol", .type = HTTP_PARAM_STRING, .fallback = "ip"},
+	HTTP_PARAM_FILTER_SPEC,
+	HTTP_PARAM_PASSES_SPEC,
+	{NULL},
+};
+
+/* In the order they were always checked: the first bad one is the 400. */
+static const HttpParamSpec http_fields_params[] = {
+	HTTP_PARAM_PASSES_SPEC,
+	{.name = "fields", .type = HTTP_PARAM_LIST, .flags = HTTP_PARAM_REQUIRED, .parse_list = fields_parse_list},
+	{.name = "limit", .type = HTTP_PARAM_INTEGER, .min = 0, .max = G_MAXINT64},
+	{.name = "offset", .type = HTTP_PARAM_INTEGER, .fallback = "0", .min = 0, .max = G_MAXINT64},
+	/* Absent: the Accept header decides. */
+	{.name = "format", .type = HTTP_PARAM_ENUM, .values = http_format_values},
+	HTTP_PARAM_FILTER_SPEC,
+	{NULL},
+};
+
+static const HttpParamSpec http_filter_check_params[] = {
+	{.name = "filter", .type = HTTP_PARAM_FILTER, .max = 4096},
+	{NULL},
+};
+
+static const HttpParamSpec http_upload_params[] = {
+	{.name = "filename", .type = HTTP_PARAM_STRING},
+	{.name = "additional_tags", .type = HTTP_PARAM_REPEATED},
+	{.name = "tags", .type = HTTP_PARAM_REPEATED},
+	{.name = "comments", .type = HTTP_PARAM_STRING},
+	{NULL},
+};
+
+static const HttpParamSpec http_annotation_params[] = {
+	{.name = "frame", .type = HTTP_PARAM_INTEGER, .flags = HTTP_PARAM_REQUIRED | HTTP_PARAM_ROUTE_CHECKS, .min = 1,
+	 .max = G_MAXINT64},
+	{.name = "text", .type = HTTP_PARAM_STRING, .flags = HTTP_PARAM_ROUTE_CHECKS, .max = 65536},
+	{.name = "quiet", .type = HTTP_PARAM_STRING},
+	{NULL},
+};
+
+static const HttpParamSpec http_merge_params[] = {
+	{.name = "capture_ids", .type = HTTP_PARAM_REPEATED, .flags = HTTP_PARAM_REQUIRED | HTTP_PARAM_ROUTE_CHECKS},
+	{.name = "filename", .type = HTTP_PARAM_STRING},
+	{.name = "additional_tags", .type = HTTP_PARAM_REPEATED},
+	{.name = "tags", .type = HTTP_PARAM_REPEATED},
+	{.name = "comments", .type = HTTP_PARAM_STRING},
+	{.name = "duplicates", .type = HTTP_PARAM_ENUM, .flags = HTTP_PARAM_ROUTE_CHECKS, .fallback = "keep",
+	 .values = http_duplicates_values},
+	{NULL},
+};
+
+/* Rails-style names, each a criterion the store checks (store-search.c). */
+static const HttpParamSpec http_search_params[] = {
+	{.name = "search[filename]", .type = HTTP_PARAM_STRING},
+	{.name = "search[comments]", .type = HTTP_PARAM_STRING},
+	{.name = "search[tags][]", .type = HTTP_PARAM_REPEATED},
+	{.name = "search[user]", .type = HTTP_PARAM_STRING},
+	{.name = "search[id][]", .type = HTTP_PARAM_REPEATED},
+	{.name = "search[created_at][from]", .type = HTTP_PARAM_STRING},
+	{.name = "search[created_at][to]", .type = HTTP_PARAM_STRING},
+	{.name = "search[start_time][from]", .type = HTTP_PARAM_STRING},
+	{.name = "search[start_time][to]", .type = HTTP_PARAM_STRING},
+	{.name = "search[limit]", .type = HTTP_PARAM_INTEGER, .flags = HTTP_PARAM_ROUTE_CHECKS, .fallback = "100",
+	 .min = 1, .max = 1000},
+	{.name = "search[page]", .type = HTTP_PARAM_INTEGER, .flags = HTTP_PARAM_ROUTE_CHECKS, .fallback = "1",
+	 .min = 1, .max = G_MAXINT32},
+	{.name = "search[sort]", .type = HTTP_PARAM_STRING, .flags = HTTP_PARAM_ROUTE_CHECKS,
+	 .fallback = "created_at.desc"},
+	{NULL},
+};
+
+/* The whole API, in one place: method, path, authentication, permission, handler, parameters,
+ * and what `sharkapi analyze` answers for it. */
 static const HttpRoute http_routes[] = {
-	{"POST PUT", "/api/v1/{token}/upload", HTTP_AUTH_PATH, AUTH_PERMISSION_UPLOAD, routes_captures_upload},
-	{"GET", "/api/v1/{token}/info/{id}", HTTP_AUTH_PATH, AUTH_PERMISSION_INFO, routes_captures_info},
-	{"GET", "/api/v1/{token}/download/{id}", HTTP_AUTH_PATH, AUTH_PERMISSION_DOWNLOAD, routes_captures_download},
-	{"POST DELETE GET", "/api/v1/{token}/delete/{id}", HTTP_AUTH_PATH, AUTH_PERMISSION_DELETE, routes_captures_delete},
-	{"GET POST", "/api/v1/{token}/annotations/{id}", HTTP_AUTH_PATH, AUTH_PERMISSION_ANNOTATE, routes_annotations},
-	{"POST GET", "/api/v1/{token}/merge", HTTP_AUTH_PATH, AUTH_PERMISSION_UPLOAD, routes_merge},
-	{"GET POST", "/api/v1/{token}/search", HTTP_AUTH_PATH, AUTH_PERMISSION_INFO, routes_search},
-	{"POST", "/api/v2/deep_search", HTTP_AUTH_HEADER, AUTH_PERMISSION_ANALYSIS, routes_deep_search_create},
-	{"GET", "/api/v2/deep_search/{search}", HTTP_AUTH_HEADER, AUTH_PERMISSION_ANALYSIS, routes_deep_search_status},
-	{"DELETE", "/api/v2/deep_search/{search}", HTTP_AUTH_HEADER, AUTH_PERMISSION_ANALYSIS, routes_deep_search_delete},
-	{"GET", "/api/v2/deep_search/{search}/results", HTTP_AUTH_HEADER, AUTH_PERMISSION_ANALYSIS, routes_deep_search_results},
-	{"GET", "/api/v2/analysis/{id}/status", HTTP_AUTH_HEADER, AUTH_PERMISSION_ANALYSIS, routes_analysis_status},
-	{"GET", "/api/v2/analysis/{id}/stats/hierarchy", HTTP_AUTH_HEADER, AUTH_PERMISSION_ANALYSIS, routes_analysis_hierarchy},
-	{"GET", "/api/v2/analysis/{id}/stats/endpoints", HTTP_AUTH_HEADER, AUTH_PERMISSION_ANALYSIS, routes_analysis_endpoints},
-	{"GET", "/api/v2/analysis/{id}/stats/conversations", HTTP_AUTH_HEADER, AUTH_PERMISSION_ANALYSIS, routes_analysis_conversations},
-	{"GET", "/api/v2/analysis/{id}/dns/lookups", HTTP_AUTH_HEADER, AUTH_PERMISSION_ANALYSIS, routes_analysis_dns},
-	{"GET", "/api/v2/analysis/{id}/packets/fields", HTTP_AUTH_HEADER, AUTH_PERMISSION_ANALYSIS, routes_analysis_fields},
-	{"GET HEAD", "/api/v2/openapi.json", HTTP_AUTH_NONE, 0, routes_docs_openapi},
-	{"GET HEAD", "/docs", HTTP_AUTH_NONE, 0, routes_docs_page},
-	{"GET HEAD", "/metrics", HTTP_AUTH_NONE, 0, routes_metrics_scrape},
-	{"GET", "/api/v2/filter/check", HTTP_AUTH_HEADER, AUTH_PERMISSION_ANALYSIS, routes_ui_filter_check},
-	{"GET", "/api/v2/tables", HTTP_AUTH_HEADER, AUTH_PERMISSION_ANALYSIS, routes_ui_tables},
+	{"POST PUT", "/api/v1/{token}/upload", HTTP_AUTH_PATH, AUTH_PERMISSION_UPLOAD, routes_captures_upload,
+	 http_upload_params, ANALYSIS_NONE},
+	{"GET", "/api/v1/{token}/info/{id}", HTTP_AUTH_PATH, AUTH_PERMISSION_INFO, routes_captures_info,
+	 NULL, ANALYSIS_INFO},
+	{"GET", "/api/v1/{token}/download/{id}", HTTP_AUTH_PATH, AUTH_PERMISSION_DOWNLOAD, routes_captures_download,
+	 NULL, ANALYSIS_NONE},
+	{"POST DELETE GET", "/api/v1/{token}/delete/{id}", HTTP_AUTH_PATH, AUTH_PERMISSION_DELETE, routes_captures_delete,
+	 NULL, ANALYSIS_NONE},
+	{"GET POST", "/api/v1/{token}/annotations/{id}", HTTP_AUTH_PATH, AUTH_PERMISSION_ANNOTATE, routes_annotations,
+	 http_annotation_params, ANALYSIS_NONE},
+	{"POST GET", "/api/v1/{token}/merge", HTTP_AUTH_PATH, AUTH_PERMISSION_UPLOAD, routes_merge,
+	 http_merge_params, ANALYSIS_NONE},
+	{"GET POST", "/api/v1/{token}/search", HTTP_AUTH_PATH, AUTH_PERMISSION_INFO, routes_search,
+	 http_search_params, ANALYSIS_NONE},
+	{"POST", "/api/v2/deep_search", HTTP_AUTH_HEADER, AUTH_PERMISSION_ANALYSIS, routes_deep_search_create,
+	 NULL, ANALYSIS_NONE},
+	{"GET", "/api/v2/deep_search/{search}", HTTP_AUTH_HEADER, AUTH_PERMISSION_ANALYSIS, routes_deep_search_status,
+	 NULL, ANALYSIS_NONE},
+	{"DELETE", "/api/v2/deep_search/{search}", HTTP_AUTH_HEADER, AUTH_PERMISSION_ANALYSIS, routes_deep_search_delete,
+	 NULL, ANALYSIS_NONE},
+	{"GET", "/api/v2/deep_search/{search}/results", HTTP_AUTH_HEADER, AUTH_PERMISSION_ANALYSIS, routes_deep_search_results,
+	 NULL, ANALYSIS_NONE},
+	{"GET", "/api/v2/analysis/{id}/status", HTTP_AUTH_HEADER, AUTH_PERMISSION_ANALYSIS, routes_analysis_status,
+	 NULL, ANALYSIS_STATUS},
+	{"GET", "/api/v2/analysis/{id}/stats/hierarchy", HTTP_AUTH_HEADER, AUTH_PERMISSION_ANALYSIS, routes_analysis_summary,
+	 http_summary_params, ANALYSIS_HIERARCHY},
+	{"GET", "/api/v2/analysis/{id}/stats/endpoints", HTTP_AUTH_HEADER, AUTH_PERMISSION_ANALYSIS, routes_analysis_summary,
+	 http_table_params, ANALYSIS_ENDPOINTS},
+	{"GET", "/api/v2/analysis/{id}/stats/conversations", HTTP_AUTH_HEADER, AUTH_PERMISSION_ANALYSIS, routes_analysis_summary,
+	 http_table_params, ANALYSIS_CONVERSATIONS},
+	{"GET", "/api/v2/analysis/{id}/dns/lookups", HTTP_AUTH_HEADER, AUTH_PERMISSION_ANALYSIS, routes_analysis_summary,
+	 http_summary_params, ANALYSIS_DNS},
+	{"GET", "/api/v2/analysis/{id}/packets/fields", HTTP_AUTH_HEADER, AUTH_PERMISSION_ANALYSIS, routes_analysis_fields,
+	 http_fields_params, ANALYSIS_FIELDS},
+	{"GET HEAD", "/api/v2/openapi.json", HTTP_AUTH_NONE, 0, routes_docs_openapi, NULL, ANALYSIS_NONE},
+	{"GET HEAD", "/docs", HTTP_AUTH_NONE, 0, routes_docs_page, NULL, ANALYSIS_NONE},
+	{"GET HEAD", "/metrics", HTTP_AUTH_NONE, 0, routes_metrics_scrape, NULL, ANALYSIS_NONE},
+	{"GET", "/api/v2/filter/check", HTTP_AUTH_HEADER, AUTH_PERMISSION_ANALYSIS, routes_ui_filter_check,
+	 http_filter_check_params, ANALYSIS_NONE},
+	{"GET", "/api/v2/tables", HTTP_AUTH_HEADER, AUTH_PERMISSION_ANALYSIS, routes_ui_tables, NULL, ANALYSIS_NONE},
 };
 
 typedef struct {
@@ -351,6 +445,7 @@ http_server_request_cb(SoupServer *soup, SoupServerMessage *msg, const char *pat
 	HttpServer *self = user_data;
 	const char *method = soup_server_message_get_method(msg);
 	HttpAdmission *admission = g_object_get_data(G_OBJECT(msg), HTTP_ADMISSION_KEY);
+	g_autoptr(GError) error = NULL;
 
 	/* Refused while its body was arriving: answered already. */
 	if (http_refusal_sent(msg))
@@ -377,16 +472,22 @@ http_server_request_cb(SoupServer *soup, SoupServerMessage *msg, const char *pat
 		http_reply_error_literal(msg, 400, "query: a parameter holds a NUL byte (%00)");
 		return;
 	}
-	g_autoptr(GHashTable) empty = NULL;
-	if (query == NULL)
-		query = empty = g_hash_table_new(g_str_hash, g_str_equal);
+	/* An upload's body is the capture: its parameters come from the query alone. */
+	g_autoptr(HttpParams) params = match->route->handler == routes_captures_upload
+					       ? http_params_from_query(msg)
+					       : http_params_from_message(msg, &error);
+	if (params == NULL || !http_params_check(params, match->route->params, &error)) {
+		http_reply_error(msg, error);
+		return;
+	}
 	HttpRequest request = {
 		.server = self,
 		.msg = msg,
+		.route = match->route,
 		.token = admission->token,
 		.capture_id = match->capture_id,
 		.deep_search_id = match->deep_search_id,
-		.query = query,
+		.params = params,
 	};
 	match->route->handler(&request);
 }
@@ -400,9 +501,21 @@ http_request_park(HttpRequest *request)
 }
 
 const char *
-http_request_param(HttpRequest *request, const char *name)
+http_request_get(HttpRequest *request, const char *name)
 {
-	return g_hash_table_lookup(request->query, name);
+	return http_params_get(request->params, name);
+}
+
+gint64
+http_request_get_integer(HttpRequest *request, const char *name)
+{
+	return http_params_get_integer(request->params, name);
+}
+
+GPtrArray *
+http_request_get_list(HttpRequest *request, const char *name)
+{
+	return http_params_get_list(request->params, name);
 }
 
 /* libsoup answers some requests itself before any handler, with an empty body (400 for a path
@@ -526,6 +639,57 @@ http_server_route_pattern(const char *path)
 	return NULL;
 }
 
+const HttpRoute *
+http_server_find_offline_route(const char *name)
+{
+	/* Paths such a name would have, matched by the router itself: v2's analysis routes, then
+	 * v1's per-capture ones ("info"). */
+	g_autofree char *v2 = g_strconcat("/api/v2/analysis/000000000000/", name, NULL);
+	g_autofree char *v1 = g_strconcat("/api/v1/-/", name, "/000000000000", NULL);
+	const char *paths[] = {v2, v1};
+	for (guint i = 0; i < G_N_ELEMENTS(paths); i++) {
+		HttpMatch match = {NULL};
+		gboolean path_matched = FALSE;
+		gboolean found = http_server_find_route("GET", paths[i], &match, &path_matched);
+		http_match_clear(&match);
+		if (found && match.route->analysis != ANALYSIS_NONE)
+			return match.route;
+	}
+	return NULL;
+}
+
+gboolean
+http_request_init_offline(HttpRequest *request, const HttpRoute *route, const char *capture_id,
+			  const char *const *arguments, GError **error)
+{
+	*request = (HttpRequest){.route = route, .capture_id = capture_id, .params = http_params_new()};
+	for (guint i = 0; arguments[i] != NULL; i++) {
+		const char *equals = strchr(arguments[i], '=');
+		if (equals == NULL || equals == arguments[i]) {
+			g_set_error(error, SHARKAPI_ERROR, SHARKAPI_ERROR_BAD_REQUEST, "'%s' is not NAME=VALUE",
+				    arguments[i]);
+			return FALSE;
+		}
+		g_autofree char *name = g_strndup(arguments[i], equals - arguments[i]);
+		http_params_add(request->params, name, equals + 1);
+	}
+	return http_params_check(request->params, route->params, error);
+}
+
+void
+http_request_clear_offline(HttpRequest *request)
+{
+	g_clear_pointer(&request->params, http_params_free);
+}
+
+const char *
+http_param_type_name(HttpParamType type)
+{
+	static const char *const names[] = {"string", "filter", "enum", "integer", "list", "repeated"};
+	g_return_val_if_fail((guint)type < G_N_ELEMENTS(names), "string");
+	return names[type];
+}
+
 void
 http_server_foreach_route(HttpRouteFunc func, gpointer user_data)
 {
@@ -533,9 +697,10 @@ http_server_foreach_route(HttpRouteFunc func, gpointer user_data)
 	for (guint i = 0; i < G_N_ELEMENTS(http_routes); i++) {
 		const HttpRoute *route = &http_routes[i];
 		func(route->methods, route->pattern, auth_names[route->auth],
-		     route->auth == HTTP_AUTH_NONE ? "" : auth_permission_name(route->permission), user_data);
+		     route->auth == HTTP_AUTH_NONE ? "" : auth_permission_name(route->permission), route->params,
+		     user_data);
 	}
 	/* Served before the table by routes_ui_serve(), public. */
-	func("GET HEAD", "/", auth_names[HTTP_AUTH_NONE], "", user_data);
-	func("GET HEAD", "/ui/{build}/{asset}", auth_names[HTTP_AUTH_NONE], "", user_data);
+	func("GET HEAD", "/", auth_names[HTTP_AUTH_NONE], "", NULL, user_data);
+	func("GET HEAD", "/ui/{build}/{asset}", auth_names[HTTP_AUTH_NONE], "", NULL, user_data);
 }

@@ -1,6 +1,6 @@
 /* http-server.h: the HTTP front: a libsoup server, the route table, authentication.
- * Every request is matched against one table (method, path pattern, permission, handler),
- * authenticated (v1: token in the path; v2: Authorization header) and handed to the route
+ * Every request is matched against one table (method, path pattern, permission, handler,
+ * declared parameters), its parameters checked against the declarations, authenticated (v1: token in the path; v2: Authorization header) and handed to the route
  * group that owns it (routes-captures.c, routes-analysis.c, routes-search.c, routes-docs.c,
  * routes-metrics.c, ...); public routes (docs, metrics) skip authentication. Must not dissect
  * anything.
@@ -39,17 +39,83 @@ typedef struct {
 	HttpMetrics *metrics;      /* request counters' label texts (http-metrics.h) */
 } HttpServer;
 
-/* One matched request, as handlers see it. */
+/* ---- parameter declarations ----
+ * Every route declares its query (and form) parameters once, in the route table: the server
+ * checks them before the handler runs, `sharkapi analyze` checks its NAME=VALUE arguments with
+ * the same declarations, `sharkapi routes --json` prints them and the OpenAPI test compares them
+ * with api/openapi.json. Parsing is http-params.c's. */
+typedef enum {
+	HTTP_PARAM_STRING,   /* any text, at most max bytes when max > 0 */
+	HTTP_PARAM_FILTER,   /* a display filter (the worker compiles it: 400 with its reason) */
+	HTTP_PARAM_ENUM,     /* one of values, any letter case */
+	HTTP_PARAM_INTEGER,  /* a whole number from min to max */
+	HTTP_PARAM_LIST,     /* one text split and checked by parse_list (fields=a,b,c) */
+	HTTP_PARAM_REPEATED, /* may come more than once (also as name[]): every value counts */
+} HttpParamType;
+
+#define HTTP_PARAM_REQUIRED (1u << 0)
+/* Declared for the record, checked by the route itself: its range depends on the capture
+ * (annotations' frame) or the store checks it (search[...]). */
+#define HTTP_PARAM_ROUTE_CHECKS (1u << 1)
+
+typedef gboolean (*HttpParamListParser)(const char *text, GPtrArray *items, GError **error);
+
 typedef struct {
-	HttpServer *server;
-	SoupServerMessage *msg;
+	const char *name;
+	HttpParamType type;
+	guint flags;
+	const char *fallback;       /* the value when absent or empty; NULL: none */
+	const char *const *values;  /* ENUM */
+	gint64 min, max;            /* INTEGER; STRING: max is a length */
+	HttpParamListParser parse_list; /* LIST */
+} HttpParamSpec;
+
+/* What `sharkapi analyze` answers offline for a route (cli-analyze.c), ANALYSIS_NONE for the
+ * routes it does not; the summary routes' handler reads it too. */
+typedef enum {
+	ANALYSIS_NONE,
+	ANALYSIS_INFO,
+	ANALYSIS_STATUS,
+	ANALYSIS_HIERARCHY,
+	ANALYSIS_ENDPOINTS,
+	ANALYSIS_CONVERSATIONS,
+	ANALYSIS_DNS,
+	ANALYSIS_FIELDS,
+} AnalysisRoute;
+
+typedef enum {
+	HTTP_AUTH_PATH,   /* v1: /api/v1/<token>/... */
+	HTTP_AUTH_HEADER, /* v2: Authorization: <token> (or Bearer <token>) */
+	HTTP_AUTH_NONE,   /* public (API.md: /, /docs, openapi.json; /metrics checks its own secret) */
+} HttpAuthKind;
+
+typedef struct HttpRequest HttpRequest;
+typedef void (*HttpHandler)(HttpRequest *request);
+
+/* One entry of the route table (http-server.c). */
+typedef struct {
+	const char *methods; /* space separated */
+	const char *pattern; /* segments; {token}, {id} and {search} capture, nothing else varies */
+	HttpAuthKind auth;
+	AuthPermission permission;
+	HttpHandler handler;
+	const HttpParamSpec *params; /* ends with a NULL name; NULL: takes none */
+	AnalysisRoute analysis;
+} HttpRoute;
+
+/* A request's parameters (http-params.h): the query, and a urlencoded form body. */
+typedef struct HttpParams HttpParams;
+
+/* One matched request, as handlers see it. */
+struct HttpRequest {
+	HttpServer *server; /* NULL for `sharkapi analyze` */
+	SoupServerMessage *msg; /* NULL for `sharkapi analyze` */
+	const HttpRoute *route;
 	AuthToken *token;
 	const char *capture_id; /* the {id} of the path, NULL when the route has none */
 	const char *deep_search_id; /* the {search} of the path (a UUID), NULL when none */
-	GHashTable *query;      /* decoded query parameters, never NULL */
-} HttpRequest;
-
-typedef void (*HttpHandler)(HttpRequest *request);
+	HttpParams *params;     /* checked against route->params, never NULL */
+};
 
 HttpServer *http_server_new(SharkapiConfig *config, Store *store, JobQueue *jobs, SummaryTracker *summaries);
 void http_server_free(HttpServer *self);
@@ -65,8 +131,23 @@ char *http_server_listen(HttpServer *self, const char *listen, GError **error);
 void http_request_park(HttpRequest *request);
 /* The Authorization header's credential ("Bearer " and spaces taken off), or NULL. */
 char *http_request_authorization(SoupServerMessage *msg);
-/* A query parameter, or NULL. */
-const char *http_request_param(HttpRequest *request, const char *name);
+/* A declared parameter's value: its text (the fallback when absent or empty; NULL when none),
+ * its number (INTEGER, or an ENUM of digits such as passes; -1 when none), its items (LIST;
+ * owned by the request). */
+const char *http_request_get(HttpRequest *request, const char *name);
+gint64 http_request_get_integer(HttpRequest *request, const char *name);
+GPtrArray *http_request_get_list(HttpRequest *request, const char *name);
+
+/* `sharkapi analyze`: the route named as the end of its path after the capture
+ * ("stats/hierarchy", "status"; "info" for v1's info), or NULL when no route of that name
+ * can be answered offline. */
+const HttpRoute *http_server_find_offline_route(const char *name);
+/* An offline request for route: NAME=VALUE arguments (not URL-encoded) checked against the
+ * route's declarations as the server checks a query (same 400s). Clear with
+ * http_request_clear_offline(). */
+gboolean http_request_init_offline(HttpRequest *request, const HttpRoute *route, const char *capture_id,
+				   const char *const *arguments, GError **error);
+void http_request_clear_offline(HttpRequest *request);
 
 /* The route table's pattern for a request path ("/api/v2/analysis/{id}/status"), whatever the
  * method; NULL when no route has that path. Metrics and logs name routes, never paths (v1 paths
@@ -74,9 +155,11 @@ const char *http_request_param(HttpRequest *request, const char *name);
 const char *http_server_route_pattern(const char *path);
 
 /* Walks the route table (`sharkapi routes`, the OpenAPI test). auth: "path-token",
- * "header-token" or "none"; permission "" for public routes. */
+ * "header-token" or "none"; permission "" for public routes; params as declared (may be NULL). */
 typedef void (*HttpRouteFunc)(const char *methods, const char *pattern, const char *auth, const char *permission,
-			      gpointer user_data);
+			      const HttpParamSpec *params, gpointer user_data);
 void http_server_foreach_route(HttpRouteFunc func, gpointer user_data);
+/* A parameter type's name as `sharkapi routes` prints it ("string", "enum", ...). */
+const char *http_param_type_name(HttpParamType type);
 
 G_END_DECLS

@@ -111,20 +111,6 @@ analysis_request_free(AnalysisRequest *request)
 	g_free(request);
 }
 
-gboolean
-routes_analysis_parse_passes(const char *text, guint *passes, GError **error)
-{
-	*passes = 1;
-	if (text == NULL || *text == '\0')
-		return TRUE;
-	if (g_str_equal(text, "1") || g_str_equal(text, "2")) {
-		*passes = (guint)(text[0] - '0');
-		return TRUE;
-	}
-	g_set_error(error, SHARKAPI_ERROR, SHARKAPI_ERROR_BAD_REQUEST, "passes: must be 1 or 2, not '%s'", text);
-	return FALSE;
-}
-
 static GError *
 analysis_unknown_protocol_error(const GPtrArray *tables, const char *protocol)
 {
@@ -280,21 +266,19 @@ analysis_finished_cb(SoupServerMessage *msg, gpointer user_data)
 	analysis_request_free(request);
 }
 
-static void
-analysis_summary_route(HttpRequest *http, AnalysisRoute route)
+void
+routes_analysis_summary(HttpRequest *http)
 {
 	g_autoptr(GError) error = NULL;
 	HttpServer *server = http->server;
-	guint passes = 1;
-	const char *filter = http_request_param(http, "filter");
+	AnalysisRoute route = http->route->analysis;
+	/* Checked against the route's declarations already (http-server.c). */
+	const char *filter = http_request_get(http, "filter");
+	guint passes = (guint)http_request_get_integer(http, "passes");
+	const char *protocol = route == ANALYSIS_ENDPOINTS || route == ANALYSIS_CONVERSATIONS
+				       ? http_request_get(http, "protocol")
+				       : "ip";
 
-	if (!routes_analysis_parse_passes(http_request_param(http, "passes"), &passes, &error)) {
-		http_reply_error(http->msg, error);
-		return;
-	}
-	const char *protocol = http_request_param(http, "protocol");
-	if (protocol == NULL || *protocol == '\0')
-		protocol = "ip";
 	/* One key per request: a filtered variant's is a SHA-256 of the filter. */
 	g_autofree char *variant = summary_variant_key(filter, passes);
 	summary_tracker_touch(server->summaries, http->capture_id, variant);
@@ -328,28 +312,4 @@ analysis_summary_route(HttpRequest *http, AnalysisRoute route)
 			g_signal_connect(http->msg, "finished", G_CALLBACK(analysis_finished_cb), request);
 		http_request_park(http);
 	}
-}
-
-void
-routes_analysis_hierarchy(HttpRequest *request)
-{
-	analysis_summary_route(request, ANALYSIS_HIERARCHY);
-}
-
-void
-routes_analysis_endpoints(HttpRequest *request)
-{
-	analysis_summary_route(request, ANALYSIS_ENDPOINTS);
-}
-
-void
-routes_analysis_conversations(HttpRequest *request)
-{
-	analysis_summary_route(request, ANALYSIS_CONVERSATIONS);
-}
-
-void
-routes_analysis_dns(HttpRequest *request)
-{
-	analysis_summary_route(request, ANALYSIS_DNS);
 }

@@ -11,24 +11,15 @@
 G_BEGIN_DECLS
 
 void routes_analysis_status(HttpRequest *request);
-void routes_analysis_hierarchy(HttpRequest *request);
-void routes_analysis_endpoints(HttpRequest *request);
-void routes_analysis_conversations(HttpRequest *request);
-void routes_analysis_dns(HttpRequest *request);
+/* stats/hierarchy, stats/endpoints, stats/conversations and dns/lookups: which one is the
+ * route entry's analysis (http-server.h). */
+void routes_analysis_summary(HttpRequest *request);
 
 /* Shared with `sharkapi analyze`, which prints what these routes answer. */
-typedef enum {
-	ANALYSIS_HIERARCHY,
-	ANALYSIS_ENDPOINTS,
-	ANALYSIS_CONVERSATIONS,
-	ANALYSIS_DNS,
-} AnalysisRoute;
 
 /* The whole status document, {"data": {...}}; first_passes: job_queue_get_first_passes(). */
 void routes_analysis_write_status(JsonWriter *writer, const StoreCapture *capture, SummaryState state,
 				  double progress, guint first_passes);
-/* passes=1|2, default 1 (text NULL or ""). */
-gboolean routes_analysis_parse_passes(const char *text, guint *passes, GError **error);
 /* The body of a summary route once its variant is ready in summary_dir (400 unknown protocol).
  * cache: the server's answer cache, or NULL to read the file only. */
 GBytes *routes_analysis_summary_body(JobQueue *jobs, HttpFileCache *cache, AnalysisRoute route,

@@ -115,12 +115,11 @@ routes_annotations(HttpRequest *request)
 		annotations_reply_list(request->msg, store, capture->id);
 		return;
 	}
-	g_autoptr(HttpParams) params = http_params_from_message(request->msg, &error);
-	if (params == NULL || !annotations_apply(store, capture, params, request->token->name, &error)) {
+	if (!annotations_apply(store, capture, request->params, request->token->name, &error)) {
 		http_reply_error(request->msg, error);
 		return;
 	}
-	if (annotations_is_quiet(params)) {
+	if (annotations_is_quiet(request->params)) {
 		soup_server_message_set_status(request->msg, 204, NULL);
 		return;
 	}

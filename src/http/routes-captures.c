@@ -231,13 +231,12 @@ routes_captures_upload(HttpRequest *request)
 			 g_ascii_strncasecmp(content_type, "multipart/", 10) == 0;
 	job->user = g_strdup(request->token->name);
 	job->options = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-	GHashTableIter iter;
-	gpointer key, value;
-	g_hash_table_iter_init(&iter, request->query);
-	while (g_hash_table_iter_next(&iter, &key, &value))
-		g_hash_table_replace(job->options, g_strdup(key), g_strdup(value));
+	/* The query's parameters (the last of each name), then the form's over them. */
+	HttpParams *params = request->params;
+	for (guint i = 0; i < http_params_length(params); i++)
+		g_hash_table_replace(job->options, g_strdup(http_params_name(params, i)),
+				     g_strdup(http_params_value(params, i)));
 	/* Tags may repeat in the query; what stays in options afterwards came from the form. */
-	g_autoptr(HttpParams) params = http_params_from_query(msg);
 	job->query_tags = g_ptr_array_new_with_free_func(g_free);
 	job->query_alias_tags = g_ptr_array_new_with_free_func(g_free);
 	upload_collect_values(params, "additional_tags", job->query_tags);

@@ -1,6 +1,7 @@
 /* routes-fields.c: packets/fields, streamed from a worker to the client.
- * Parameters are checked here; field names and the filter are checked by libwireshark in the
- * worker, whose ERROR before any data becomes a 400. Each DATA frame becomes one chunk; the
+ * Parameters are checked as the route table declares them (http-server.c; fields_parse_list()
+ * parses fields= for it); libwireshark in the worker checks field names and the filter, and its
+ * ERROR before any data becomes a 400. Each DATA frame becomes one chunk; the
  * worker is read again only after libsoup wrote that chunk ("wrote-chunk"), so a slow client
  * slows the worker, not the server's memory. A failure after the first chunk ends the response
  * without its final chunk (NDJSON: after one last error line), as API.md says.
@@ -10,8 +11,6 @@
 #define G_LOG_DOMAIN "fields"
 
 #include "http/routes-fields.h"
-
-#include "http/routes-analysis.h"
 
 #include <string.h>
 
@@ -93,40 +92,16 @@ fields_parse_list(const char *text, GPtrArray *fields, GError **error)
 	return TRUE;
 }
 
+/* format= (json or ndjson, checked as declared) decides; without it, an Accept naming NDJSON does. */
 static gboolean
-fields_parse_count(HttpRequest *request, const char *name, gint64 fallback, gint64 *out, GError **error)
+fields_wants_ndjson(HttpRequest *request)
 {
-	const char *text = http_request_param(request, name);
-	guint64 value = 0;
-	*out = fallback;
-	if (text == NULL || *text == '\0')
-		return TRUE;
-	if (!g_ascii_string_to_unsigned(text, 10, 0, G_MAXINT64, &value, NULL)) {
-		g_set_error(error, SHARKAPI_ERROR, SHARKAPI_ERROR_BAD_REQUEST, "%s: '%s' is not a whole number",
-			    name, text);
-		return FALSE;
-	}
-	*out = (gint64)value;
-	return TRUE;
-}
-
-/* format= (json or ndjson) decides; without it, an Accept naming NDJSON does. */
-static gboolean
-fields_parse_format(HttpRequest *request, gboolean *ndjson, GError **error)
-{
-	const char *format = http_request_param(request, "format");
+	const char *format = http_request_get(request, "format");
+	if (format != NULL)
+		return g_ascii_strcasecmp(format, "ndjson") == 0;
 	const char *accept =
 		soup_message_headers_get_one(soup_server_message_get_request_headers(request->msg), "Accept");
-	if (format == NULL) {
-		*ndjson = accept != NULL && strstr(accept, FIELDS_NDJSON_TYPE) != NULL;
-		return TRUE;
-	}
-	if (g_ascii_strcasecmp(format, "ndjson") != 0 && g_ascii_strcasecmp(format, "json") != 0) {
-		g_set_error(error, SHARKAPI_ERROR, SHARKAPI_ERROR_BAD_REQUEST, "format: must be json or ndjson");
-		return FALSE;
-	}
-	*ndjson = g_ascii_strcasecmp(format, "ndjson") == 0;
-	return TRUE;
+	return accept != NULL && strstr(accept, FIELDS_NDJSON_TYPE) != NULL;
 }
 
 static void fields_cached_next(FieldsStream *stream);
@@ -306,30 +281,20 @@ routes_analysis_fields(HttpRequest *request)
 {
 	g_autoptr(GError) error = NULL;
 	HttpServer *server = request->server;
-	g_autoptr(GPtrArray) fields = g_ptr_array_new_with_free_func(g_free);
-	gint64 limit = -1, offset = 0;
-	gboolean ndjson = FALSE;
-	const char *passes_text = http_request_param(request, "passes");
-	guint passes = passes_text != NULL && g_str_equal(passes_text, "2") ? 2 : 1;
+	/* Checked against the route's declarations already (http-server.c). */
+	GPtrArray *fields = http_request_get_list(request, "fields");
+	gint64 limit = http_request_get_integer(request, "limit");
+	gint64 offset = http_request_get_integer(request, "offset");
+	guint passes = (guint)http_request_get_integer(request, "passes");
+	gboolean ndjson = fields_wants_ndjson(request);
 
-	if (passes_text != NULL && *passes_text != '\0' && !g_str_equal(passes_text, "1") && passes != 2) {
-		http_reply_error_literal(request->msg, 400, "passes: must be 1 or 2");
-		return;
-	}
-	if (!fields_parse_list(http_request_param(request, "fields"), fields, &error) ||
-	    !fields_parse_count(request, "limit", -1, &limit, &error) ||
-	    !fields_parse_count(request, "offset", 0, &offset, &error) ||
-	    !fields_parse_format(request, &ndjson, &error)) {
-		http_reply_error(request->msg, error);
-		return;
-	}
 	g_autoptr(StoreCapture) capture = store_capture_get(server->store, request->capture_id, &error);
 	if (capture == NULL) {
 		http_reply_error(request->msg, error);
 		return;
 	}
 	g_autofree char *capture_path = store_capture_file(server->store, capture->id);
-	const char *filter = http_request_param(request, "filter");
+	const char *filter = http_request_get(request, "filter");
 	FieldsStream *stream = g_new0(FieldsStream, 1);
 	stream->msg = g_object_ref(request->msg);
 	stream->ndjson = ndjson;

@@ -180,9 +180,7 @@ merge_job_new(HttpRequest *request, GError **error)
 	Store *store = request->server->store;
 	if (!auth_token_require(request->token, AUTH_PERMISSION_INFO, error))
 		return NULL;
-	g_autoptr(HttpParams) params = http_params_from_message(request->msg, error);
-	if (params == NULL)
-		return NULL;
+	HttpParams *params = request->params;
 	g_autoptr(GPtrArray) ids = merge_parse_ids(params, error);
 	gboolean remove_duplicates = FALSE;
 	if (ids == NULL || !merge_parse_duplicates(params, &remove_duplicates, error))

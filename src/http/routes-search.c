@@ -31,8 +31,7 @@ routes_search(HttpRequest *request)
 	g_autoptr(GError) error = NULL;
 	Store *store = request->server->store;
 	g_autoptr(StoreSearchCriteria) criteria = store_search_criteria_new();
-	g_autoptr(HttpParams) params = http_params_from_message(request->msg, &error);
-	if (params == NULL || !routes_search_criteria_from_params(criteria, params, &error)) {
+	if (!routes_search_criteria_from_params(criteria, request->params, &error)) {
 		http_reply_error(request->msg, error);
 		return;
 	}
