@@ -21,7 +21,7 @@ void routes_analysis_summary(HttpRequest *request);
 void routes_analysis_write_status(JsonWriter *writer, const StoreCapture *capture, SummaryState state,
 				  double progress, guint first_passes);
 /* The body of a summary route once its variant is ready in summary_dir (400 unknown protocol).
- * cache: the server's answer cache, or NULL to read the file only. */
+ * cache: the server's file cache (persisted summary files in memory), or NULL to read the file only. */
 GBytes *routes_analysis_summary_body(JobQueue *jobs, HttpFileCache *cache, AnalysisRoute route,
 				     const char *protocol, const char *summary_dir, GError **error);
 
