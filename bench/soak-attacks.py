@@ -12,6 +12,7 @@ SPDX-License-Identifier: GPL-2.0-or-later
 import collections
 import json
 import random
+import re
 import socket
 import sys
 import threading
@@ -112,6 +113,13 @@ def one_round(n):
         sock = socket.create_connection((HOST, PORT), timeout=60)
         sock.sendall(request("POST", "/api/v2/deep_search", [auth, "Content-Type: application/json"], len(body)) + body)
         data = sock.recv(65536)
+        # The head and the body may come in separate segments: read up to Content-Length.
+        length = re.search(rb"Content-Length: (\d+)", data, re.I)
+        while length and len(data.split(b"\r\n\r\n", 1)[-1]) < int(length.group(1)):
+            more = sock.recv(65536)
+            if not more:
+                break
+            data += more
         sock.close()
         note("deep search create", status_of(data))
         if data.startswith(b"HTTP/1.1 201"):

@@ -112,7 +112,7 @@ http_connection_watch(HttpConnection *conn, SoupServerMessage *msg)
 	 * socket's timeout, so the watch (attached first, dispatched first) takes the connection
 	 * before that read times out (http-listener.h). */
 	conn->idle_deadline = timeout > 0 ? g_source_get_time(&conn->source) + (gint64)timeout * G_USEC_PER_SEC : 0;
-	if (!conn->polled) {
+	if (!conn->polled && !g_source_is_destroyed(&conn->source)) {
 		g_source_add_poll(&conn->source, &conn->pollfd);
 		conn->polled = TRUE;
 	}
@@ -123,10 +123,10 @@ http_connection_watch(HttpConnection *conn, SoupServerMessage *msg)
 static void
 http_connection_unpoll(HttpConnection *conn)
 {
-	if (conn->polled) {
+	/* A destroyed source (its connection closed) has left the poll set with it already. */
+	if (conn->polled && !g_source_is_destroyed(&conn->source))
 		g_source_remove_poll(&conn->source, &conn->pollfd);
-		conn->polled = FALSE;
-	}
+	conn->polled = FALSE;
 	conn->pollfd.revents = 0;
 }
 
@@ -331,7 +331,7 @@ http_listener_watch_departure(HttpListener *self, SoupServerMessage *msg)
 		return;
 	g_set_weak_pointer(&conn->parked, msg);
 	conn->pollfd.events = HTTP_CONNECTION_IDLE_EVENTS;
-	if (!conn->polled) {
+	if (!conn->polled && !g_source_is_destroyed(&conn->source)) {
 		g_source_add_poll(&conn->source, &conn->pollfd);
 		conn->polled = TRUE;
 	}
