@@ -306,21 +306,6 @@ analyze_commit_capture(Store *store, const char *file, const CapInfo *info, GErr
 	return store_capture_add(store->writer, link_path, info, &labels, error);
 }
 
-/* Each argument NAME=VALUE; what the values may be is the route's declaration's to say. */
-static gboolean
-analyze_check_arguments(const char *const *arguments, GError **error)
-{
-	for (guint i = 0; arguments[i] != NULL; i++) {
-		const char *equals = strchr(arguments[i], '=');
-		if (equals == NULL || equals == arguments[i]) {
-			g_set_error(error, SHARKAPI_ERROR, SHARKAPI_ERROR_BAD_REQUEST, "'%s' is not NAME=VALUE",
-				    arguments[i]);
-			return FALSE;
-		}
-	}
-	return TRUE;
-}
-
 static int
 analyze_fail(const char *message)
 {
@@ -429,7 +414,7 @@ cli_analyze(int argc, char **argv)
 	if (argc < 3)
 		return analyze_fail("usage: sharkapi analyze FILE ROUTE [NAME=VALUE ...]");
 	const char *const *arguments = (const char *const *)argv + 3;
-	if (!analyze_check_arguments(arguments, &error))
+	if (!http_arguments_check_form(arguments, &error))
 		return analyze_fail(error->message);
 	if (worker_path == NULL)
 		worker_path = cli_default_worker_path();

@@ -659,10 +659,8 @@ http_server_find_offline_route(const char *name)
 }
 
 gboolean
-http_request_init_offline(HttpRequest *request, const HttpRoute *route, const char *capture_id,
-			  const char *const *arguments, GError **error)
+http_arguments_check_form(const char *const *arguments, GError **error)
 {
-	*request = (HttpRequest){.route = route, .capture_id = capture_id, .params = http_params_new()};
 	for (guint i = 0; arguments[i] != NULL; i++) {
 		const char *equals = strchr(arguments[i], '=');
 		if (equals == NULL || equals == arguments[i]) {
@@ -670,6 +668,19 @@ http_request_init_offline(HttpRequest *request, const HttpRoute *route, const ch
 				    arguments[i]);
 			return FALSE;
 		}
+	}
+	return TRUE;
+}
+
+gboolean
+http_request_init_offline(HttpRequest *request, const HttpRoute *route, const char *capture_id,
+			  const char *const *arguments, GError **error)
+{
+	*request = (HttpRequest){.route = route, .capture_id = capture_id, .params = http_params_new()};
+	if (!http_arguments_check_form(arguments, error))
+		return FALSE;
+	for (guint i = 0; arguments[i] != NULL; i++) {
+		const char *equals = strchr(arguments[i], '=');
 		g_autofree char *name = g_strndup(arguments[i], equals - arguments[i]);
 		http_params_add(request->params, name, equals + 1);
 	}

@@ -142,6 +142,8 @@ GPtrArray *http_request_get_list(HttpRequest *request, const char *name);
  * ("stats/hierarchy", "status"; "info" for v1's info), or NULL when no route of that name
  * can be answered offline. */
 const HttpRoute *http_server_find_offline_route(const char *name);
+/* Each argument is NAME=VALUE with a non-empty NAME (400 naming the first that is not). */
+gboolean http_arguments_check_form(const char *const *arguments, GError **error);
 /* An offline request for route: NAME=VALUE arguments (not URL-encoded) checked against the
  * route's declarations as the server checks a query (same 400s). Clear with
  * http_request_clear_offline(). */
