@@ -1,6 +1,6 @@
 """test_auth_table.py: every route against tokens holding each single permission.
 
-The routes are read from the route table in src/http/http-server.c itself, so a route added
+The routes are read from the route table in src/http/http-routes.c itself, so a route added
 there is covered without editing this file. For each route and method, and each permission:
 a token holding only that permission (or admin) passes authorization, every other one gets 403
 naming the missing permission; no token, an unknown token and a revoked token get 401. A route
@@ -14,7 +14,7 @@ import subprocess
 import harness
 from harness import check
 
-SOURCE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src", "http", "http-server.c")
+SOURCE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src", "http", "http-routes.c")
 PERMISSIONS = ["upload", "info", "download", "delete", "annotate", "analysis", "admin"]
 # Permissions a handler demands on top of the table's (routes-merge.c reads the captures it
 # merges, so merge needs info as well as upload); extend when a handler adds one.
@@ -28,7 +28,7 @@ tokens = {}
 
 
 def route_table():
-    """[(methods, pattern, auth kind, permission)] from http-server.c's http_routes[]."""
+    """[(methods, pattern, auth kind, permission)] from http-routes.c's http_routes[]."""
     text = open(SOURCE).read()
     table = text[text.index("http_routes[] = {"):]
     table = table[:table.index("};")]

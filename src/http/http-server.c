@@ -1,4 +1,6 @@
-/* http-server.c: the route table, request matching and authentication.
+/* http-server.c: the server: admission before the body (route, token, permission, body limit),
+ * dispatch to the route's handler with its checked parameters, and listening. The route table
+ * itself is http-routes.c.
  * SPDX-License-Identifier: GPL-2.0-or-later */
 #define G_LOG_DOMAIN "http"
 
@@ -8,20 +10,13 @@
 
 #include "http/http-metrics.h"
 #include "http/http-params.h"
+#include "http/http-routes.h"
 #include "http/http-refusal.h"
 #include "http/http-listener.h"
 #include "http/http-reply.h"
 #include "http/http-upload.h"
 #include "http/http-file-cache.h"
-#include "http/routes-analysis.h"
-#include "http/routes-annotations.h"
 #include "http/routes-captures.h"
-#include "http/routes-docs.h"
-#include "http/routes-fields.h"
-#include "http/routes-metrics.h"
-#include "http/routes-deep-search.h"
-#include "http/routes-merge.h"
-#include "http/routes-search.h"
 #include "http/routes-ui.h"
 #include "sharkapi-error.h"
 #include "store/store-capture.h"
@@ -31,252 +26,6 @@
 
 /* Connections the kernel may hold before they are accepted (capped by net.core.somaxconn). */
 #define HTTP_SERVER_LISTEN_BACKLOG 1024
-
-/* ---- parameter declarations (http-server.h) ---- */
-
-static const char *const http_passes_values[] = {"1", "2", NULL};
-static const char *const http_format_values[] = {"json", "ndjson", NULL};
-static const char *const http_duplicates_values[] = {"keep", "remove", NULL};
-
-#define HTTP_PARAM_FILTER_SPEC {.name = "filter", .type = HTTP_PARAM_FILTER}
-/* 1: what tshark prints; 2: tshark -2's two-pass view (empty is 1). */
-#define HTTP_PARAM_PASSES_SPEC {.name = "passes", .type = HTTP_PARAM_ENUM, .fallback = "1", .values = http_passes_values}
-
-static const HttpParamSpec http_summary_params[] = {
-	HTTP_PARAM_FILTER_SPEC,
-	HTTP_PARAM_PASSES_SPEC,
-	{NULL},
-};
-
-/* The endpoint or conversation table; an unknown one is the route's 400 (it knows the tables). */
-static const HttpParamSpec http_table_params[] = {
-	{.name = "protocol", .type = HTTP_PARAM_STRING, .fallback = "ip"},
-	HTTP_PARAM_FILTER_SPEC,
-	HTTP_PARAM_PASSES_SPEC,
-	{NULL},
-};
-
-/* In the order they were always checked: the first bad one is the 400. */
-static const HttpParamSpec http_fields_params[] = {
-	HTTP_PARAM_PASSES_SPEC,
-	{.name = "fields", .type = HTTP_PARAM_LIST, .flags = HTTP_PARAM_REQUIRED, .parse_list = fields_parse_list},
-	{.name = "limit", .type = HTTP_PARAM_INTEGER, .min = 0, .max = G_MAXINT64},
-	{.name = "offset", .type = HTTP_PARAM_INTEGER, .fallback = "0", .min = 0, .max = G_MAXINT64},
-	/* Absent: the Accept header decides. */
-	{.name = "format", .type = HTTP_PARAM_ENUM, .values = http_format_values},
-	HTTP_PARAM_FILTER_SPEC,
-	{NULL},
-};
-
-static const HttpParamSpec http_filter_check_params[] = {
-	{.name = "filter", .type = HTTP_PARAM_FILTER, .max = 4096},
-	{NULL},
-};
-
-static const HttpParamSpec http_upload_params[] = {
-	{.name = "filename", .type = HTTP_PARAM_STRING},
-	{.name = "additional_tags", .type = HTTP_PARAM_REPEATED},
-	{.name = "tags", .type = HTTP_PARAM_REPEATED},
-	{.name = "comments", .type = HTTP_PARAM_STRING},
-	{NULL},
-};
-
-static const HttpParamSpec http_annotation_params[] = {
-	{.name = "frame", .type = HTTP_PARAM_INTEGER, .flags = HTTP_PARAM_REQUIRED | HTTP_PARAM_ROUTE_CHECKS, .min = 1,
-	 .max = G_MAXINT64},
-	{.name = "text", .type = HTTP_PARAM_STRING, .flags = HTTP_PARAM_ROUTE_CHECKS, .max = 65536},
-	{.name = "quiet", .type = HTTP_PARAM_STRING},
-	{NULL},
-};
-
-static const HttpParamSpec http_merge_params[] = {
-	{.name = "capture_ids", .type = HTTP_PARAM_REPEATED, .flags = HTTP_PARAM_REQUIRED | HTTP_PARAM_ROUTE_CHECKS},
-	{.name = "filename", .type = HTTP_PARAM_STRING},
-	{.name = "additional_tags", .type = HTTP_PARAM_REPEATED},
-	{.name = "tags", .type = HTTP_PARAM_REPEATED},
-	{.name = "comments", .type = HTTP_PARAM_STRING},
-	{.name = "duplicates", .type = HTTP_PARAM_ENUM, .flags = HTTP_PARAM_ROUTE_CHECKS, .fallback = "keep",
-	 .values = http_duplicates_values},
-	{NULL},
-};
-
-/* Rails-style names, each a criterion the store checks (store-search.c). */
-static const HttpParamSpec http_search_params[] = {
-	{.name = "search[filename]", .type = HTTP_PARAM_STRING},
-	{.name = "search[comments]", .type = HTTP_PARAM_STRING},
-	{.name = "search[tags][]", .type = HTTP_PARAM_REPEATED},
-	{.name = "search[user]", .type = HTTP_PARAM_STRING},
-	{.name = "search[id][]", .type = HTTP_PARAM_REPEATED},
-	{.name = "search[created_at][from]", .type = HTTP_PARAM_STRING},
-	{.name = "search[created_at][to]", .type = HTTP_PARAM_STRING},
-	{.name = "search[start_time][from]", .type = HTTP_PARAM_STRING},
-	{.name = "search[start_time][to]", .type = HTTP_PARAM_STRING},
-	{.name = "search[limit]", .type = HTTP_PARAM_INTEGER, .flags = HTTP_PARAM_ROUTE_CHECKS, .fallback = "100",
-	 .min = 1, .max = 1000},
-	{.name = "search[page]", .type = HTTP_PARAM_INTEGER, .flags = HTTP_PARAM_ROUTE_CHECKS, .fallback = "1",
-	 .min = 1, .max = G_MAXINT32},
-	{.name = "search[sort]", .type = HTTP_PARAM_STRING, .flags = HTTP_PARAM_ROUTE_CHECKS,
-	 .fallback = "created_at.desc"},
-	{NULL},
-};
-
-/* The whole API, in one place: method, path, authentication, permission, handler, parameters,
- * and what `sharkapi analyze` answers for it. */
-static const HttpRoute http_routes[] = {
-	{"POST PUT", "/api/v1/{token}/upload", HTTP_AUTH_PATH, AUTH_PERMISSION_UPLOAD, routes_captures_upload,
-	 http_upload_params, ANALYSIS_NONE},
-	{"GET", "/api/v1/{token}/info/{id}", HTTP_AUTH_PATH, AUTH_PERMISSION_INFO, routes_captures_info,
-	 NULL, ANALYSIS_INFO},
-	{"GET", "/api/v1/{token}/download/{id}", HTTP_AUTH_PATH, AUTH_PERMISSION_DOWNLOAD, routes_captures_download,
-	 NULL, ANALYSIS_NONE},
-	{"POST DELETE GET", "/api/v1/{token}/delete/{id}", HTTP_AUTH_PATH, AUTH_PERMISSION_DELETE, routes_captures_delete,
-	 NULL, ANALYSIS_NONE},
-	{"GET POST", "/api/v1/{token}/annotations/{id}", HTTP_AUTH_PATH, AUTH_PERMISSION_ANNOTATE, routes_annotations,
-	 http_annotation_params, ANALYSIS_NONE},
-	{"POST GET", "/api/v1/{token}/merge", HTTP_AUTH_PATH, AUTH_PERMISSION_UPLOAD, routes_merge,
-	 http_merge_params, ANALYSIS_NONE},
-	{"GET POST", "/api/v1/{token}/search", HTTP_AUTH_PATH, AUTH_PERMISSION_INFO, routes_search,
-	 http_search_params, ANALYSIS_NONE},
-	{"POST", "/api/v2/deep_search", HTTP_AUTH_HEADER, AUTH_PERMISSION_ANALYSIS, routes_deep_search_create,
-	 NULL, ANALYSIS_NONE},
-	{"GET", "/api/v2/deep_search/{search}", HTTP_AUTH_HEADER, AUTH_PERMISSION_ANALYSIS, routes_deep_search_status,
-	 NULL, ANALYSIS_NONE},
-	{"DELETE", "/api/v2/deep_search/{search}", HTTP_AUTH_HEADER, AUTH_PERMISSION_ANALYSIS, routes_deep_search_delete,
-	 NULL, ANALYSIS_NONE},
-	{"GET", "/api/v2/deep_search/{search}/results", HTTP_AUTH_HEADER, AUTH_PERMISSION_ANALYSIS, routes_deep_search_results,
-	 NULL, ANALYSIS_NONE},
-	{"GET", "/api/v2/analysis/{id}/status", HTTP_AUTH_HEADER, AUTH_PERMISSION_ANALYSIS, routes_analysis_status,
-	 NULL, ANALYSIS_STATUS},
-	{"GET", "/api/v2/analysis/{id}/stats/hierarchy", HTTP_AUTH_HEADER, AUTH_PERMISSION_ANALYSIS, routes_analysis_summary,
-	 http_summary_params, ANALYSIS_HIERARCHY},
-	{"GET", "/api/v2/analysis/{id}/stats/endpoints", HTTP_AUTH_HEADER, AUTH_PERMISSION_ANALYSIS, routes_analysis_summary,
-	 http_table_params, ANALYSIS_ENDPOINTS},
-	{"GET", "/api/v2/analysis/{id}/stats/conversations", HTTP_AUTH_HEADER, AUTH_PERMISSION_ANALYSIS, routes_analysis_summary,
-	 http_table_params, ANALYSIS_CONVERSATIONS},
-	{"GET", "/api/v2/analysis/{id}/dns/lookups", HTTP_AUTH_HEADER, AUTH_PERMISSION_ANALYSIS, routes_analysis_summary,
-	 http_summary_params, ANALYSIS_DNS},
-	{"GET", "/api/v2/analysis/{id}/packets/fields", HTTP_AUTH_HEADER, AUTH_PERMISSION_ANALYSIS, routes_analysis_fields,
-	 http_fields_params, ANALYSIS_FIELDS},
-	{"GET HEAD", "/api/v2/openapi.json", HTTP_AUTH_NONE, 0, routes_docs_openapi, NULL, ANALYSIS_NONE},
-	{"GET HEAD", "/docs", HTTP_AUTH_NONE, 0, routes_docs_page, NULL, ANALYSIS_NONE},
-	{"GET HEAD", "/metrics", HTTP_AUTH_NONE, 0, routes_metrics_scrape, NULL, ANALYSIS_NONE},
-	{"GET", "/api/v2/filter/check", HTTP_AUTH_HEADER, AUTH_PERMISSION_ANALYSIS, routes_ui_filter_check,
-	 http_filter_check_params, ANALYSIS_NONE},
-	{"GET", "/api/v2/tables", HTTP_AUTH_HEADER, AUTH_PERMISSION_ANALYSIS, routes_ui_tables, NULL, ANALYSIS_NONE},
-};
-
-typedef struct {
-	const HttpRoute *route;
-	char *token;
-	char *capture_id;
-	char *deep_search_id;
-} HttpMatch;
-
-static void
-http_match_clear(HttpMatch *match)
-{
-	g_clear_pointer(&match->token, g_free);
-	g_clear_pointer(&match->capture_id, g_free);
-	g_clear_pointer(&match->deep_search_id, g_free);
-}
-
-/* Which capture a pattern segment is: 0 {token}, 1 {id}, 2 {search}, -1 a literal. */
-static int
-http_route_capture_slot(const char *segment, gsize len)
-{
-	static const char *const names[] = {"{token}", "{id}", "{search}"};
-	if (len == 0 || segment[0] != '{')
-		return -1;
-	for (guint i = 0; i < G_N_ELEMENTS(names); i++) {
-		if (len == strlen(names[i]) && strncmp(segment, names[i], len) == 0)
-			return (int)i;
-	}
-	return -1;
-}
-
-/* Matches path segments against a pattern; fills match's {token}, {id} and {search} (match may
- * be NULL: the pattern is all that is wanted). Walks both strings in place: this runs for every
- * route on every request, so it allocates only the captures of a full match. */
-static gboolean
-http_route_match_path(const HttpRoute *route, const char *path, HttpMatch *match)
-{
-	const char *want = route->pattern;
-	const char *have = path;
-	const char *have_end = path + strlen(path);
-	const char *captured[3] = {NULL}; /* {token}, {id}, {search} in path, by capture slot */
-	gsize captured_len[3] = {0};
-
-	/* A trailing slash is tolerated: "/upload/" is "/upload". */
-	if (have_end - path > 1 && have_end[-1] == '/')
-		have_end--;
-	for (;;) {
-		const char *want_next = strchr(want, '/');
-		const char *have_next = memchr(have, '/', (size_t)(have_end - have));
-		gsize want_len = want_next != NULL ? (gsize)(want_next - want) : strlen(want);
-		gsize have_len = (gsize)((have_next != NULL ? have_next : have_end) - have);
-		int slot = http_route_capture_slot(want, want_len);
-
-		if (slot >= 0) {
-			captured[slot] = have;
-			captured_len[slot] = have_len;
-		} else if (want_len != have_len || memcmp(want, have, want_len) != 0) {
-			return FALSE;
-		}
-		if ((want_next == NULL) != (have_next == NULL))
-			return FALSE;
-		if (want_next == NULL)
-			break;
-		want = want_next + 1;
-		have = have_next + 1;
-	}
-	if (match != NULL) {
-		char **fields[] = {&match->token, &match->capture_id, &match->deep_search_id};
-		for (guint i = 0; i < G_N_ELEMENTS(fields); i++) {
-			g_free(*fields[i]);
-			*fields[i] = captured[i] != NULL ? g_strndup(captured[i], captured_len[i]) : NULL;
-		}
-	}
-	return TRUE;
-}
-
-/* methods is a space-separated list such as "POST PUT"; HEAD goes wherever GET does (libsoup
- * sends the headers of the GET answer without its body). */
-static gboolean
-http_route_allows_method(const HttpRoute *route, const char *method)
-{
-	if (g_str_equal(method, "HEAD"))
-		method = "GET";
-	gsize len = strlen(method);
-	for (const char *p = route->methods; *p != '\0';) {
-		const char *space = strchr(p, ' ');
-		gsize word = space != NULL ? (gsize)(space - p) : strlen(p);
-		if (word == len && strncmp(p, method, len) == 0)
-			return TRUE;
-		if (space == NULL)
-			break;
-		p = space + 1;
-	}
-	return FALSE;
-}
-
-/* Finds the route; *path_matched tells 405 from 404 when none allows the method. */
-static gboolean
-http_server_find_route(const char *method, const char *path, HttpMatch *match, gboolean *path_matched)
-{
-	*path_matched = FALSE;
-	for (guint i = 0; i < G_N_ELEMENTS(http_routes); i++) {
-		if (!http_route_match_path(&http_routes[i], path, match))
-			continue;
-		if (!http_route_allows_method(&http_routes[i], method)) {
-			*path_matched = TRUE;
-			http_match_clear(match);
-			continue;
-		}
-		match->route = &http_routes[i];
-		return TRUE;
-	}
-	return FALSE;
-}
 
 char *
 http_request_authorization(SoupServerMessage *msg)
@@ -362,7 +111,7 @@ http_server_admit(HttpServer *self, SoupServerMessage *msg, const char *method, 
 		g_set_error_literal(error, SHARKAPI_ERROR, 405, "method not allowed for this route");
 		return FALSE;
 	}
-	if (!http_server_find_route(method, path, &admission->match, &path_matched)) {
+	if (!http_routes_find(method, path, &admission->match, &path_matched)) {
 		g_set_error_literal(error, SHARKAPI_ERROR, path_matched ? 405 : 404,
 				    path_matched ? "method not allowed for this route" : "no such route");
 		return FALSE;
@@ -623,41 +372,6 @@ http_server_listen(HttpServer *self, const char *listen, GError **error)
 	return http_listener_listen(self->listener, socket, error);
 }
 
-const char *
-http_server_route_pattern(const char *path)
-{
-	/* By path alone: a wrong method (405) still names the route it missed. */
-	for (guint i = 0; path != NULL && i < G_N_ELEMENTS(http_routes); i++) {
-		if (http_route_match_path(&http_routes[i], path, NULL))
-			return http_routes[i].pattern;
-	}
-	/* The web UI is served before the table (routes-ui.c): its page and its assets. */
-	if (path != NULL && (g_str_equal(path, "/") || g_str_equal(path, "/index.html")))
-		return "/";
-	if (path != NULL && g_str_has_prefix(path, "/ui/"))
-		return "/ui/{build}/{asset}";
-	return NULL;
-}
-
-const HttpRoute *
-http_server_find_offline_route(const char *name)
-{
-	/* Paths such a name would have, matched by the router itself: v2's analysis routes, then
-	 * v1's per-capture ones ("info"). */
-	g_autofree char *v2 = g_strconcat("/api/v2/analysis/000000000000/", name, NULL);
-	g_autofree char *v1 = g_strconcat("/api/v1/-/", name, "/000000000000", NULL);
-	const char *paths[] = {v2, v1};
-	for (guint i = 0; i < G_N_ELEMENTS(paths); i++) {
-		HttpMatch match = {NULL};
-		gboolean path_matched = FALSE;
-		gboolean found = http_server_find_route("GET", paths[i], &match, &path_matched);
-		http_match_clear(&match);
-		if (found && match.route->analysis != ANALYSIS_NONE)
-			return match.route;
-	}
-	return NULL;
-}
-
 gboolean
 http_arguments_check_form(const char *const *arguments, GError **error)
 {
@@ -691,27 +405,4 @@ void
 http_request_clear_offline(HttpRequest *request)
 {
 	g_clear_pointer(&request->params, http_params_free);
-}
-
-const char *
-http_param_type_name(HttpParamType type)
-{
-	static const char *const names[] = {"string", "filter", "enum", "integer", "list", "repeated"};
-	g_return_val_if_fail((guint)type < G_N_ELEMENTS(names), "string");
-	return names[type];
-}
-
-void
-http_server_foreach_route(HttpRouteFunc func, gpointer user_data)
-{
-	static const char *auth_names[] = {"path-token", "header-token", "none"};
-	for (guint i = 0; i < G_N_ELEMENTS(http_routes); i++) {
-		const HttpRoute *route = &http_routes[i];
-		func(route->methods, route->pattern, auth_names[route->auth],
-		     route->auth == HTTP_AUTH_NONE ? "" : auth_permission_name(route->permission), route->params,
-		     user_data);
-	}
-	/* Served before the table by routes_ui_serve(), public. */
-	func("GET HEAD", "/", auth_names[HTTP_AUTH_NONE], "", NULL, user_data);
-	func("GET HEAD", "/ui/{build}/{asset}", auth_names[HTTP_AUTH_NONE], "", NULL, user_data);
 }

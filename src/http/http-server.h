@@ -92,7 +92,7 @@ typedef enum {
 typedef struct HttpRequest HttpRequest;
 typedef void (*HttpHandler)(HttpRequest *request);
 
-/* One entry of the route table (http-server.c). */
+/* One entry of the route table (http-routes.c). */
 typedef struct {
 	const char *methods; /* space separated */
 	const char *pattern; /* segments; {token}, {id} and {search} capture, nothing else varies */

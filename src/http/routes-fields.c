@@ -1,5 +1,5 @@
 /* routes-fields.c: packets/fields, streamed from a worker to the client.
- * Parameters are checked as the route table declares them (http-server.c; fields_parse_list()
+ * Parameters are checked as the route table declares them (http-routes.c; fields_parse_list()
  * parses fields= for it); libwireshark in the worker checks field names and the filter, and its
  * ERROR before any data becomes a 400. Each DATA frame becomes one chunk; the
  * worker is read again only after libsoup wrote that chunk ("wrote-chunk"), so a slow client

@@ -236,7 +236,7 @@ void
 routes_ui_filter_check(HttpRequest *request)
 {
 	g_autoptr(GError) error = NULL;
-	/* At most 4096 bytes, as the route table declares (http-server.c). */
+	/* At most 4096 bytes, as the route table declares (http-routes.c). */
 	const char *filter = http_request_get(request, "filter");
 	if (filter == NULL)
 		filter = "";
