@@ -176,6 +176,10 @@ def test_warm_two_pass_query_skips_the_first_pass():
         token = server.token()
         capture_id = upload(server, token, DNS)
         other_id = upload(server, token, os.path.join(harness.CAPTURES_DIR, "sv-dns-bug-1158.pcap"))
+        # Both default summaries done first: one still running would hold a worker, and the
+        # one-pass queries below would then have to take the warm one (a loaded machine did).
+        server.wait_ready(token, capture_id)
+        server.wait_ready(token, other_id)
 
         def first_passes(cid):
             return server.v2(token, cid, "status").json()["data"]["analysis"]["first_passes"]
