@@ -38,6 +38,8 @@ typedef struct {
 	StoreCapture *capture;
 	const char *const *arguments; /* NAME=VALUE, checked as a query by the route's declarations */
 	HttpRequest request;          /* the route and its checked parameters, as a handler sees them */
+	char **path_names;            /* the route name's {name} segments ("frames/5": frame) */
+	char **path_values;
 	SummaryWaiter *waiter;
 	Job *job;
 	double job_progress;
@@ -242,7 +244,8 @@ analyze_start(Analyze *self, const HttpRoute *route, GError **error)
 		g_set_error(error, SHARKAPI_ERROR, SHARKAPI_ERROR_NOT_FOUND, "no such route");
 		return FALSE;
 	}
-	if (!http_request_init_offline(&self->request, route, self->capture->id, self->arguments, error))
+	if (!http_request_init_offline(&self->request, route, self->capture->id, self->path_names, self->path_values,
+				       self->arguments, error))
 		return FALSE;
 	switch (route->analysis) {
 	case ANALYSIS_STATUS:
@@ -358,7 +361,7 @@ analyze_run(Analyze *self, const char *file, const char *route_name, const char 
 	if (self->capture == NULL)
 		return analyze_fail(error->message);
 
-	const HttpRoute *route = http_server_find_offline_route(route_name);
+	const HttpRoute *route = http_server_find_offline_route(route_name, &self->path_names, &self->path_values);
 	if (route != NULL && route->analysis == ANALYSIS_INFO)
 		return analyze_info(self);
 
@@ -432,6 +435,8 @@ cli_analyze(int argc, char **argv)
 	int code = analyze_run(&self, argv[1], route, worker_path, data_dir);
 	store_capture_free(self.capture);
 	http_request_clear_offline(&self.request);
+	g_strfreev(self.path_names);
+	g_strfreev(self.path_values);
 	if (!file_tree_remove(data_dir, &error))
 		g_warning("%s, ignoring", error->message);
 	return code;

@@ -157,20 +157,26 @@ http_match_clear(HttpMatch *match)
 	g_clear_pointer(&match->token, g_free);
 	g_clear_pointer(&match->capture_id, g_free);
 	g_clear_pointer(&match->deep_search_id, g_free);
+	for (guint i = 0; i < HTTP_PATH_PARAMS_MAX; i++) {
+		g_clear_pointer(&match->path_names[i], g_free);
+		g_clear_pointer(&match->path_values[i], g_free);
+	}
 }
 
-/* Which capture a pattern segment is: 0 {token}, 1 {id}, 2 {search}, -1 a literal. */
+/* Which capture a pattern segment is: 0 {token}, 1 {id}, 2 {search}, 3 any other {name} (a path
+ * parameter), -1 a literal. */
+#define HTTP_ROUTE_PATH_PARAM 3
 static int
 http_route_capture_slot(const char *segment, gsize len)
 {
 	static const char *const names[] = {"{token}", "{id}", "{search}"};
-	if (len == 0 || segment[0] != '{')
+	if (len < 3 || segment[0] != '{' || segment[len - 1] != '}')
 		return -1;
 	for (guint i = 0; i < G_N_ELEMENTS(names); i++) {
 		if (len == strlen(names[i]) && strncmp(segment, names[i], len) == 0)
 			return (int)i;
 	}
-	return -1;
+	return HTTP_ROUTE_PATH_PARAM;
 }
 
 /* Matches path segments against a pattern; fills match's {token}, {id} and {search} (match may
@@ -184,6 +190,10 @@ http_route_match_path(const HttpRoute *route, const char *path, HttpMatch *match
 	const char *have_end = path + strlen(path);
 	const char *captured[3] = {NULL}; /* {token}, {id}, {search} in path, by capture slot */
 	gsize captured_len[3] = {0};
+	/* path parameters: name (in the pattern, braces included) and value (in the path) */
+	const char *param_name[HTTP_PATH_PARAMS_MAX], *param_value[HTTP_PATH_PARAMS_MAX];
+	gsize param_name_len[HTTP_PATH_PARAMS_MAX], param_value_len[HTTP_PATH_PARAMS_MAX];
+	guint n_params = 0;
 
 	/* A trailing slash is tolerated: "/upload/" is "/upload". */
 	if (have_end - path > 1 && have_end[-1] == '/')
@@ -195,7 +205,14 @@ http_route_match_path(const HttpRoute *route, const char *path, HttpMatch *match
 		gsize have_len = (gsize)((have_next != NULL ? have_next : have_end) - have);
 		int slot = http_route_capture_slot(want, want_len);
 
-		if (slot >= 0) {
+		if (slot == HTTP_ROUTE_PATH_PARAM) {
+			if (have_len == 0 || n_params == HTTP_PATH_PARAMS_MAX)
+				return FALSE;
+			param_name[n_params] = want;
+			param_name_len[n_params] = want_len;
+			param_value[n_params] = have;
+			param_value_len[n_params++] = have_len;
+		} else if (slot >= 0) {
 			captured[slot] = have;
 			captured_len[slot] = have_len;
 		} else if (want_len != have_len || memcmp(want, have, want_len) != 0) {
@@ -213,6 +230,14 @@ http_route_match_path(const HttpRoute *route, const char *path, HttpMatch *match
 		for (guint i = 0; i < G_N_ELEMENTS(fields); i++) {
 			g_free(*fields[i]);
 			*fields[i] = captured[i] != NULL ? g_strndup(captured[i], captured_len[i]) : NULL;
+		}
+		for (guint i = 0; i < HTTP_PATH_PARAMS_MAX; i++) {
+			g_clear_pointer(&match->path_names[i], g_free);
+			g_clear_pointer(&match->path_values[i], g_free);
+			if (i < n_params) {
+				match->path_names[i] = g_strndup(param_name[i] + 1, param_name_len[i] - 2);
+				match->path_values[i] = g_strndup(param_value[i], param_value_len[i]);
+			}
 		}
 	}
 	return TRUE;
@@ -274,7 +299,7 @@ http_server_route_pattern(const char *path)
 }
 
 const HttpRoute *
-http_server_find_offline_route(const char *name)
+http_server_find_offline_route(const char *name, char ***path_names, char ***path_values)
 {
 	/* Paths such a name would have, matched by the router itself: v2's analysis routes, then
 	 * v1's per-capture ones ("info"). */
@@ -285,9 +310,14 @@ http_server_find_offline_route(const char *name)
 		HttpMatch match = {NULL};
 		gboolean path_matched = FALSE;
 		gboolean found = http_routes_find("GET", paths[i], &match, &path_matched);
+		const HttpRoute *route = found && match.route->analysis != ANALYSIS_NONE ? match.route : NULL;
+		if (route != NULL && path_names != NULL)
+			*path_names = g_strdupv(match.path_names);
+		if (route != NULL && path_values != NULL)
+			*path_values = g_strdupv(match.path_values);
 		http_match_clear(&match);
-		if (found && match.route->analysis != ANALYSIS_NONE)
-			return match.route;
+		if (route != NULL)
+			return route;
 	}
 	return NULL;
 }

@@ -8,12 +8,15 @@
 
 G_BEGIN_DECLS
 
-/* A matched route and what its pattern captured ({token}, {id}, {search}). */
+/* A matched route and what its pattern captured: {token}, {id} and {search} by name, and any
+ * other {name} segment (frames/{frame}) as a path parameter, NULL-terminated pairs. */
 typedef struct {
 	const HttpRoute *route;
 	char *token;
 	char *capture_id;
 	char *deep_search_id;
+	char *path_names[HTTP_PATH_PARAMS_MAX + 1];
+	char *path_values[HTTP_PATH_PARAMS_MAX + 1];
 } HttpMatch;
 
 void http_match_clear(HttpMatch *match);

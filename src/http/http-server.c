@@ -237,6 +237,8 @@ http_server_request_cb(SoupServer *soup, SoupServerMessage *msg, const char *pat
 		.capture_id = match->capture_id,
 		.deep_search_id = match->deep_search_id,
 		.params = params,
+		.path_names = match->path_names,
+		.path_values = match->path_values,
 	};
 	match->route->handler(&request);
 }
@@ -247,6 +249,16 @@ http_request_park(HttpRequest *request)
 	soup_server_message_pause(request->msg);
 	if (request->server->listener != NULL)
 		http_listener_watch_departure(request->server->listener, request->msg);
+}
+
+const char *
+http_request_get_path(HttpRequest *request, const char *name)
+{
+	for (guint i = 0; request->path_names != NULL && request->path_names[i] != NULL; i++) {
+		if (g_str_equal(request->path_names[i], name))
+			return request->path_values[i];
+	}
+	return NULL;
 }
 
 const char *
@@ -388,9 +400,14 @@ http_arguments_check_form(const char *const *arguments, GError **error)
 
 gboolean
 http_request_init_offline(HttpRequest *request, const HttpRoute *route, const char *capture_id,
-			  const char *const *arguments, GError **error)
+			  char *const *path_names, char *const *path_values, const char *const *arguments,
+			  GError **error)
 {
-	*request = (HttpRequest){.route = route, .capture_id = capture_id, .params = http_params_new()};
+	*request = (HttpRequest){.route = route,
+				 .capture_id = capture_id,
+				 .params = http_params_new(),
+				 .path_names = path_names,
+				 .path_values = path_values};
 	if (!http_arguments_check_form(arguments, error))
 		return FALSE;
 	for (guint i = 0; arguments[i] != NULL; i++) {

@@ -95,7 +95,9 @@ typedef void (*HttpHandler)(HttpRequest *request);
 /* One entry of the route table (http-routes.c). */
 typedef struct {
 	const char *methods; /* space separated */
-	const char *pattern; /* segments; {token}, {id} and {search} capture, nothing else varies */
+	/* segments; {token}, {id} and {search} capture those, any other {name} a path parameter
+	 * (http_request_get_path()) */
+	const char *pattern;
 	HttpAuthKind auth;
 	AuthPermission permission;
 	HttpHandler handler;
@@ -106,6 +108,9 @@ typedef struct {
 /* A request's parameters (http-params.h): the query, and a urlencoded form body. */
 typedef struct HttpParams HttpParams;
 
+/* Most {name} path parameters one route pattern may have besides {token}, {id}, {search}. */
+#define HTTP_PATH_PARAMS_MAX 3
+
 /* One matched request, as handlers see it. */
 struct HttpRequest {
 	HttpServer *server; /* NULL for `sharkapi analyze` */
@@ -115,6 +120,9 @@ struct HttpRequest {
 	const char *capture_id; /* the {id} of the path, NULL when the route has none */
 	const char *deep_search_id; /* the {search} of the path (a UUID), NULL when none */
 	HttpParams *params;     /* checked against route->params, never NULL */
+	/* The pattern's other {name} segments and their values, NULL-terminated; may be NULL. */
+	char *const *path_names;
+	char *const *path_values;
 };
 
 HttpServer *http_server_new(SharkapiConfig *config, Store *store, JobQueue *jobs, SummaryTracker *summaries);
@@ -137,18 +145,22 @@ char *http_request_authorization(SoupServerMessage *msg);
 const char *http_request_get(HttpRequest *request, const char *name);
 gint64 http_request_get_integer(HttpRequest *request, const char *name);
 GPtrArray *http_request_get_list(HttpRequest *request, const char *name);
+/* A {name} segment of the route's pattern as the path had it (not decoded), or NULL. */
+const char *http_request_get_path(HttpRequest *request, const char *name);
 
 /* `sharkapi analyze`: the route named as the end of its path after the capture
- * ("stats/hierarchy", "status"; "info" for v1's info), or NULL when no route of that name
- * can be answered offline. */
-const HttpRoute *http_server_find_offline_route(const char *name);
+ * ("stats/hierarchy", "status", "frames/5"; "info" for v1's info), or NULL when no route of that
+ * name can be answered offline. path_names/path_values (may be NULL) get the name's {name}
+ * segments, NULL-terminated, for the caller to g_strfreev(). */
+const HttpRoute *http_server_find_offline_route(const char *name, char ***path_names, char ***path_values);
 /* Each argument is NAME=VALUE with a non-empty NAME (400 naming the first that is not). */
 gboolean http_arguments_check_form(const char *const *arguments, GError **error);
 /* An offline request for route: NAME=VALUE arguments (not URL-encoded) checked against the
  * route's declarations as the server checks a query (same 400s). Clear with
  * http_request_clear_offline(). */
 gboolean http_request_init_offline(HttpRequest *request, const HttpRoute *route, const char *capture_id,
-				   const char *const *arguments, GError **error);
+				   char *const *path_names, char *const *path_values, const char *const *arguments,
+				   GError **error);
 void http_request_clear_offline(HttpRequest *request);
 
 /* The route table's pattern for a request path ("/api/v2/analysis/{id}/status"), whatever the
