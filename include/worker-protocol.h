@@ -17,6 +17,20 @@
  *    "offset":0,"format":"json"|"ndjson"}
  *       streams the whole response body of packets/fields as DATA frames.
  *   {"job":"check_filter","filter":"..."}
+ *   {"job":"frame_list","capture":PATH,"output":DIR,"filter":"","passes":1,"limit":-1,"tls_keys":PATH}
+ *       the packet list: DIR (atomically) gets columns.json (the columns' formats and titles),
+ *       rows (each listed frame's column texts as a JSON array, one after another) and index
+ *       (one WorkerFrameIndexEntry per listed frame); END {"first_passes":N,"rows":N}. A limit
+ *       stops after that many rows (a first page while the whole list is still being made).
+ *   {"job":"frame_tree","capture":PATH,"frame":N,"passes":1,"hidden":false,"tls_keys":PATH}
+ *       packet detail: streams the frame's "data" object, without its opening '{' (the server
+ *       writes that and the members that sort before the worker's), as DATA; END {}. A frame
+ *       number past the capture's end is an ERROR 404.
+ *   {"job":"follow","capture":PATH,"protocol":"tcp","stream":N,"substream":-1,"tls_keys":PATH}
+ *       follow stream: streams the whole body {"data":{...}} as DATA; END {"chunks":N}.
+ *       An unknown protocol is an ERROR 400, a stream with no traffic an ERROR 404.
+ *   "tls_keys" (optional, every dissecting job): an NSS key log the dissection uses, as
+ *   tshark -o tls.keylog_file:PATH; never echoed in any answer, log line or error.
  *   {"capture":PATH,"filter":"...","job":"match"}
  *       deep search: does any frame pass the display filter (tshark -r PATH -Y FILTER prints one)?
  *       One pass, stopping at the first matching frame; answers END {"frames":N,"matched":bool},
@@ -53,6 +67,9 @@ typedef enum {
 #define WORKER_JOB_FIELDS "fields"
 #define WORKER_JOB_CHECK_FILTER "check_filter"
 #define WORKER_JOB_MATCH "match"
+#define WORKER_JOB_FRAME_LIST "frame_list"
+#define WORKER_JOB_FRAME_TREE "frame_tree"
+#define WORKER_JOB_FOLLOW "follow"
 
 /* Request members. */
 #define WORKER_REQUEST_JOB "job"
@@ -67,6 +84,12 @@ typedef enum {
 #define WORKER_REQUEST_LIMIT "limit"
 #define WORKER_REQUEST_OFFSET "offset"
 #define WORKER_REQUEST_FORMAT "format"
+#define WORKER_REQUEST_FRAME "frame"
+#define WORKER_REQUEST_HIDDEN "hidden"
+#define WORKER_REQUEST_PROTOCOL "protocol"
+#define WORKER_REQUEST_STREAM "stream"
+#define WORKER_REQUEST_SUBSTREAM "substream"
+#define WORKER_REQUEST_TLS_KEYS "tls_keys"
 
 /* A summary job's results, relative to its output DIR. A table's file is
  * <folder>/<table filter name>.json, absent when the table has no data. */
@@ -74,6 +97,20 @@ typedef enum {
 #define WORKER_RESULT_DNS "dns.json"
 #define WORKER_RESULT_ENDPOINTS_FOLDER "endpoints"
 #define WORKER_RESULT_CONVERSATIONS_FOLDER "conversations"
+
+/* A frame_list job's results, relative to its output DIR. */
+#define WORKER_RESULT_FRAME_COLUMNS "columns.json"
+#define WORKER_RESULT_FRAME_ROWS "rows"
+#define WORKER_RESULT_FRAME_INDEX "index"
+
+/* One listed frame in WORKER_RESULT_FRAME_INDEX, in the machine's byte order (the server and
+ * its workers share a machine): its row is rows[offset, next entry's offset or the end). */
+typedef struct {
+	guint64 offset;
+	guint32 frame;
+	guint32 flags; /* WORKER_FRAME_FLAG_* */
+} WorkerFrameIndexEntry;
+#define WORKER_FRAME_FLAG_COMMENT 1u /* the capture has a comment on this frame */
 
 /* HELLO members: "tables" is an array of {"filter","name"} objects. */
 #define WORKER_HELLO_TABLES "tables"
@@ -87,6 +124,7 @@ typedef enum {
 #define WORKER_END_ROWS "rows"
 #define WORKER_END_MATCHED "matched"
 #define WORKER_END_UNSAFE "unsafe"
+#define WORKER_END_CHUNKS "chunks"
 
 /* ERROR members. */
 #define WORKER_ERROR_MESSAGE "message"

@@ -149,6 +149,88 @@ engine_output_write(EngineOutput *self, const char *relative_path, const char *d
 	return TRUE;
 }
 
+/* Appended bytes are written once this many have gathered. */
+#define ENGINE_OUTPUT_FILE_BUFFER (256 * 1024)
+
+struct EngineOutputFile {
+	int fd;
+	char *relative_path;
+	GByteArray *buffer;
+	guint64 size;
+};
+
+EngineOutputFile *
+engine_output_open(EngineOutput *self, const char *relative_path, GError **error)
+{
+	g_autofree char *path = g_build_filename(self->tmp_dir, relative_path, NULL);
+	EngineOutputFile *file;
+	int fd;
+
+	if (!engine_output_make_subdir(self, relative_path, error))
+		return NULL;
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		engine_output_fail(error, errno, "create", relative_path);
+		return NULL;
+	}
+	file = g_new0(EngineOutputFile, 1);
+	file->fd = fd;
+	file->relative_path = g_strdup(relative_path);
+	file->buffer = g_byte_array_sized_new(ENGINE_OUTPUT_FILE_BUFFER);
+	return file;
+}
+
+static gboolean
+engine_output_file_flush(EngineOutputFile *file, GError **error)
+{
+	if (!engine_output_write_all(file->fd, (const char *)file->buffer->data, file->buffer->len))
+		return engine_output_fail(error, errno, "write", file->relative_path);
+	g_byte_array_set_size(file->buffer, 0);
+	return TRUE;
+}
+
+gboolean
+engine_output_file_append(EngineOutputFile *file, const void *data, gsize length, GError **error)
+{
+	g_byte_array_append(file->buffer, data, (guint)length);
+	file->size += length;
+	if (file->buffer->len < ENGINE_OUTPUT_FILE_BUFFER)
+		return TRUE;
+	return engine_output_file_flush(file, error);
+}
+
+guint64
+engine_output_file_get_size(EngineOutputFile *file)
+{
+	return file->size;
+}
+
+void
+engine_output_file_discard(EngineOutputFile *file)
+{
+	if (file == NULL)
+		return;
+	close(file->fd);
+	g_byte_array_unref(file->buffer);
+	g_free(file->relative_path);
+	g_free(file);
+}
+
+gboolean
+engine_output_file_close(EngineOutputFile *file, GError **error)
+{
+	gboolean ok = engine_output_file_flush(file, error);
+	if (ok && fsync(file->fd) != 0)
+		ok = engine_output_fail(error, errno, "fsync", file->relative_path);
+	if (close(file->fd) != 0 && ok)
+		ok = engine_output_fail(error, errno, "close", file->relative_path);
+	file->fd = -1;
+	g_byte_array_unref(file->buffer);
+	g_free(file->relative_path);
+	g_free(file);
+	return ok;
+}
+
 gboolean
 engine_output_commit(EngineOutput *self, GError **error)
 {

@@ -21,6 +21,17 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(EngineOutput, engine_output_free)
 gboolean engine_output_write(EngineOutput *self, const char *relative_path, const char *data,
 			     gsize length, GError **error);
 
+/* A file written in pieces (a result too large to hold in memory), buffered. */
+typedef struct EngineOutputFile EngineOutputFile;
+EngineOutputFile *engine_output_open(EngineOutput *self, const char *relative_path, GError **error);
+gboolean engine_output_file_append(EngineOutputFile *file, const void *data, gsize length, GError **error);
+/* Bytes appended so far. */
+guint64 engine_output_file_get_size(EngineOutputFile *file);
+/* Flushes, fsyncs and closes; frees file whatever the outcome. */
+gboolean engine_output_file_close(EngineOutputFile *file, GError **error);
+/* Closes without syncing (the job failed); NULL is fine. */
+void engine_output_file_discard(EngineOutputFile *file);
+
 /* fsyncs the directories and renames DIR.tmp to DIR, replacing an older DIR. */
 gboolean engine_output_commit(EngineOutput *self, GError **error);
 

@@ -269,16 +269,21 @@ engine_session_before_dissect(EngineSession *self, frame_data *fdata)
 	}
 }
 
-/* Dissects one frame with taps and hands it to the loop's callback. */
+/* Dissects one frame with taps and hands it to the loop's callback; *used is the tree it went
+ * into, for the caller to reset. */
 static EngineFrameResult
-engine_session_dissect(EngineSession *self, const EngineLoop *loop, frame_data *fdata)
+engine_session_dissect(EngineSession *self, const EngineLoop *loop, frame_data *fdata, epan_dissect_t **used)
 {
+	epan_dissect_t *edt = loop->select != NULL ? loop->select(fdata->num, loop->user_data) : NULL;
+	if (edt == NULL)
+		edt = loop->edt;
+	*used = edt;
 	if (loop->prime != NULL)
-		loop->prime(loop->edt, loop->user_data);
+		loop->prime(edt, loop->user_data);
 	engine_session_before_dissect(self, fdata);
-	epan_dissect_run_with_taps(loop->edt, self->file_type_subtype, &self->rec,
+	epan_dissect_run_with_taps(edt, self->file_type_subtype, &self->rec,
 				   engine_session_frame_tvb(self, fdata), fdata, loop->cinfo);
-	return loop->frame(loop->edt, fdata, loop->user_data);
+	return loop->frame(edt, fdata, loop->user_data);
 }
 
 /* After the sequential reader stopped: a capture cut short after complete frames is read up to
@@ -309,7 +314,7 @@ engine_session_run_single_pass(EngineSession *self, const EngineLoop *loop, GErr
 	while (wtap_read(self->provider.wth, &self->rec, &self->buffer, &err, &err_info, &offset)) {
 		frame_data fdata;
 		EngineFrameResult result;
-		gboolean skipped = FALSE;
+		epan_dissect_t *used = NULL; /* NULL: skipped, and an unused tree must not be reset */
 
 		self->frame_count++;
 		frame_data_init(&fdata, self->frame_count, &self->rec, offset, self->cum_bytes);
@@ -318,9 +323,8 @@ engine_session_run_single_pass(EngineSession *self, const EngineLoop *loop, GErr
 			/* The first frame still becomes the time reference, as in a full pass. */
 			engine_session_before_dissect(self, &fdata);
 			result = ENGINE_FRAME_DISPLAYED;
-			skipped = TRUE;
 		} else {
-			result = engine_session_dissect(self, loop, &fdata);
+			result = engine_session_dissect(self, loop, &fdata, &used);
 		}
 		if (result == ENGINE_FRAME_DISPLAYED) {
 			frame_data_set_after_dissect(&fdata, &self->cum_bytes);
@@ -329,8 +333,8 @@ engine_session_run_single_pass(EngineSession *self, const EngineLoop *loop, GErr
 		}
 		self->prev_cap_frame = fdata;
 		self->provider.prev_cap = &self->prev_cap_frame;
-		if (!skipped)
-			epan_dissect_reset(loop->edt); /* an unused one must not be reset */
+		if (used != NULL)
+			epan_dissect_reset(used);
 		frame_data_destroy(&fdata);
 		wtap_rec_reset(&self->rec);
 		if (result == ENGINE_FRAME_STOP)
@@ -395,6 +399,40 @@ engine_session_run_first_pass(EngineSession *self, const EngineProgress *progres
 }
 
 gboolean
+engine_session_dissect_frame(EngineSession *self, guint32 number, epan_dissect_t *edt, GError **error)
+{
+	frame_data *fdata;
+	int err = 0;
+	char *err_info = NULL;
+
+	g_return_val_if_fail(self->first_pass_done, FALSE);
+	if (number == 0 || number > self->frame_count) {
+		g_set_error(error, SHARKAPI_ERROR, SHARKAPI_ERROR_NOT_FOUND,
+			    "frame %u is not in the capture (it has %u frames)", number, self->frame_count);
+		return FALSE;
+	}
+	fdata = frame_data_sequence_find(self->provider.frames, number);
+	if (!wtap_seek_read(self->provider.wth, fdata->file_off, &self->rec, &self->buffer, &err, &err_info)) {
+		engine_session_set_wtap_error(error, "a frame cannot be read again", err, err_info);
+		return FALSE;
+	}
+	/* Relative and delta times as the second pass sees them: every frame before is displayed. */
+	self->provider.prev_dis = number > 1 ? frame_data_sequence_find(self->provider.frames, number - 1) : NULL;
+	self->provider.prev_cap = self->provider.prev_dis;
+	engine_session_before_dissect(self, fdata);
+	epan_dissect_run(edt, self->file_type_subtype, &self->rec, engine_session_frame_tvb(self, fdata), fdata, NULL);
+	self->provider.prev_dis = NULL;
+	self->provider.prev_cap = NULL;
+	return TRUE;
+}
+
+void
+engine_session_release_frame(EngineSession *self)
+{
+	wtap_rec_reset(&self->rec);
+}
+
+gboolean
 engine_session_run_second_pass(EngineSession *self, const EngineLoop *loop, GError **error)
 {
 	g_return_val_if_fail(self->first_pass_done, FALSE);
@@ -405,6 +443,7 @@ engine_session_run_second_pass(EngineSession *self, const EngineLoop *loop, GErr
 		int err = 0;
 		char *err_info = NULL;
 		EngineFrameResult result;
+		epan_dissect_t *used = NULL;
 
 		if (!wtap_seek_read(self->provider.wth, fdata->file_off, &self->rec, &self->buffer,
 				    &err, &err_info)) {
@@ -412,13 +451,13 @@ engine_session_run_second_pass(EngineSession *self, const EngineLoop *loop, GErr
 						      err_info);
 			return FALSE;
 		}
-		result = engine_session_dissect(self, loop, fdata);
+		result = engine_session_dissect(self, loop, fdata, &used);
 		if (result == ENGINE_FRAME_DISPLAYED) {
 			frame_data_set_after_dissect(fdata, &self->cum_bytes);
 			self->provider.prev_dis = fdata;
 		}
 		self->provider.prev_cap = fdata;
-		epan_dissect_reset(loop->edt);
+		epan_dissect_reset(used);
 		wtap_rec_reset(&self->rec);
 		if (result == ENGINE_FRAME_STOP)
 			break;

@@ -32,6 +32,8 @@ typedef void (*EnginePrimeFunc)(epan_dissect_t *edt, gpointer user_data);
 typedef gboolean (*EngineSkipFunc)(const wtap_rec *rec, const guint8 *data, gpointer user_data);
 typedef EngineFrameResult (*EngineFrameFunc)(epan_dissect_t *edt, frame_data *fdata,
 					     gpointer user_data);
+/* The tree a frame is dissected into, when not the loop's edt (one frame's visible tree). */
+typedef epan_dissect_t *(*EngineSelectFunc)(guint32 number, gpointer user_data);
 
 /* One dissecting loop: the caller owns edt and cinfo. */
 typedef struct {
@@ -42,6 +44,7 @@ typedef struct {
 	 * bookkeeping (it counts as displayed), but no dissector or tap sees it. */
 	EngineSkipFunc skip;
 	EngineFrameFunc frame; /* after each dissection, before the tree is reset */
+	EngineSelectFunc select; /* may be NULL: every frame goes into edt */
 	gpointer user_data;
 	EngineProgress progress;
 } EngineLoop;
@@ -70,6 +73,13 @@ gboolean engine_session_run_single_pass(EngineSession *self, const EngineLoop *l
 /* Two-pass session: the first pass (no taps), building the frame_data_sequence. */
 gboolean engine_session_run_first_pass(EngineSession *self, const EngineProgress *progress,
 				       GError **error);
+
+/* Two-pass session after its first pass: re-reads and dissects frame number alone into edt
+ * (no taps), as Wireshark's window does when a frame is selected. The caller reads edt (and
+ * edt->pi.rec), then resets edt and calls engine_session_release_frame(). A number past the
+ * last frame is a 404. */
+gboolean engine_session_dissect_frame(EngineSession *self, guint32 number, epan_dissect_t *edt, GError **error);
+void engine_session_release_frame(EngineSession *self);
 
 /* Two-pass session after its first pass: re-reads and dissects every frame with taps. */
 gboolean engine_session_run_second_pass(EngineSession *self, const EngineLoop *loop,

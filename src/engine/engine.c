@@ -11,8 +11,11 @@
 #include "engine/engine-session.h"
 #include "engine/engine-tables.h"
 
+#include "sharkapi-error.h"
+
 #include <wireshark.h>
 #include <epan/epan.h>
+#include <epan/prefs.h>
 
 struct Engine {
 	GPtrArray *tables;   /* of EngineTableInfo */
@@ -22,6 +25,7 @@ struct Engine {
 	 * capture of its pool, and a long one takes seconds to compile. */
 	char *match_filter_text;
 	dfilter_t *match_filter;
+	char *tls_keys; /* the key log path in tls.keylog_file now, NULL for none */
 };
 
 Engine *
@@ -39,6 +43,7 @@ engine_free(Engine *self)
 		return;
 	engine_drop_warm(self);
 	g_free(self->match_filter_text);
+	g_free(self->tls_keys);
 	if (self->match_filter != NULL)
 		dfilter_free(self->match_filter);
 	g_ptr_array_free(self->tables, TRUE);
@@ -49,6 +54,31 @@ const char *
 engine_get_version(void)
 {
 	return epan_get_version();
+}
+
+gboolean
+engine_set_tls_keys(Engine *self, const char *path, GError **error)
+{
+	char *errmsg = NULL;
+
+	if (path != NULL && *path == '\0')
+		path = NULL;
+	if (g_strcmp0(path, self->tls_keys) == 0)
+		return TRUE;
+	/* A warm first pass was dissected with the other keys. */
+	engine_drop_warm(self);
+	g_autofree char *setting = g_strdup_printf("tls.keylog_file:%s", path != NULL ? path : "");
+	if (prefs_set_pref(setting, &errmsg) != PREFS_SET_OK) {
+		/* The path is the capture's own file in the data dir, but never repeated: key
+		 * material and where it lives stay out of messages. */
+		g_free(errmsg);
+		g_set_error_literal(error, SHARKAPI_ERROR, SHARKAPI_ERROR_INTERNAL, "the TLS key log could not be applied");
+		return FALSE;
+	}
+	prefs_apply_all();
+	g_free(self->tls_keys);
+	self->tls_keys = g_strdup(path);
+	return TRUE;
 }
 
 gboolean
@@ -135,6 +165,7 @@ engine_get_match_filter(Engine *self, const char *text, GError **error)
 	if (!engine_filter_compile(text, &filter, error))
 		return NULL;
 	g_free(self->match_filter_text);
+	g_free(self->tls_keys);
 	if (self->match_filter != NULL)
 		dfilter_free(self->match_filter);
 	self->match_filter_text = g_strdup(text);

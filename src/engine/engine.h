@@ -22,6 +22,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(Engine, engine_free)
 /* libwireshark's version, "4.0.17". */
 const char *engine_get_version(void);
 
+/* The NSS key log the next jobs dissect with (tshark -o tls.keylog_file:PATH); NULL or "" for
+ * none. A change drops the warm session. Errors never name the file. */
+gboolean engine_set_tls_keys(Engine *self, const char *path, GError **error);
+
 /* Compiles text as a display filter and forgets it: 400 with libwireshark's words if bad. */
 gboolean engine_check_filter(const char *text, GError **error);
 

@@ -26,6 +26,10 @@ typedef struct {
 /* A capture store_capture_add() just stored: logs it and starts its default summary. how:
  * "stored", "merged". */
 void capture_service_added(CaptureService *self, const StoreCapture *capture, const char *how);
+/* The capture's TLS key log was stored or removed: every result computed before (summaries,
+ * packet lists, cached answers, a warm first pass) goes, and the default summary starts again.
+ * Parked requests get a 503 saying why. Folders are renamed away at once and removed in a thread. */
+void capture_service_keys_changed(CaptureService *self, const char *capture_id);
 /* Deletes a capture and everything derived from it; 404 when there is none. */
 gboolean capture_service_delete(CaptureService *self, const char *capture_id, GError **error);
 

@@ -4,7 +4,19 @@
 #include "jobs/job-requests.h"
 
 #include "json-writer.h"
+#include "store/store-capture.h"
 #include "worker-protocol.h"
+
+/* The capture's NSS key log, when it has one (PUT tls-keys), for every job that dissects it:
+ * "tls_keys" sorts after every other member, so it is written last. */
+static void
+job_request_end_capture(JsonWriter *writer, const char *capture_path)
+{
+	g_autofree char *keys = store_capture_tls_keys_beside(capture_path);
+	if (g_file_test(keys, G_FILE_TEST_IS_REGULAR))
+		json_writer_member_string(writer, WORKER_REQUEST_TLS_KEYS, keys);
+	json_writer_end_object(writer);
+}
 
 char *
 job_request_summary(const char *capture_path, const char *output_dir, const char *filter, guint passes, guint shard,
@@ -21,7 +33,7 @@ job_request_summary(const char *capture_path, const char *output_dir, const char
 		json_writer_member_int(writer, WORKER_REQUEST_SHARD, shard);
 		json_writer_member_int(writer, WORKER_REQUEST_SHARDS, shards);
 	}
-	json_writer_end_object(writer);
+	job_request_end_capture(writer, capture_path);
 	return json_writer_steal_string(writer);
 }
 
@@ -59,7 +71,7 @@ job_request_fields(const char *capture_path, GPtrArray *fields, const char *filt
 	json_writer_member_int(writer, WORKER_REQUEST_LIMIT, limit);
 	json_writer_member_int(writer, WORKER_REQUEST_OFFSET, offset);
 	json_writer_member_int(writer, WORKER_REQUEST_PASSES, passes);
-	json_writer_end_object(writer);
+	job_request_end_capture(writer, capture_path);
 	return json_writer_steal_string(writer);
 }
 
@@ -82,6 +94,50 @@ job_request_match(const char *capture_path, const char *filter)
 	json_writer_member_string(writer, WORKER_REQUEST_CAPTURE, capture_path);
 	json_writer_member_string(writer, WORKER_REQUEST_FILTER, filter);
 	json_writer_member_string(writer, WORKER_REQUEST_JOB, WORKER_JOB_MATCH);
-	json_writer_end_object(writer);
+	job_request_end_capture(writer, capture_path);
+	return json_writer_steal_string(writer);
+}
+
+char *
+job_request_frame_list(const char *capture_path, const char *output_dir, const char *filter, guint passes,
+		       gint64 limit)
+{
+	g_autoptr(JsonWriter) writer = json_writer_new();
+	json_writer_begin_object(writer);
+	json_writer_member_string(writer, WORKER_REQUEST_CAPTURE, capture_path);
+	json_writer_member_string(writer, WORKER_REQUEST_FILTER, filter != NULL ? filter : "");
+	json_writer_member_string(writer, WORKER_REQUEST_JOB, WORKER_JOB_FRAME_LIST);
+	json_writer_member_int(writer, WORKER_REQUEST_LIMIT, limit);
+	json_writer_member_string(writer, WORKER_REQUEST_OUTPUT, output_dir);
+	json_writer_member_int(writer, WORKER_REQUEST_PASSES, passes);
+	job_request_end_capture(writer, capture_path);
+	return json_writer_steal_string(writer);
+}
+
+char *
+job_request_frame_tree(const char *capture_path, guint32 frame, guint passes, gboolean hidden)
+{
+	g_autoptr(JsonWriter) writer = json_writer_new();
+	json_writer_begin_object(writer);
+	json_writer_member_string(writer, WORKER_REQUEST_CAPTURE, capture_path);
+	json_writer_member_int(writer, WORKER_REQUEST_FRAME, frame);
+	json_writer_member_bool(writer, WORKER_REQUEST_HIDDEN, hidden);
+	json_writer_member_string(writer, WORKER_REQUEST_JOB, WORKER_JOB_FRAME_TREE);
+	json_writer_member_int(writer, WORKER_REQUEST_PASSES, passes);
+	job_request_end_capture(writer, capture_path);
+	return json_writer_steal_string(writer);
+}
+
+char *
+job_request_follow(const char *capture_path, const char *protocol, gint64 stream, gint64 substream)
+{
+	g_autoptr(JsonWriter) writer = json_writer_new();
+	json_writer_begin_object(writer);
+	json_writer_member_string(writer, WORKER_REQUEST_CAPTURE, capture_path);
+	json_writer_member_string(writer, WORKER_REQUEST_JOB, WORKER_JOB_FOLLOW);
+	json_writer_member_string(writer, WORKER_REQUEST_PROTOCOL, protocol);
+	json_writer_member_int(writer, WORKER_REQUEST_STREAM, stream);
+	json_writer_member_int(writer, WORKER_REQUEST_SUBSTREAM, substream);
+	job_request_end_capture(writer, capture_path);
 	return json_writer_steal_string(writer);
 }

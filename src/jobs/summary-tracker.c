@@ -41,6 +41,7 @@ struct SummaryRun {
 	char *fallback_reason; /* why the shards cannot be merged (first reason) */
 	char *filter;
 	guint passes;
+	gboolean list; /* a packet list (frame_list job), not a summary */
 	double progress;
 	GPtrArray *waiters; /* of SummaryWaiter, not owned: a waiter frees itself when answered */
 	gboolean promised;  /* a request was told "it goes on": the run completes, waiters or not */
@@ -392,9 +393,9 @@ summary_tracker_set_sharding(SummaryTracker *self, guint shards, guint64 min_fra
  * with error set). */
 static SummaryRun *
 summary_tracker_ensure_run(SummaryTracker *self, const char *capture_id, const char *filter, guint passes,
-			   char **summary_dir_out, GError **error)
+			   gboolean list, char **summary_dir_out, GError **error)
 {
-	g_autofree char *variant = summary_variant_key(filter, passes);
+	g_autofree char *variant = list ? summary_list_variant_key(filter, passes) : summary_variant_key(filter, passes);
 	g_autofree char *key = g_strdup_printf("%s/%s", capture_id, variant);
 	g_autofree char *summary_dir = store_capture_summary_dir(self->store, capture_id, variant);
 	SummaryRun *run = g_hash_table_lookup(self->runs, key);
@@ -413,8 +414,9 @@ summary_tracker_ensure_run(SummaryTracker *self, const char *capture_id, const c
 	run->capture_path = store_capture_file(self->store, capture_id);
 	run->filter = g_strdup(filter != NULL ? filter : "");
 	run->passes = passes;
+	run->list = list;
 	run->waiters = g_ptr_array_new();
-	guint n_shards = summary_tracker_shards_for(self, capture_id, variant);
+	guint n_shards = list ? 0 : summary_tracker_shards_for(self, capture_id, variant);
 	if ((n_shards == 0 || !summary_run_submit_shards(run, n_shards)) && !summary_run_submit_single(run, error)) {
 		summary_run_free(run);
 		return NULL;
@@ -431,7 +433,8 @@ summary_run_submit_single(SummaryRun *run, GError **error)
 		.done = summary_job_done_cb,
 	};
 	g_autofree char *request =
-		job_request_summary(run->capture_path, run->summary_dir, run->filter, run->passes, 0, 0);
+		run->list ? job_request_frame_list(run->capture_path, run->summary_dir, run->filter, run->passes, -1)
+			  : job_request_summary(run->capture_path, run->summary_dir, run->filter, run->passes, 0, 0);
 	/* A two-pass run leaves its worker warm for this capture's later two-pass queries. */
 	run->job = job_queue_submit(run->tracker->jobs, request, run->passes == 2 ? run->capture_path : NULL,
 				    &callbacks, run, error);
@@ -444,7 +447,7 @@ summary_tracker_try_start(SummaryTracker *self, const char *capture_id, GError *
 {
 	g_autoptr(GError) local_error = NULL;
 	g_autofree char *summary_dir = NULL;
-	if (summary_tracker_ensure_run(self, capture_id, NULL, 1, &summary_dir, &local_error) != NULL ||
+	if (summary_tracker_ensure_run(self, capture_id, NULL, 1, FALSE, &summary_dir, &local_error) != NULL ||
 	    local_error == NULL)
 		return TRUE;
 	if (g_error_matches(local_error, SHARKAPI_ERROR, SHARKAPI_ERROR_UNAVAILABLE)) {
@@ -537,9 +540,49 @@ summary_waiter_timeout_cb(gpointer user_data)
 	return G_SOURCE_REMOVE;
 }
 
+static SummaryWaiter *summary_tracker_wait_run(SummaryTracker *self, const char *capture_id, const char *filter,
+					       guint passes, gboolean list, SummaryReadyFunc ready, gpointer user_data);
+
 SummaryWaiter *
 summary_tracker_wait(SummaryTracker *self, const char *capture_id, const char *filter, guint passes,
 		     SummaryReadyFunc ready, gpointer user_data)
+{
+	return summary_tracker_wait_run(self, capture_id, filter, passes, FALSE, ready, user_data);
+}
+
+SummaryWaiter *
+summary_tracker_wait_list(SummaryTracker *self, const char *capture_id, const char *filter, guint passes,
+			  SummaryReadyFunc ready, gpointer user_data)
+{
+	return summary_tracker_wait_run(self, capture_id, filter, passes, TRUE, ready, user_data);
+}
+
+gboolean
+summary_tracker_start_list(SummaryTracker *self, const char *capture_id, const char *filter, guint passes,
+			   GError **error)
+{
+	g_autofree char *list_dir = NULL;
+	g_autoptr(GError) local_error = NULL;
+	SummaryRun *run = summary_tracker_ensure_run(self, capture_id, filter, passes, TRUE, &list_dir, &local_error);
+	if (run != NULL)
+		run->promised = TRUE;
+	if (local_error == NULL)
+		return TRUE; /* under way, or ready */
+	g_propagate_error(error, g_steal_pointer(&local_error));
+	return FALSE;
+}
+
+char *
+summary_list_variant_key(const char *filter, guint passes)
+{
+	g_autofree char *material = g_strdup_printf("list\n%u\n%s", passes, filter != NULL ? filter : "");
+	g_autofree char *hash = g_compute_checksum_for_string(G_CHECKSUM_SHA256, material, -1);
+	return g_strdup_printf("l-%.24s", hash);
+}
+
+static SummaryWaiter *
+summary_tracker_wait_run(SummaryTracker *self, const char *capture_id, const char *filter, guint passes,
+			 gboolean list, SummaryReadyFunc ready, gpointer user_data)
 {
 	g_autoptr(GError) error = NULL;
 	g_autofree char *summary_dir = NULL;
@@ -558,7 +601,7 @@ summary_tracker_wait(SummaryTracker *self, const char *capture_id, const char *f
 			return NULL;
 		}
 	}
-	SummaryRun *run = summary_tracker_ensure_run(self, capture_id, filter, passes, &summary_dir, &error);
+	SummaryRun *run = summary_tracker_ensure_run(self, capture_id, filter, passes, list, &summary_dir, &error);
 	if (run == NULL) {
 		ready(error == NULL ? summary_dir : NULL, error, user_data);
 		return NULL;
@@ -640,6 +683,13 @@ summary_state_to_string(SummaryState state)
 void
 summary_tracker_forget(SummaryTracker *self, const char *capture_id)
 {
+	g_autoptr(GError) error = g_error_new(SHARKAPI_ERROR, SHARKAPI_ERROR_NOT_FOUND, "capture %s was deleted", capture_id);
+	summary_tracker_stop_all(self, capture_id, error);
+}
+
+void
+summary_tracker_stop_all(SummaryTracker *self, const char *capture_id, const GError *reason)
+{
 	g_autofree char *prefix = g_strdup_printf("%s/", capture_id);
 	g_autoptr(GPtrArray) doomed = g_ptr_array_new();
 	GHashTableIter iter;
@@ -659,12 +709,10 @@ summary_tracker_forget(SummaryTracker *self, const char *capture_id)
 	}
 	for (guint i = 0; i < doomed->len; i++) {
 		SummaryRun *run = g_ptr_array_index(doomed, i);
-		g_autoptr(GError) error = g_error_new(SHARKAPI_ERROR, SHARKAPI_ERROR_NOT_FOUND,
-						      "capture %s was deleted", capture_id);
 		if (run->job != NULL)
 			job_cancel(g_steal_pointer(&run->job));
 		summary_run_drop_shards(run);
-		summary_run_complete(run, error);
+		summary_run_complete(run, reason);
 	}
 }
 

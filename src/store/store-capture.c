@@ -59,6 +59,22 @@ store_capture_file(Store *store, const char *id)
 	return g_build_filename(store->captures_dir, id, "capture", NULL);
 }
 
+#define STORE_CAPTURE_TLS_KEYS_FILE "tls-keys"
+
+char *
+store_capture_tls_keys(Store *store, const char *id)
+{
+	g_return_val_if_fail(store_capture_id_is_valid(id), NULL);
+	return g_build_filename(store->captures_dir, id, STORE_CAPTURE_TLS_KEYS_FILE, NULL);
+}
+
+char *
+store_capture_tls_keys_beside(const char *capture_path)
+{
+	g_autofree char *dir = g_path_get_dirname(capture_path);
+	return g_build_filename(dir, STORE_CAPTURE_TLS_KEYS_FILE, NULL);
+}
+
 char *
 store_capture_summary_dir(Store *store, const char *id, const char *variant)
 {

@@ -77,6 +77,10 @@ GPtrArray *store_capture_list_ids(Store *store, GError **error);
 
 char *store_capture_dir(Store *store, const char *id);
 char *store_capture_file(Store *store, const char *id);
+/* The capture's NSS key log (PUT tls-keys), beside its file; it may not exist. */
+char *store_capture_tls_keys(Store *store, const char *id);
+/* The same, from the capture file's own path (store_capture_file()). */
+char *store_capture_tls_keys_beside(const char *capture_path);
 /* captures/<id>/summary/<variant> */
 char *store_capture_summary_dir(Store *store, const char *id, const char *variant);
 

@@ -367,6 +367,25 @@ result_cache_forget_capture(ResultCache *self, const char *capture_id)
 		result_cache_remove_entry(self, g_ptr_array_index(gone, i));
 }
 
+void
+result_cache_drop_capture(ResultCache *self, const char *capture_id)
+{
+	GHashTableIter iter;
+	ResultCacheEntry *entry;
+	g_autoptr(GPtrArray) gone = g_ptr_array_new();
+	g_hash_table_iter_init(&iter, self->entries);
+	while (g_hash_table_iter_next(&iter, NULL, (gpointer *)&entry)) {
+		if (g_str_equal(entry->capture_id, capture_id))
+			g_ptr_array_add(gone, entry);
+	}
+	for (guint i = 0; i < gone->len; i++) {
+		entry = g_ptr_array_index(gone, i);
+		if (g_unlink(entry->path) != 0 && errno != ENOENT)
+			g_warning("removing a cached answer: %s, ignoring", g_strerror(errno));
+		result_cache_remove_entry(self, entry);
+	}
+}
+
 guint64
 result_cache_get_hits(ResultCache *self)
 {

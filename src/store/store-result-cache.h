@@ -42,6 +42,8 @@ void result_cache_writer_commit(ResultCacheWriter *writer, ResultCacheCommitted 
 /* The answer failed or its client left: drops what was written. Frees writer. */
 void result_cache_writer_abort(ResultCacheWriter *writer);
 
+/* Removes a capture's answers, files included (what they were computed from changed). */
+void result_cache_drop_capture(ResultCache *self, const char *capture_id);
 /* Forgets a deleted capture's answers (their files went with its folder). */
 void result_cache_forget_capture(ResultCache *self, const char *capture_id);
 

@@ -8,6 +8,9 @@
 #include "worker/worker-jobs.h"
 
 #include "engine/engine-fields.h"
+#include "engine/engine-follow.h"
+#include "engine/engine-frame-list.h"
+#include "engine/engine-frame-tree.h"
 #include "engine/engine-match.h"
 #include "engine/engine-summary.h"
 #include "engine/engine-tables.h"
@@ -243,15 +246,96 @@ worker_jobs_match(WorkerJob *job, JsonObject *request, GError **error)
 	return worker_jobs_end(job, writer, error);
 }
 
+/* {"job":"frame_list","capture":PATH,"output":DIR,"filter":"","passes":1,"limit":-1}
+ * -> END {"first_passes":N,"rows":N} */
+static gboolean
+worker_jobs_frame_list(WorkerJob *job, JsonObject *request, GError **error)
+{
+	EngineFrameListRequest list = {0};
+	g_autoptr(JsonWriter) writer = NULL;
+	guint64 rows = 0;
+
+	if (!worker_request_get_string(request, WORKER_REQUEST_CAPTURE, NULL, &list.capture, error) ||
+	    !worker_request_get_string(request, WORKER_REQUEST_OUTPUT, NULL, &list.output, error) ||
+	    !worker_request_get_string(request, WORKER_REQUEST_FILTER, "", &list.filter, error) ||
+	    !worker_jobs_get_passes(request, &list.passes, error) ||
+	    !worker_request_get_int(request, WORKER_REQUEST_LIMIT, -1, &list.limit, error))
+		return FALSE;
+	if (!engine_frame_list_run(job->engine, &list, worker_jobs_progress_cb, job, &rows, error))
+		return FALSE;
+	writer = json_writer_new();
+	json_writer_begin_object(writer);
+	json_writer_member_int(writer, WORKER_END_FIRST_PASSES, engine_get_first_passes(job->engine));
+	json_writer_member_int(writer, WORKER_END_ROWS, (gint64)rows);
+	json_writer_end_object(writer);
+	return worker_jobs_end(job, writer, error);
+}
+
+/* {"job":"frame_tree","capture":PATH,"frame":N,"passes":1,"hidden":false} -> DATA... END {} */
+static gboolean
+worker_jobs_frame_tree(WorkerJob *job, JsonObject *request, GError **error)
+{
+	EngineFrameTreeRequest tree = {0};
+	g_autoptr(JsonWriter) writer = NULL;
+	gint64 frame = 0;
+
+	if (!worker_request_get_string(request, WORKER_REQUEST_CAPTURE, NULL, &tree.capture, error) ||
+	    !worker_request_get_int(request, WORKER_REQUEST_FRAME, 0, &frame, error) ||
+	    !worker_jobs_get_passes(request, &tree.passes, error))
+		return FALSE;
+	if (frame < 1 || frame > G_MAXUINT32) {
+		g_set_error(error, SHARKAPI_ERROR, SHARKAPI_ERROR_NOT_FOUND, "frame %" G_GINT64_FORMAT " is not in the capture",
+			    frame);
+		return FALSE;
+	}
+	tree.frame = (guint32)frame;
+	tree.hidden = json_object_get_boolean_member_with_default(request, WORKER_REQUEST_HIDDEN, FALSE);
+	if (!engine_frame_tree_run(job->engine, &tree, worker_jobs_data_cb, job, worker_jobs_progress_cb, job, error))
+		return FALSE;
+	writer = json_writer_new();
+	json_writer_begin_object(writer);
+	json_writer_member_int(writer, WORKER_END_FIRST_PASSES, engine_get_first_passes(job->engine));
+	json_writer_end_object(writer);
+	return worker_jobs_end(job, writer, error);
+}
+
+/* {"job":"follow","capture":PATH,"protocol":"tcp","stream":N,"substream":-1} -> DATA... END {"chunks":N} */
+static gboolean
+worker_jobs_follow(WorkerJob *job, JsonObject *request, GError **error)
+{
+	EngineFollowRequest follow = {0};
+	g_autoptr(JsonWriter) writer = NULL;
+	guint64 chunks = 0;
+
+	if (!worker_request_get_string(request, WORKER_REQUEST_CAPTURE, NULL, &follow.capture, error) ||
+	    !worker_request_get_string(request, WORKER_REQUEST_PROTOCOL, NULL, &follow.protocol, error) ||
+	    !worker_request_get_int(request, WORKER_REQUEST_STREAM, 0, &follow.stream, error) ||
+	    !worker_request_get_int(request, WORKER_REQUEST_SUBSTREAM, -1, &follow.substream, error))
+		return FALSE;
+	if (!engine_follow_run(job->engine, &follow, worker_jobs_data_cb, job, worker_jobs_progress_cb, job, &chunks,
+			       error))
+		return FALSE;
+	writer = json_writer_new();
+	json_writer_begin_object(writer);
+	json_writer_member_int(writer, WORKER_END_CHUNKS, (gint64)chunks);
+	json_writer_end_object(writer);
+	return worker_jobs_end(job, writer, error);
+}
+
+/* dissects: the job reads a capture, with the request's "tls_keys" (none when absent). */
 static const struct {
 	const char *name;
 	WorkerJobFunc func;
+	gboolean dissects;
 } worker_jobs_table[] = {
-    {WORKER_JOB_CHECK_FILTER, worker_jobs_check_filter},
-    {WORKER_JOB_FIELDS, worker_jobs_fields},
-    {WORKER_JOB_MATCH, worker_jobs_match},
-    {WORKER_JOB_SUMMARY, worker_jobs_summary},
-    {WORKER_JOB_SUMMARY_MERGE, worker_jobs_summary_merge},
+    {WORKER_JOB_CHECK_FILTER, worker_jobs_check_filter, FALSE},
+    {WORKER_JOB_FIELDS, worker_jobs_fields, TRUE},
+    {WORKER_JOB_FOLLOW, worker_jobs_follow, TRUE},
+    {WORKER_JOB_FRAME_LIST, worker_jobs_frame_list, TRUE},
+    {WORKER_JOB_FRAME_TREE, worker_jobs_frame_tree, TRUE},
+    {WORKER_JOB_MATCH, worker_jobs_match, TRUE},
+    {WORKER_JOB_SUMMARY, worker_jobs_summary, TRUE},
+    {WORKER_JOB_SUMMARY_MERGE, worker_jobs_summary_merge, FALSE},
 };
 
 static gboolean
@@ -267,8 +351,15 @@ worker_jobs_dispatch(WorkerJob *job, const char *line, gsize length, GError **er
 	if (!worker_request_get_string(request, WORKER_REQUEST_JOB, NULL, &name, error))
 		return FALSE;
 	for (gsize i = 0; i < G_N_ELEMENTS(worker_jobs_table); i++) {
-		if (strcmp(worker_jobs_table[i].name, name) == 0)
-			return worker_jobs_table[i].func(job, request, error);
+		if (strcmp(worker_jobs_table[i].name, name) != 0)
+			continue;
+		if (worker_jobs_table[i].dissects) {
+			const char *tls_keys = NULL;
+			if (!worker_request_get_string(request, WORKER_REQUEST_TLS_KEYS, "", &tls_keys, error) ||
+			    !engine_set_tls_keys(job->engine, tls_keys, error))
+				return FALSE;
+		}
+		return worker_jobs_table[i].func(job, request, error);
 	}
 	g_set_error(error, SHARKAPI_ERROR, SHARKAPI_ERROR_BAD_REQUEST, "unknown job: %s", name);
 	return FALSE;
