@@ -20,6 +20,7 @@
 #include "http/http-reply.h"
 #include "http/routes-analysis.h"
 #include "http/routes-captures.h"
+#include "http/routes-frames.h"
 #include "jobs/job-queue.h"
 #include "jobs/job-requests.h"
 #include "jobs/summary-tracker.h"
@@ -47,6 +48,8 @@ typedef struct {
 	gboolean bar_visible; /* a bar is on stderr's current line */
 	gboolean stdout_is_tty;
 	gboolean wrote_data;
+	char *prefix;       /* written before a job's answer, once it has one (frames/N opens its object) */
+	const char *suffix; /* written after it */
 	gboolean ends_with_newline;
 	int exit_code;
 } Analyze;
@@ -182,10 +185,19 @@ analyze_start_summary(Analyze *self)
 					    passes, analyze_summary_ready_cb, self);
 }
 
+static void
+analyze_write_prefix(Analyze *self)
+{
+	g_autofree char *prefix = g_steal_pointer(&self->prefix);
+	if (prefix != NULL)
+		analyze_write(self, prefix, strlen(prefix));
+}
+
 static gboolean
 analyze_fields_data_cb(Job *job, GBytes *chunk, gpointer user_data)
 {
 	Analyze *self = user_data;
+	analyze_write_prefix(self);
 	self->wrote_data = TRUE;
 	analyze_print_bytes(self, chunk);
 	return FALSE; /* stdout blocks when it must: no need to pause the worker */
@@ -203,7 +215,10 @@ analyze_fields_done_cb(Job *job, JsonObject *result, const GError *error, gpoint
 {
 	Analyze *self = user_data;
 	self->job = NULL;
-	if (error != NULL && !self->wrote_data) {
+	if (error == NULL && self->suffix != NULL) {
+		analyze_write_prefix(self);
+		analyze_write(self, self->suffix, strlen(self->suffix));
+	} else if (error != NULL && !self->wrote_data) {
 		analyze_print_error(self, error);
 	} else if (error != NULL) {
 		/* As the API: a broken answer, never a complete-looking one. */
@@ -211,6 +226,83 @@ analyze_fields_done_cb(Job *job, JsonObject *result, const GError *error, gpoint
 		fprintf(stderr, "sharkapi analyze: the answer broke off: %s\n", error->message);
 		self->exit_code = 1;
 	}
+	g_main_loop_quit(self->loop);
+}
+
+/* A route answered by one streaming job: frames/N and follow (the same answer as the API's). */
+static gboolean
+analyze_start_job(Analyze *self, const char *line, GError **error)
+{
+	static const JobCallbacks callbacks = {
+		.progress = analyze_fields_progress_cb,
+		.data = analyze_fields_data_cb,
+		.done = analyze_fields_done_cb,
+	};
+	self->job = job_queue_submit(self->jobs, line, NULL, &callbacks, self, error);
+	return self->job != NULL;
+}
+
+static gboolean
+analyze_start_frame(Analyze *self, GError **error)
+{
+	HttpRequest *request = &self->request;
+	guint64 frame = 0;
+	const char *text = http_request_get_path(request, "frame");
+	if (text == NULL || !g_ascii_string_to_unsigned(text, 10, 1, G_MAXUINT32, &frame, NULL)) {
+		g_set_error(error, SHARKAPI_ERROR, SHARKAPI_ERROR_BAD_REQUEST, "frame: not a frame number (1 or more)");
+		return FALSE;
+	}
+	g_autofree char *capture_path = store_capture_file(self->store, self->capture->id);
+	g_autofree char *line =
+		job_request_frame_tree(capture_path, (guint32)frame, (guint)http_request_get_integer(request, "passes"),
+				       g_ascii_strcasecmp(http_request_get(request, "hidden"), "true") == 0);
+	self->prefix = routes_frames_detail_prefix(self->store, self->capture->id, (guint32)frame);
+	self->suffix = "}";
+	return analyze_start_job(self, line, error);
+}
+
+static gboolean
+analyze_start_follow(Analyze *self, GError **error)
+{
+	HttpRequest *request = &self->request;
+	const char *protocol = http_request_get_path(request, "proto");
+	const char *texts[] = {http_request_get_path(request, "stream"), http_request_get_path(request, "substream")};
+	gint64 numbers[2] = {-1, -1};
+	for (guint i = 0; i < G_N_ELEMENTS(texts); i++) {
+		guint64 value = 0;
+		if (texts[i] == NULL)
+			continue;
+		if (!g_ascii_string_to_unsigned(texts[i], 10, 0, G_MAXUINT32, &value, NULL)) {
+			g_set_error(error, SHARKAPI_ERROR, SHARKAPI_ERROR_BAD_REQUEST, "%s: not a stream index",
+				    i == 0 ? "stream" : "substream");
+			return FALSE;
+		}
+		numbers[i] = (gint64)value;
+	}
+	g_autofree char *capture_path = store_capture_file(self->store, self->capture->id);
+	g_autofree char *line = job_request_follow(capture_path, protocol, numbers[0], numbers[1]);
+	return analyze_start_job(self, line, error);
+}
+
+static void
+analyze_frames_write_cb(const char *data, gsize length, gpointer user_data)
+{
+	analyze_write(user_data, data, length);
+}
+
+static void
+analyze_frames_ready_cb(const char *list_dir, const GError *error, gpointer user_data)
+{
+	Analyze *self = user_data;
+	g_autoptr(GError) error_local = NULL;
+	self->waiter = NULL;
+	if (error != NULL)
+		analyze_print_error(self, error);
+	else if (!routes_frames_list_write(self->store, self->capture->id, list_dir,
+					   http_request_get_integer(&self->request, "offset"),
+					   http_request_get_integer(&self->request, "limit"), analyze_frames_write_cb, self,
+					   &error_local))
+		analyze_print_error(self, error_local);
 	g_main_loop_quit(self->loop);
 }
 
@@ -260,6 +352,16 @@ analyze_start(Analyze *self, const HttpRoute *route, GError **error)
 		return TRUE;
 	case ANALYSIS_FIELDS:
 		return analyze_start_fields(self, error);
+	case ANALYSIS_FRAMES:
+		self->waiter = summary_tracker_wait_list(self->summaries, self->capture->id,
+							 http_request_get(&self->request, "filter"),
+							 (guint)http_request_get_integer(&self->request, "passes"),
+							 analyze_frames_ready_cb, self);
+		return TRUE;
+	case ANALYSIS_FRAME:
+		return analyze_start_frame(self, error);
+	case ANALYSIS_FOLLOW:
+		return analyze_start_follow(self, error);
 	case ANALYSIS_NONE:
 	case ANALYSIS_INFO:
 		break;
@@ -435,6 +537,7 @@ cli_analyze(int argc, char **argv)
 	int code = analyze_run(&self, argv[1], route, worker_path, data_dir);
 	store_capture_free(self.capture);
 	http_request_clear_offline(&self.request);
+	g_free(self.prefix);
 	g_strfreev(self.path_names);
 	g_strfreev(self.path_values);
 	if (!file_tree_remove(data_dir, &error))

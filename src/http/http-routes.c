@@ -13,9 +13,12 @@
 #include "http/routes-deep-search.h"
 #include "http/routes-docs.h"
 #include "http/routes-fields.h"
+#include "http/routes-follow.h"
+#include "http/routes-frames.h"
 #include "http/routes-merge.h"
 #include "http/routes-metrics.h"
 #include "http/routes-search.h"
+#include "http/routes-tls-keys.h"
 #include "http/routes-ui.h"
 
 /* ---- parameter declarations (http-server.h) ---- */
@@ -51,6 +54,22 @@ static const HttpParamSpec http_fields_params[] = {
 	/* Absent: the Accept header decides. */
 	{.name = "format", .type = HTTP_PARAM_ENUM, .values = http_format_values},
 	HTTP_PARAM_FILTER_SPEC,
+	{NULL},
+};
+
+static const char *const http_boolean_values[] = {"true", "false", NULL};
+
+static const HttpParamSpec http_frames_params[] = {
+	HTTP_PARAM_FILTER_SPEC,
+	{.name = "limit", .type = HTTP_PARAM_INTEGER, .min = 0, .max = G_MAXINT64},
+	{.name = "offset", .type = HTTP_PARAM_INTEGER, .fallback = "0", .min = 0, .max = G_MAXINT64},
+	HTTP_PARAM_PASSES_SPEC,
+	{NULL},
+};
+
+static const HttpParamSpec http_frame_params[] = {
+	{.name = "hidden", .type = HTTP_PARAM_ENUM, .fallback = "false", .values = http_boolean_values},
+	HTTP_PARAM_PASSES_SPEC,
 	{NULL},
 };
 
@@ -143,6 +162,17 @@ static const HttpRoute http_routes[] = {
 	 http_summary_params, ANALYSIS_DNS},
 	{"GET", "/api/v2/analysis/{id}/packets/fields", HTTP_AUTH_HEADER, AUTH_PERMISSION_ANALYSIS, routes_analysis_fields,
 	 http_fields_params, ANALYSIS_FIELDS},
+	{"GET", "/api/v2/analysis/{id}/frames", HTTP_AUTH_HEADER, AUTH_PERMISSION_ANALYSIS, routes_frames_list,
+	 http_frames_params, ANALYSIS_FRAMES},
+	{"GET", "/api/v2/analysis/{id}/frames/{frame}", HTTP_AUTH_HEADER, AUTH_PERMISSION_ANALYSIS, routes_frames_detail,
+	 http_frame_params, ANALYSIS_FRAME},
+	{"GET", "/api/v2/analysis/{id}/follow/{proto}/{stream}", HTTP_AUTH_HEADER, AUTH_PERMISSION_ANALYSIS,
+	 routes_follow, NULL, ANALYSIS_FOLLOW},
+	{"GET", "/api/v2/analysis/{id}/follow/{proto}/{stream}/{substream}", HTTP_AUTH_HEADER, AUTH_PERMISSION_ANALYSIS,
+	 routes_follow, NULL, ANALYSIS_FOLLOW},
+	/* Also needs the analysis permission (the route checks): the keys change every answer. */
+	{"PUT DELETE", "/api/v2/analysis/{id}/tls-keys", HTTP_AUTH_HEADER, AUTH_PERMISSION_UPLOAD, routes_tls_keys,
+	 NULL, ANALYSIS_NONE},
 	{"GET HEAD", "/api/v2/openapi.json", HTTP_AUTH_NONE, 0, routes_docs_openapi, NULL, ANALYSIS_NONE},
 	{"GET HEAD", "/docs", HTTP_AUTH_NONE, 0, routes_docs_page, NULL, ANALYSIS_NONE},
 	{"GET HEAD", "/metrics", HTTP_AUTH_NONE, 0, routes_metrics_scrape, NULL, ANALYSIS_NONE},

@@ -17,6 +17,7 @@
 #include "http/http-upload.h"
 #include "http/http-file-cache.h"
 #include "http/routes-captures.h"
+#include "http/routes-tls-keys.h"
 #include "http/routes-ui.h"
 #include "sharkapi-error.h"
 #include "store/store-capture.h"
@@ -221,10 +222,9 @@ http_server_request_cb(SoupServer *soup, SoupServerMessage *msg, const char *pat
 		http_reply_error_literal(msg, 400, "query: a parameter holds a NUL byte (%00)");
 		return;
 	}
-	/* An upload's body is the capture: its parameters come from the query alone. */
-	g_autoptr(HttpParams) params = match->route->handler == routes_captures_upload
-					       ? http_params_from_query(msg)
-					       : http_params_from_message(msg, &error);
+	/* An upload's body is the capture, a key log's the key log: parameters come from the query. */
+	gboolean body_is_data = match->route->handler == routes_captures_upload || match->route->handler == routes_tls_keys;
+	g_autoptr(HttpParams) params = body_is_data ? http_params_from_query(msg) : http_params_from_message(msg, &error);
 	if (params == NULL || !http_params_check(params, match->route->params, &error)) {
 		http_reply_error(msg, error);
 		return;
