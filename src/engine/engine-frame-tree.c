@@ -128,14 +128,16 @@ engine_frame_tree_write_node(EngineFrameTree *self, proto_node *node)
 		json_writer_key(writer, "children");
 		engine_frame_tree_write_children(self, node);
 	}
+	/* The severity flag also marks every parent of the item (Wireshark colours them): the
+	 * item itself is the one with the _ws.expert subtree. */
 	guint32 severity = FI_GET_FLAG(finfo, PI_SEVERITY_MASK);
-	if (severity != 0 && hfinfo->id != proto_expert) {
-		g_autofree char *message = engine_frame_tree_expert_message(node);
+	g_autofree char *message = severity != 0 ? engine_frame_tree_expert_message(node) : NULL;
+	if (message != NULL) {
 		json_writer_key(writer, "expert");
 		json_writer_begin_object(writer);
 		json_writer_member_string(writer, "group",
 					  val_to_str_const(FI_GET_FLAG(finfo, PI_GROUP_MASK), expert_group_vals, "Unknown"));
-		json_writer_member_string(writer, "message", message != NULL ? message : label);
+		json_writer_member_string(writer, "message", message);
 		json_writer_member_string(writer, "severity", engine_frame_tree_severity_name(severity));
 		json_writer_end_object(writer);
 	}
@@ -224,8 +226,10 @@ static EngineFrameResult
 engine_frame_tree_frame_cb(epan_dissect_t *edt, frame_data *fdata, gpointer user_data)
 {
 	EngineFrameTree *self = user_data;
+	/* As tshark -Y frame.number==N: the frames before are not displayed, so N's "displayed"
+	 * deltas count from nothing. */
 	if (fdata->num != self->request->frame)
-		return ENGINE_FRAME_DISPLAYED;
+		return ENGINE_FRAME_HIDDEN;
 	engine_frame_tree_write(self, edt, fdata->num);
 	return ENGINE_FRAME_STOP;
 }

@@ -416,9 +416,9 @@ engine_session_dissect_frame(EngineSession *self, guint32 number, epan_dissect_t
 		engine_session_set_wtap_error(error, "a frame cannot be read again", err, err_info);
 		return FALSE;
 	}
-	/* Relative and delta times as the second pass sees them: every frame before is displayed. */
-	self->provider.prev_dis = number > 1 ? frame_data_sequence_find(self->provider.frames, number - 1) : NULL;
-	self->provider.prev_cap = self->provider.prev_dis;
+	/* As tshark -2 -Y frame.number==N: the frame before was captured but not displayed. */
+	self->provider.prev_dis = NULL;
+	self->provider.prev_cap = number > 1 ? frame_data_sequence_find(self->provider.frames, number - 1) : NULL;
 	engine_session_before_dissect(self, fdata);
 	epan_dissect_run(edt, self->file_type_subtype, &self->rec, engine_session_frame_tvb(self, fdata), fdata, NULL);
 	self->provider.prev_dis = NULL;

@@ -75,7 +75,7 @@ gboolean engine_session_run_first_pass(EngineSession *self, const EngineProgress
 				       GError **error);
 
 /* Two-pass session after its first pass: re-reads and dissects frame number alone into edt
- * (no taps), as Wireshark's window does when a frame is selected. The caller reads edt (and
+ * (no taps), as tshark -2 -Y frame.number==N shows it (no frame displayed before it). The caller reads edt (and
  * edt->pi.rec), then resets edt and calls engine_session_release_frame(). A number past the
  * last frame is a 404. */
 gboolean engine_session_dissect_frame(EngineSession *self, guint32 number, epan_dissect_t *edt, GError **error);
