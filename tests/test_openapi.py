@@ -247,6 +247,22 @@ def test_real_responses_match_schemas():
         rec.v2(capture_id, "dns/lookups")
         rec.v2(capture_id, "packets/fields", fields="ip.src,ip.dst,tcp.stream,dns.qry.name,_ws.col.Info", limit="20")
         rec.v2(capture_id, "packets/fields", fields="frame.len,udp.port", format="ndjson", limit="5")
+    for capture_id in (dns_id, tcp_id):
+        rec.v2(capture_id, "frames", limit="5")
+        rec.v2(capture_id, "frames", filter="udp || tcp", offset="1", limit="3", passes="2")
+        rec.v2(capture_id, "frames/1")
+        rec.v2(capture_id, "frames/2", hidden="true", passes="2")
+        rec.v2(capture_id, "follow/udp/0")
+        rec.v2(capture_id, "follow/tcp/0")
+    rec.v2(tcp_id, "frames", limit="-1")
+    rec.v2(tcp_id, "frames/999999")
+    rec.v2(tcp_id, "frames/x")
+    rec.v2(tcp_id, "follow/nosuch/0")
+    rec.v2(tcp_id, "follow/http2/0")
+    for method, body in (("PUT", b"not a key log"), ("PUT", b"CLIENT_RANDOM 00aa 11bb\n"), ("DELETE", None),
+                         ("DELETE", None)):
+        path = "/api/v2/analysis/%s/tls-keys" % tcp_id
+        rec.keep(method, path, server.request(method, path, body=body, headers={"Authorization": token}))
     rec.v2(dns_id, "stats/endpoints", protocol="bogus")
     rec.v2(dns_id, "packets/fields", fields="no.such.field")
     rec.v2(dns_id, "packets/fields", fields="ip.src", filter="ip.src ==")
