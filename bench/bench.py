@@ -16,6 +16,7 @@ measures, on the same capture:
                requests/s with 64 connections (wrk);
   fields       packets/fields vs tshark -T fields -E occurrence=a -E aggregator=, (same fields
                and filter); passes=2 cold and warm vs tshark -2 -T fields;
+  packets      frames, frames/N and follow against sharkd and tshark (bench_packets.py);
   memory       peak RSS (VmHWM) of the server and of every worker.
 Prints the table and writes it, with the machine and its load, to --results (Markdown).
 Timings are wall-clock on a shared machine: run it on a quiet one for figures to quote.
@@ -36,6 +37,8 @@ import tempfile
 import threading
 import time
 import urllib.parse
+
+import bench_packets
 
 TABLES = ["Ethernet", "IPv4", "IPv6", "TCP", "UDP"]
 DNS_FIELDS = ["ip.src", "ip.dst", "ipv6.src", "ipv6.dst", "dns.id", "dns.flags.response",
@@ -446,6 +449,9 @@ def main(argv):
             verdict(cold / theirs, 0.6))
         row("packets/fields passes=2 warm (one more field)", "%.2f s" % warm, "tshark -2 %.2f s" % theirs,
             "%.3f" % (warm / theirs), "<= 0.35", verdict(warm / theirs, 0.35))
+
+        # packet list, packet detail, follow (bench_packets.py)
+        bench_packets.measure_packets(server, capture_id, capture, frames, env, data_dir, row, verdict)
     finally:
         server.stop()
         shutil.rmtree(data_dir, ignore_errors=True)

@@ -17,11 +17,13 @@
  *    "offset":0,"format":"json"|"ndjson"}
  *       streams the whole response body of packets/fields as DATA frames.
  *   {"job":"check_filter","filter":"..."}
- *   {"job":"frame_list","capture":PATH,"output":DIR,"filter":"","passes":1,"limit":-1,"tls_keys":PATH}
+ *   {"job":"frame_list","capture":PATH,"columns":[...],"output":DIR,"filter":"","passes":1,"limit":-1,
+ *    "tls_keys":PATH}
  *       the packet list: DIR (atomically) gets columns.json (the columns' formats and titles),
  *       rows (each listed frame's column texts as a JSON array, one after another) and index
  *       (one WorkerFrameIndexEntry per listed frame); END {"first_passes":N,"rows":N}. A limit
  *       stops after that many rows (a first page while the whole list is still being made).
+ *       "columns" (optional): field or column names replacing the seven columns.
  *   {"job":"frame_tree","capture":PATH,"frame":N,"passes":1,"hidden":false,"tls_keys":PATH}
  *       packet detail: streams the frame's "data" object, without its opening '{' (the server
  *       writes that and the members that sort before the worker's), as DATA; END {}. A frame
@@ -84,6 +86,7 @@ typedef enum {
 #define WORKER_REQUEST_LIMIT "limit"
 #define WORKER_REQUEST_OFFSET "offset"
 #define WORKER_REQUEST_FORMAT "format"
+#define WORKER_REQUEST_COLUMNS "columns"
 #define WORKER_REQUEST_FRAME "frame"
 #define WORKER_REQUEST_HIDDEN "hidden"
 #define WORKER_REQUEST_PROTOCOL "protocol"

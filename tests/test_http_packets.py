@@ -443,6 +443,20 @@ def test_bad_input():
     check(frames_of(uploaded[HTTP2], limit=1)["matched"] > 0, "the server stopped answering")
 
 
+def test_frames_custom_columns():
+    for path in (HTTP2, TLS12_DSB, os.path.join(WIRESHARK_DIR, "dns-ooo.pcap")):
+        names = ["ip.src", "tcp.stream", "_ws.col.Info", "dns.qry.name", "frame.len", "tcp"]
+        got = frames_of(uploaded[path], columns=",".join(names), filter="ip")
+        check([c["title"] for c in got["columns"]] == names, "titles %s" % got["columns"])
+        want = oracle.tshark_fields(path, names, "ip")
+        rows = [[oracle.csv_escape(v) for v in f["columns"]] for f in got["frames"]]
+        check(rows == [[w["fields"].get(n, "") for n in names] for w in want], "%s: custom columns differ from tshark"
+              % os.path.basename(path))
+        check(got["matched"] == len(want), "matched %d, tshark %d" % (got["matched"], len(want)))
+    r = server.v2(token, uploaded[HTTP2], "frames", columns="no.such.field")
+    check(r.status == 400 and "no.such.field" in r.body.decode(), "unknown column: %d %s" % (r.status, r.body[:200]))
+
+
 def test_cli_analyze_frames():
     import subprocess
     sharkapi = os.path.join(harness.BUILD_DIR, "sharkapi")
@@ -457,7 +471,7 @@ def test_cli_analyze_frames():
 
 PER_CAPTURE_TESTS = [test_frames_vs_tshark, test_frames_filter_and_two_passes, test_frame_detail_vs_pdml,
                      test_follow_tcp_and_udp_vs_tshark]
-ROUTE_TESTS = [test_frame_detail_details, test_follow_http2_substream_and_tls, test_tls_keys_decrypt_everything,
+ROUTE_TESTS = [test_frame_detail_details, test_frames_custom_columns, test_follow_http2_substream_and_tls, test_tls_keys_decrypt_everything,
                test_bad_input, test_cli_analyze_frames]
 
 

@@ -352,12 +352,14 @@ analyze_start(Analyze *self, const HttpRoute *route, GError **error)
 		return TRUE;
 	case ANALYSIS_FIELDS:
 		return analyze_start_fields(self, error);
-	case ANALYSIS_FRAMES:
+	case ANALYSIS_FRAMES: {
+		g_autofree char *columns = routes_frames_columns_text(http_request_get_list(&self->request, "columns"));
 		self->waiter = summary_tracker_wait_list(self->summaries, self->capture->id,
 							 http_request_get(&self->request, "filter"),
 							 (guint)http_request_get_integer(&self->request, "passes"),
-							 analyze_frames_ready_cb, self);
+							 columns, analyze_frames_ready_cb, self);
 		return TRUE;
+	}
 	case ANALYSIS_FRAME:
 		return analyze_start_frame(self, error);
 	case ANALYSIS_FOLLOW:

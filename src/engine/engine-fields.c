@@ -1,16 +1,14 @@
-/* engine-fields.c: field extraction for packets/fields.
- * Values are formatted by libwireshark's own get_node_field_value() (what tshark -T fields
- * prints), gathered in tree order and joined with ",". The tree is non-visible with only the
- * filter and the requested fields primed (2.3x cheaper than tshark's visible tree), except when
- * a protocol (FT_PROTOCOL) field is asked for: its value is the item's text, which only a
- * visible tree has. _ws.col.* are columns, not fields, in 4.0: they get a column_info, built
- * only when one is asked for.
+/* engine-fields.c: field extraction for packets/fields (the values: engine-field-values.h).
+ * The tree is non-visible with only the filter and the requested fields primed (2.3x cheaper
+ * than tshark's visible tree), except when a protocol (FT_PROTOCOL) field is asked for: its
+ * value is the item's text, which only a visible tree has.
  * Must not buffer the whole answer: rows go out in chunks as they are made.
  * SPDX-License-Identifier: GPL-2.0-or-later */
 #define G_LOG_DOMAIN "engine"
 
 #include "engine/engine-fields.h"
 
+#include "engine/engine-field-values.h"
 #include "engine/engine-filter.h"
 #include "engine/engine-session.h"
 #include "json-writer.h"
@@ -19,33 +17,15 @@
 #include <string.h>
 
 #include <wireshark.h>
-#include <epan/column-info.h>
-#include <epan/column.h>
 #include <epan/epan_dissect.h>
-#include <epan/prefs.h>
-#include <epan/print.h>
-#include <epan/proto.h>
 
-#define ENGINE_FIELDS_COLUMN_PREFIX "_ws.col."
 /* Body bytes gathered before they are handed on. */
 #define ENGINE_FIELDS_CHUNK (48 * 1024)
 
 typedef struct {
-	char *name;
-	const char *column_title; /* for _ws.col.* fields: the column's title; else NULL */
-	GString *value;           /* this frame's occurrences joined with ',' */
-	gboolean present;         /* at least one occurrence in this frame */
-} EngineField;
-
-typedef struct {
-	GPtrArray *fields;   /* of EngineField, sorted by name (JSON members are alphabetical) */
-	GHashTable *by_hfid; /* hf id -> EngineField, every hf registered under a field's name */
-	GArray *hfids;       /* the same ids, to prime the tree with */
-	gboolean needs_columns;
-	gboolean needs_visible_tree;
+	EngineFieldValues *values;
+	GArray *order; /* indexes into values, by name (JSON members are alphabetical) */
 	dfilter_t *filter;
-	column_info columns;
-	gboolean columns_built;
 	epan_dissect_t *edt;
 	/* output */
 	JsonWriter *writer;
@@ -59,24 +39,12 @@ typedef struct {
 } EngineFields;
 
 static void
-engine_field_free(gpointer data)
-{
-	EngineField *field = data;
-	g_string_free(field->value, TRUE);
-	g_free(field->name);
-	g_free(field);
-}
-
-static void
 engine_fields_clear(EngineFields *self)
 {
-	g_clear_pointer(&self->fields, g_ptr_array_unref);
-	g_clear_pointer(&self->by_hfid, g_hash_table_unref);
-	if (self->hfids != NULL)
-		g_array_free(self->hfids, TRUE);
+	g_clear_pointer(&self->values, engine_field_values_free);
+	if (self->order != NULL)
+		g_array_free(g_steal_pointer(&self->order), TRUE);
 	g_clear_pointer(&self->filter, dfilter_free);
-	if (self->columns_built)
-		col_cleanup(&self->columns);
 	g_clear_pointer(&self->edt, epan_dissect_free);
 	g_clear_pointer(&self->writer, json_writer_free);
 	g_clear_error(&self->data_error);
@@ -86,66 +54,16 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(EngineFields, engine_fields_clear)
 /* ---- the request's fields ---- */
 
 static gint
-engine_fields_compare(gconstpointer a, gconstpointer b)
+engine_fields_compare(gconstpointer a, gconstpointer b, gpointer user_data)
 {
-	const EngineField *left = *(const EngineField *const *)a;
-	const EngineField *right = *(const EngineField *const *)b;
-	return strcmp(left->name, right->name);
-}
-
-/* Maps every hf registered under the field's name (several dissectors may share one) to it.
- * tshark matches tree items by name, so an alias that is not the item's own name never
- * matches: such a field is accepted and stays empty, as in tshark. */
-static void
-engine_fields_index_hfids(EngineFields *self, EngineField *field, header_field_info *hfinfo)
-{
-	for (; hfinfo != NULL; hfinfo = hfinfo->same_name_next) {
-		if (strcmp(hfinfo->abbrev, field->name) != 0)
-			continue;
-		g_hash_table_insert(self->by_hfid, GINT_TO_POINTER(hfinfo->id), field);
-		g_array_append_val(self->hfids, hfinfo->id);
-		if (hfinfo->type == FT_PROTOCOL)
-			self->needs_visible_tree = TRUE;
-	}
-}
-
-static gboolean
-engine_fields_add(EngineFields *self, const char *name, GError **error)
-{
-	header_field_info *hfinfo = NULL;
-	EngineField *field;
-
-	for (guint i = 0; i < self->fields->len; i++) {
-		if (strcmp(((EngineField *)g_ptr_array_index(self->fields, i))->name, name) == 0)
-			return TRUE; /* asked twice: one member */
-	}
-	if (!g_str_has_prefix(name, ENGINE_FIELDS_COLUMN_PREFIX)) {
-		hfinfo = proto_registrar_get_byname(name);
-		if (hfinfo == NULL) {
-			g_set_error(error, SHARKAPI_ERROR, SHARKAPI_ERROR_BAD_REQUEST,
-				    "unknown field: %s", name);
-			return FALSE;
-		}
-	}
-	field = g_new0(EngineField, 1);
-	field->name = g_strdup(name);
-	field->value = g_string_new(NULL);
-	g_ptr_array_add(self->fields, field);
-	if (hfinfo == NULL) {
-		field->column_title = field->name + strlen(ENGINE_FIELDS_COLUMN_PREFIX);
-		self->needs_columns = TRUE;
-	} else {
-		engine_fields_index_hfids(self, field, hfinfo);
-	}
-	return TRUE;
+	EngineFieldValues *values = user_data;
+	return strcmp(engine_field_values_get_name(values, *(const guint *)a),
+		      engine_field_values_get_name(values, *(const guint *)b));
 }
 
 static gboolean
 engine_fields_prepare(EngineFields *self, const EngineFieldsRequest *request, GError **error)
 {
-	self->fields = g_ptr_array_new_with_free_func(engine_field_free);
-	self->by_hfid = g_hash_table_new(g_direct_hash, g_direct_equal);
-	self->hfids = g_array_new(FALSE, FALSE, sizeof(int));
 	if (request->n_fields == 0) {
 		g_set_error_literal(error, SHARKAPI_ERROR, SHARKAPI_ERROR_BAD_REQUEST,
 				    "no fields given");
@@ -157,11 +75,13 @@ engine_fields_prepare(EngineFields *self, const EngineFieldsRequest *request, GE
 			    ENGINE_FIELDS_MAX);
 		return FALSE;
 	}
-	for (guint i = 0; i < request->n_fields; i++) {
-		if (!engine_fields_add(self, request->fields[i], error))
-			return FALSE;
-	}
-	g_ptr_array_sort(self->fields, engine_fields_compare);
+	self->values = engine_field_values_new(request->fields, request->n_fields, error);
+	if (self->values == NULL)
+		return FALSE;
+	self->order = g_array_new(FALSE, FALSE, sizeof(guint));
+	for (guint i = 0; i < engine_field_values_get_count(self->values); i++)
+		g_array_append_val(self->order, i);
+	g_array_sort_with_data(self->order, engine_fields_compare, self->values);
 	if (request->passes != 1 && request->passes != 2) {
 		g_set_error(error, SHARKAPI_ERROR, SHARKAPI_ERROR_BAD_REQUEST,
 			    "passes must be 1 or 2, not %d", request->passes);
@@ -173,52 +93,6 @@ engine_fields_prepare(EngineFields *self, const EngineFieldsRequest *request, GE
 /* ---- per frame ---- */
 
 static void
-engine_fields_append(EngineField *field, const char *value)
-{
-	if (field->present)
-		g_string_append_c(field->value, ',');
-	g_string_append(field->value, value);
-	field->present = TRUE;
-}
-
-/* Visits the tree depth first, in tree order, as tshark's field printer does. */
-static void
-engine_fields_collect_cb(proto_node *node, gpointer user_data)
-{
-	EngineFields *self = user_data;
-	field_info *finfo = PNODE_FINFO(node);
-
-	if (finfo != NULL) {
-		EngineField *field =
-		    g_hash_table_lookup(self->by_hfid, GINT_TO_POINTER(finfo->hfinfo->id));
-		if (field != NULL) {
-			g_autofree char *value = get_node_field_value(finfo, self->edt);
-			if (value != NULL)
-				engine_fields_append(field, value);
-		}
-	}
-	if (node->first_child != NULL)
-		proto_tree_children_foreach(node, engine_fields_collect_cb, self);
-}
-
-static void
-engine_fields_collect_columns(EngineFields *self)
-{
-	epan_dissect_fill_in_columns(self->edt, FALSE, TRUE);
-	for (gint col = 0; col < self->columns.num_cols; col++) {
-		const col_item_t *column = &self->columns.columns[col];
-		if (!get_column_visible(col))
-			continue;
-		for (guint i = 0; i < self->fields->len; i++) {
-			EngineField *field = g_ptr_array_index(self->fields, i);
-			if (field->column_title != NULL &&
-			    strcmp(field->column_title, column->col_title) == 0)
-				engine_fields_append(field, column->col_data);
-		}
-	}
-}
-
-static void
 engine_fields_write_row(EngineFields *self, guint32 frame_number)
 {
 	JsonWriter *writer = self->writer;
@@ -226,13 +100,12 @@ engine_fields_write_row(EngineFields *self, guint32 frame_number)
 	json_writer_begin_object(writer);
 	json_writer_key(writer, "fields");
 	json_writer_begin_object(writer);
-	for (guint i = 0; i < self->fields->len; i++) {
-		EngineField *field = g_ptr_array_index(self->fields, i);
+	for (guint i = 0; i < self->order->len; i++) {
+		guint index = g_array_index(self->order, guint, i);
+		const char *value = engine_field_values_get_value(self->values, index);
 		/* Absent, or printed as the empty string: left out (API.md). */
-		if (field->present && field->value->len > 0)
-			json_writer_member_string(writer, field->name, field->value->str);
-		field->present = FALSE;
-		g_string_truncate(field->value, 0);
+		if (*value != '\0')
+			json_writer_member_string(writer, engine_field_values_get_name(self->values, index), value);
 	}
 	json_writer_end_object(writer);
 	json_writer_key(writer, "frame");
@@ -267,10 +140,7 @@ engine_fields_prime_cb(epan_dissect_t *edt, gpointer user_data)
 	EngineFields *self = user_data;
 	if (self->filter != NULL)
 		epan_dissect_prime_with_dfilter(edt, self->filter);
-	if (self->hfids->len > 0)
-		epan_dissect_prime_with_hfid_array(edt, self->hfids);
-	if (self->columns_built)
-		col_custom_prime_edt(edt, &self->columns);
+	engine_field_values_prime(self->values, edt);
 }
 
 static EngineFrameResult
@@ -284,10 +154,7 @@ engine_fields_frame_cb(epan_dissect_t *edt, frame_data *fdata, gpointer user_dat
 		self->skip--;
 		return ENGINE_FRAME_DISPLAYED;
 	}
-	if (edt->tree != NULL)
-		proto_tree_children_foreach(edt->tree, engine_fields_collect_cb, self);
-	if (self->needs_columns)
-		engine_fields_collect_columns(self);
+	engine_field_values_collect(self->values, edt);
 	engine_fields_write_row(self, fdata->num);
 	self->rows++;
 	if (self->remaining > 0)
@@ -339,13 +206,10 @@ engine_fields_dissect(EngineFields *self, Engine *engine, const EngineFieldsRequ
 	session = engine_open_for_passes(engine, request->capture, request->passes, &loop.progress, &owned, error);
 	if (session == NULL)
 		return FALSE;
-	if (self->needs_columns) {
-		build_column_format_array(&self->columns, prefs.num_cols, TRUE);
-		self->columns_built = TRUE;
-		loop.cinfo = &self->columns;
-	}
+	if (engine_field_values_needs_columns(self->values))
+		loop.cinfo = engine_field_values_get_columns(self->values);
 	self->edt = epan_dissect_new(engine_session_get_epan(session), TRUE,
-				     self->needs_visible_tree);
+				     engine_field_values_needs_visible_tree(self->values));
 	loop.edt = self->edt;
 	if (request->passes == 2)
 		ok = engine_session_run_second_pass(session, &loop, error);

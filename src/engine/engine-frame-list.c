@@ -2,12 +2,14 @@
  * The columns are the preferences' (the worker's empty profile: Wireshark's seven), filled as
  * tshark fills them for -T fields -e _ws.col.*: a non-visible tree (the filter needs one, and
  * dissectors must see the tree tshark gives them) and epan_dissect_fill_in_columns().
+ * Custom columns are fields' values as packets/fields prints them (engine-field-values.h).
  * Rows go to disk as they are made, so a 2 M-frame list never sits in memory.
  * SPDX-License-Identifier: GPL-2.0-or-later */
 #define G_LOG_DOMAIN "engine"
 
 #include "engine/engine-frame-list.h"
 
+#include "engine/engine-field-values.h"
 #include "engine/engine-filter.h"
 #include "engine/engine-output.h"
 #include "engine/engine-session.h"
@@ -24,6 +26,7 @@
 
 typedef struct {
 	dfilter_t *filter;
+	EngineFieldValues *custom; /* custom columns, or NULL for the preferences' */
 	column_info columns;
 	gboolean columns_built;
 	EngineOutput *output;
@@ -39,6 +42,7 @@ static void
 engine_frame_list_clear(EngineFrameList *self)
 {
 	g_clear_pointer(&self->filter, dfilter_free);
+	g_clear_pointer(&self->custom, engine_field_values_free);
 	if (self->columns_built)
 		col_cleanup(&self->columns);
 	engine_output_file_discard(g_steal_pointer(&self->rows));
@@ -50,14 +54,23 @@ engine_frame_list_clear(EngineFrameList *self)
 }
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(EngineFrameList, engine_frame_list_clear)
 
-/* [{"format":"%m","title":"No."},...]: what the status route calls the columns. */
+/* [{"format":"%m","title":"No."},...]: what the status route calls the columns; a custom
+ * column is {"format":"%Cus:<field>","title":"<field>"}, as Wireshark spells custom columns. */
 static gboolean
 engine_frame_list_write_columns(EngineFrameList *self, GError **error)
 {
 	g_autoptr(JsonWriter) writer = json_writer_new();
 
 	json_writer_begin_array(writer);
-	for (gint col = 0; col < self->columns.num_cols; col++) {
+	for (guint i = 0; self->custom != NULL && i < engine_field_values_get_count(self->custom); i++) {
+		const char *name = engine_field_values_get_name(self->custom, i);
+		g_autofree char *format = g_strconcat("%Cus:", name, NULL);
+		json_writer_begin_object(writer);
+		json_writer_member_string(writer, "format", format);
+		json_writer_member_string(writer, "title", name);
+		json_writer_end_object(writer);
+	}
+	for (gint col = 0; self->custom == NULL && col < self->columns.num_cols; col++) {
 		if (!get_column_visible(col))
 			continue;
 		json_writer_begin_object(writer);
@@ -68,6 +81,31 @@ engine_frame_list_write_columns(EngineFrameList *self, GError **error)
 	json_writer_end_array(writer);
 	return engine_output_write(self->output, WORKER_RESULT_FRAME_COLUMNS, json_writer_get_data(writer),
 				   json_writer_get_length(writer), error);
+}
+
+/* The frame's row: its column texts as a JSON array. */
+static void
+engine_frame_list_make_row(EngineFrameList *self, epan_dissect_t *edt)
+{
+	g_string_assign(self->row, "[");
+	if (self->custom != NULL) {
+		engine_field_values_collect(self->custom, edt);
+		for (guint i = 0; i < engine_field_values_get_count(self->custom); i++) {
+			if (i > 0)
+				g_string_append_c(self->row, ',');
+			json_append_escaped(self->row, engine_field_values_get_value(self->custom, i), -1);
+		}
+	} else {
+		epan_dissect_fill_in_columns(edt, FALSE, TRUE);
+		for (gint col = 0, written = 0; col < self->columns.num_cols; col++) {
+			if (!get_column_visible(col))
+				continue;
+			if (written++ > 0)
+				g_string_append_c(self->row, ',');
+			json_append_escaped(self->row, self->columns.columns[col].col_data, -1);
+		}
+	}
+	g_string_append_c(self->row, ']');
 }
 
 static gboolean
@@ -83,7 +121,10 @@ engine_frame_list_prime_cb(epan_dissect_t *edt, gpointer user_data)
 	EngineFrameList *self = user_data;
 	if (self->filter != NULL)
 		epan_dissect_prime_with_dfilter(edt, self->filter);
-	col_custom_prime_edt(edt, &self->columns);
+	if (self->custom != NULL)
+		engine_field_values_prime(self->custom, edt);
+	else
+		col_custom_prime_edt(edt, &self->columns);
 }
 
 static EngineFrameResult
@@ -94,16 +135,7 @@ engine_frame_list_frame_cb(epan_dissect_t *edt, frame_data *fdata, gpointer user
 
 	if (self->filter != NULL && !dfilter_apply_edt(self->filter, edt))
 		return ENGINE_FRAME_HIDDEN;
-	epan_dissect_fill_in_columns(edt, FALSE, TRUE);
-	g_string_assign(self->row, "[");
-	for (gint col = 0, written = 0; col < self->columns.num_cols; col++) {
-		if (!get_column_visible(col))
-			continue;
-		if (written++ > 0)
-			g_string_append_c(self->row, ',');
-		json_append_escaped(self->row, self->columns.columns[col].col_data, -1);
-	}
-	g_string_append_c(self->row, ']');
+	engine_frame_list_make_row(self, edt);
 	entry.offset = engine_output_file_get_size(self->rows);
 	entry.frame = fdata->num;
 	entry.flags = engine_frame_has_comment(edt) ? WORKER_FRAME_FLAG_COMMENT : 0;
@@ -122,7 +154,9 @@ engine_frame_list_dissect(EngineFrameList *self, Engine *engine, const EngineFra
 {
 	g_autoptr(EngineSession) owned = NULL;
 	EngineLoop loop = {
-	    .cinfo = &self->columns,
+	    .cinfo = self->custom == NULL ? &self->columns
+		     : engine_field_values_needs_columns(self->custom) ? engine_field_values_get_columns(self->custom)
+								       : NULL,
 	    .prime = engine_frame_list_prime_cb,
 	    .frame = engine_frame_list_frame_cb,
 	    .user_data = self,
@@ -134,7 +168,8 @@ engine_frame_list_dissect(EngineFrameList *self, Engine *engine, const EngineFra
 
 	if (session == NULL)
 		return FALSE;
-	loop.edt = epan_dissect_new(engine_session_get_epan(session), TRUE, FALSE);
+	loop.edt = epan_dissect_new(engine_session_get_epan(session), TRUE,
+				    self->custom != NULL && engine_field_values_needs_visible_tree(self->custom));
 	if (request->passes == 2)
 		ok = engine_session_run_second_pass(session, &loop, error);
 	else
@@ -155,6 +190,11 @@ engine_frame_list_run(Engine *engine, const EngineFrameListRequest *request, Eng
 	*rows = 0;
 	if (!engine_filter_compile(request->filter, &self.filter, error))
 		return FALSE;
+	if (request->n_columns > 0) {
+		self.custom = engine_field_values_new(request->columns, request->n_columns, error);
+		if (self.custom == NULL)
+			return FALSE;
+	}
 	self.output = engine_output_begin(request->output, error);
 	if (self.output == NULL)
 		return FALSE;

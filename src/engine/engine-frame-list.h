@@ -18,6 +18,10 @@ typedef struct {
 	const char *filter; /* display filter; NULL or "" for every frame */
 	int passes;         /* 1 or 2 */
 	gint64 limit;       /* rows at most (the first page of a capture still being listed); -1: all */
+	/* Custom columns: field or column (_ws.col.*) names whose values replace the seven columns,
+	 * as packets/fields prints them; NULL for the seven. */
+	const char *const *columns;
+	guint n_columns;
 } EngineFrameListRequest;
 
 /* 400 for a bad filter, 422 for an unreadable capture. *rows gets the rows written. */

@@ -246,6 +246,9 @@ http_param_check_one(const HttpParamSpec *spec, HttpParamValue *value, GError **
 		/* An empty count is no count, as an absent one. */
 		return absent || *value->text == '\0' || http_param_check_integer(spec, value, error);
 	case HTTP_PARAM_LIST:
+		/* An optional list may be absent (a required one's parser says it is required). */
+		if (absent && (spec->flags & HTTP_PARAM_REQUIRED) == 0)
+			return TRUE;
 		value->items = g_ptr_array_new_with_free_func(g_free);
 		return spec->parse_list(value->text, value->items, error);
 	case HTTP_PARAM_REPEATED:

@@ -60,6 +60,8 @@ static const HttpParamSpec http_fields_params[] = {
 static const char *const http_boolean_values[] = {"true", "false", NULL};
 
 static const HttpParamSpec http_frames_params[] = {
+	/* Fields (or _ws.col.* columns) replacing the seven columns; checked as fields= is. */
+	{.name = "columns", .type = HTTP_PARAM_LIST, .parse_list = fields_parse_list},
 	HTTP_PARAM_FILTER_SPEC,
 	{.name = "limit", .type = HTTP_PARAM_INTEGER, .min = 0, .max = G_MAXINT64},
 	{.name = "offset", .type = HTTP_PARAM_INTEGER, .fallback = "0", .min = 0, .max = G_MAXINT64},

@@ -301,9 +301,21 @@ frames_list_start_early_page(FramesList *list, const char *capture_path, GError 
 	static const JobCallbacks callbacks = {.done = frames_early_page_done_cb};
 	g_autofree char *name = g_strdup_printf("frames-page-%s-%08x", list->capture_id, g_random_int());
 	list->page_dir = g_build_filename(list->server->store->tmp_dir, name, NULL);
-	g_autofree char *line = job_request_frame_list(capture_path, list->page_dir, "", 1, list->offset + list->limit);
+	g_autofree char *line =
+		job_request_frame_list(capture_path, list->page_dir, "", 1, NULL, list->offset + list->limit);
 	list->job = job_queue_submit_quick(list->server->jobs, line, &callbacks, list, error);
 	return list->job != NULL;
+}
+
+char *
+routes_frames_columns_text(GPtrArray *names)
+{
+	if (names == NULL || names->len == 0)
+		return NULL;
+	g_ptr_array_add(names, NULL);
+	char *text = g_strjoinv(",", (char **)names->pdata);
+	g_ptr_array_remove_index(names, names->len - 1);
+	return text;
 }
 
 void
@@ -321,6 +333,7 @@ routes_frames_list(HttpRequest *request)
 	}
 	if (filter == NULL)
 		filter = "";
+	g_autofree char *columns = routes_frames_columns_text(http_request_get_list(request, "columns"));
 	FramesList *list = g_new0(FramesList, 1);
 	list->server = server;
 	list->msg = g_object_ref(request->msg);
@@ -333,16 +346,16 @@ routes_frames_list(HttpRequest *request)
 	http_request_park(request);
 	list->finished_handler = g_signal_connect(request->msg, "finished", G_CALLBACK(frames_list_finished_cb), list);
 
-	g_autofree char *variant = summary_list_variant_key(filter, passes);
+	g_autofree char *variant = summary_list_variant_key(filter, passes, columns);
 	g_autofree char *list_dir = store_capture_summary_dir(server->store, capture->id, variant);
 	g_autofree char *capture_path = store_capture_file(server->store, capture->id);
 	summary_tracker_touch(server->summaries, capture->id, variant);
 	gboolean ready = g_file_test(list_dir, G_FILE_TEST_IS_DIR);
 	metrics_inc(ready ? "sharkapi_cache_hits_total" : "sharkapi_cache_misses_total", "cache=\"frames\"");
-	if (!ready && *filter == '\0' && passes == 1 && list->limit >= 0 &&
+	if (!ready && *filter == '\0' && passes == 1 && columns == NULL && list->limit >= 0 &&
 	    list->offset + list->limit <= FRAMES_EARLY_PAGE_MAX) {
 		/* The whole list goes on being made for the pages after this one. */
-		if (!summary_tracker_start_list(server->summaries, capture->id, "", 1, &error) ||
+		if (!summary_tracker_start_list(server->summaries, capture->id, "", 1, NULL, &error) ||
 		    !frames_list_start_early_page(list, capture_path, &error)) {
 			http_reply_error(request->msg, error);
 			soup_server_message_unpause(request->msg);
@@ -351,7 +364,8 @@ routes_frames_list(HttpRequest *request)
 		list->matched = (gint64)capture->num_packets;
 		return;
 	}
-	list->waiter = summary_tracker_wait_list(server->summaries, capture->id, filter, passes, frames_list_ready_cb, list);
+	list->waiter =
+		summary_tracker_wait_list(server->summaries, capture->id, filter, passes, columns, frames_list_ready_cb, list);
 }
 
 gboolean

@@ -10,6 +10,10 @@ G_BEGIN_DECLS
 void routes_frames_list(HttpRequest *request);
 void routes_frames_detail(HttpRequest *request);
 
+/* columns= (checked, as a list) as the worker and the list's key take it: comma separated;
+ * NULL for none (the seven columns). */
+char *routes_frames_columns_text(GPtrArray *names);
+
 /* `sharkapi analyze`: the whole answer of a ready list folder, in pieces. */
 typedef void (*RoutesFramesWriteFunc)(const char *data, gsize length, gpointer user_data);
 gboolean routes_frames_list_write(Store *store, const char *capture_id, const char *list_dir, gint64 offset, gint64 limit,

@@ -100,11 +100,19 @@ job_request_match(const char *capture_path, const char *filter)
 
 char *
 job_request_frame_list(const char *capture_path, const char *output_dir, const char *filter, guint passes,
-		       gint64 limit)
+		       const char *columns, gint64 limit)
 {
 	g_autoptr(JsonWriter) writer = json_writer_new();
 	json_writer_begin_object(writer);
 	json_writer_member_string(writer, WORKER_REQUEST_CAPTURE, capture_path);
+	if (columns != NULL && *columns != '\0') {
+		g_auto(GStrv) names = g_strsplit(columns, ",", -1);
+		json_writer_key(writer, WORKER_REQUEST_COLUMNS);
+		json_writer_begin_array(writer);
+		for (guint i = 0; names[i] != NULL; i++)
+			json_writer_string(writer, names[i]);
+		json_writer_end_array(writer);
+	}
 	json_writer_member_string(writer, WORKER_REQUEST_FILTER, filter != NULL ? filter : "");
 	json_writer_member_string(writer, WORKER_REQUEST_JOB, WORKER_JOB_FRAME_LIST);
 	json_writer_member_int(writer, WORKER_REQUEST_LIMIT, limit);

@@ -16,9 +16,10 @@ char *job_request_summary_merge(const char *output_dir, GPtrArray *parts);
 /* fields: the field names (char *); filter may be NULL; limit -1: all rows. */
 char *job_request_fields(const char *capture_path, GPtrArray *fields, const char *filter, guint passes,
 			 gint64 limit, gint64 offset, gboolean ndjson);
-/* limit -1: the whole list; else a first page while the whole list is still being made. */
+/* columns: custom columns, comma separated (NULL: the seven); limit -1: the whole list, else a
+ * first page while the whole list is still being made. */
 char *job_request_frame_list(const char *capture_path, const char *output_dir, const char *filter, guint passes,
-			     gint64 limit);
+			     const char *columns, gint64 limit);
 char *job_request_frame_tree(const char *capture_path, guint32 frame, guint passes, gboolean hidden);
 /* substream -1: none (only http2 and quic have them). */
 char *job_request_follow(const char *capture_path, const char *protocol, gint64 stream, gint64 substream);

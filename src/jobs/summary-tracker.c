@@ -42,6 +42,7 @@ struct SummaryRun {
 	char *filter;
 	guint passes;
 	gboolean list; /* a packet list (frame_list job), not a summary */
+	char *columns; /* a list's custom columns, comma separated; NULL for the seven */
 	double progress;
 	GPtrArray *waiters; /* of SummaryWaiter, not owned: a waiter frees itself when answered */
 	gboolean promised;  /* a request was told "it goes on": the run completes, waiters or not */
@@ -111,6 +112,7 @@ summary_run_free(SummaryRun *run)
 	g_free(run->capture_path);
 	g_free(run->fallback_reason);
 	g_free(run->filter);
+	g_free(run->columns);
 	g_free(run->capture_id);
 	g_free(run->variant);
 	g_free(run->summary_dir);
@@ -393,9 +395,10 @@ summary_tracker_set_sharding(SummaryTracker *self, guint shards, guint64 min_fra
  * with error set). */
 static SummaryRun *
 summary_tracker_ensure_run(SummaryTracker *self, const char *capture_id, const char *filter, guint passes,
-			   gboolean list, char **summary_dir_out, GError **error)
+			   gboolean list, const char *columns, char **summary_dir_out, GError **error)
 {
-	g_autofree char *variant = list ? summary_list_variant_key(filter, passes) : summary_variant_key(filter, passes);
+	g_autofree char *variant =
+		list ? summary_list_variant_key(filter, passes, columns) : summary_variant_key(filter, passes);
 	g_autofree char *key = g_strdup_printf("%s/%s", capture_id, variant);
 	g_autofree char *summary_dir = store_capture_summary_dir(self->store, capture_id, variant);
 	SummaryRun *run = g_hash_table_lookup(self->runs, key);
@@ -415,6 +418,7 @@ summary_tracker_ensure_run(SummaryTracker *self, const char *capture_id, const c
 	run->filter = g_strdup(filter != NULL ? filter : "");
 	run->passes = passes;
 	run->list = list;
+	run->columns = columns != NULL && *columns != '\0' ? g_strdup(columns) : NULL;
 	run->waiters = g_ptr_array_new();
 	guint n_shards = list ? 0 : summary_tracker_shards_for(self, capture_id, variant);
 	if ((n_shards == 0 || !summary_run_submit_shards(run, n_shards)) && !summary_run_submit_single(run, error)) {
@@ -433,7 +437,8 @@ summary_run_submit_single(SummaryRun *run, GError **error)
 		.done = summary_job_done_cb,
 	};
 	g_autofree char *request =
-		run->list ? job_request_frame_list(run->capture_path, run->summary_dir, run->filter, run->passes, -1)
+		run->list ? job_request_frame_list(run->capture_path, run->summary_dir, run->filter, run->passes,
+						 run->columns, -1)
 			  : job_request_summary(run->capture_path, run->summary_dir, run->filter, run->passes, 0, 0);
 	/* A two-pass run leaves its worker warm for this capture's later two-pass queries. */
 	run->job = job_queue_submit(run->tracker->jobs, request, run->passes == 2 ? run->capture_path : NULL,
@@ -447,7 +452,7 @@ summary_tracker_try_start(SummaryTracker *self, const char *capture_id, GError *
 {
 	g_autoptr(GError) local_error = NULL;
 	g_autofree char *summary_dir = NULL;
-	if (summary_tracker_ensure_run(self, capture_id, NULL, 1, FALSE, &summary_dir, &local_error) != NULL ||
+	if (summary_tracker_ensure_run(self, capture_id, NULL, 1, FALSE, NULL, &summary_dir, &local_error) != NULL ||
 	    local_error == NULL)
 		return TRUE;
 	if (g_error_matches(local_error, SHARKAPI_ERROR, SHARKAPI_ERROR_UNAVAILABLE)) {
@@ -541,29 +546,31 @@ summary_waiter_timeout_cb(gpointer user_data)
 }
 
 static SummaryWaiter *summary_tracker_wait_run(SummaryTracker *self, const char *capture_id, const char *filter,
-					       guint passes, gboolean list, SummaryReadyFunc ready, gpointer user_data);
+					       guint passes, gboolean list, const char *columns, SummaryReadyFunc ready,
+					       gpointer user_data);
 
 SummaryWaiter *
 summary_tracker_wait(SummaryTracker *self, const char *capture_id, const char *filter, guint passes,
 		     SummaryReadyFunc ready, gpointer user_data)
 {
-	return summary_tracker_wait_run(self, capture_id, filter, passes, FALSE, ready, user_data);
+	return summary_tracker_wait_run(self, capture_id, filter, passes, FALSE, NULL, ready, user_data);
 }
 
 SummaryWaiter *
 summary_tracker_wait_list(SummaryTracker *self, const char *capture_id, const char *filter, guint passes,
-			  SummaryReadyFunc ready, gpointer user_data)
+			  const char *columns, SummaryReadyFunc ready, gpointer user_data)
 {
-	return summary_tracker_wait_run(self, capture_id, filter, passes, TRUE, ready, user_data);
+	return summary_tracker_wait_run(self, capture_id, filter, passes, TRUE, columns, ready, user_data);
 }
 
 gboolean
 summary_tracker_start_list(SummaryTracker *self, const char *capture_id, const char *filter, guint passes,
-			   GError **error)
+			   const char *columns, GError **error)
 {
 	g_autofree char *list_dir = NULL;
 	g_autoptr(GError) local_error = NULL;
-	SummaryRun *run = summary_tracker_ensure_run(self, capture_id, filter, passes, TRUE, &list_dir, &local_error);
+	SummaryRun *run =
+		summary_tracker_ensure_run(self, capture_id, filter, passes, TRUE, columns, &list_dir, &local_error);
 	if (run != NULL)
 		run->promised = TRUE;
 	if (local_error == NULL)
@@ -573,16 +580,17 @@ summary_tracker_start_list(SummaryTracker *self, const char *capture_id, const c
 }
 
 char *
-summary_list_variant_key(const char *filter, guint passes)
+summary_list_variant_key(const char *filter, guint passes, const char *columns)
 {
-	g_autofree char *material = g_strdup_printf("list\n%u\n%s", passes, filter != NULL ? filter : "");
+	g_autofree char *material = g_strdup_printf("list\n%u\n%s\n%s", passes, filter != NULL ? filter : "",
+						    columns != NULL ? columns : "");
 	g_autofree char *hash = g_compute_checksum_for_string(G_CHECKSUM_SHA256, material, -1);
 	return g_strdup_printf("l-%.24s", hash);
 }
 
 static SummaryWaiter *
 summary_tracker_wait_run(SummaryTracker *self, const char *capture_id, const char *filter, guint passes,
-			 gboolean list, SummaryReadyFunc ready, gpointer user_data)
+			 gboolean list, const char *columns, SummaryReadyFunc ready, gpointer user_data)
 {
 	g_autoptr(GError) error = NULL;
 	g_autofree char *summary_dir = NULL;
@@ -601,7 +609,8 @@ summary_tracker_wait_run(SummaryTracker *self, const char *capture_id, const cha
 			return NULL;
 		}
 	}
-	SummaryRun *run = summary_tracker_ensure_run(self, capture_id, filter, passes, list, &summary_dir, &error);
+	SummaryRun *run =
+		summary_tracker_ensure_run(self, capture_id, filter, passes, list, columns, &summary_dir, &error);
 	if (run == NULL) {
 		ready(error == NULL ? summary_dir : NULL, error, user_data);
 		return NULL;

@@ -62,16 +62,17 @@ void summary_tracker_start(SummaryTracker *self, const char *capture_id);
  * the caller and returns a waiter it may cancel (client gone). */
 SummaryWaiter *summary_tracker_wait(SummaryTracker *self, const char *capture_id, const char *filter,
 				    guint passes, SummaryReadyFunc ready, gpointer user_data);
-/* The packet list of (filter, passes) is kept the same way: its folder ("l-<hash>" beside the
- * summary variants, counted against the same budget) is written by one frame_list job
- * (worker-protocol.h: columns.json, rows, index); waiters are parked and answered as above. */
+/* The packet list of (filter, passes, columns) is kept the same way: its folder ("l-<hash>"
+ * beside the summary variants, counted against the same budget) is written by one frame_list
+ * job (worker-protocol.h: columns.json, rows, index); waiters are parked and answered as above.
+ * columns: custom columns, comma separated; NULL or "" for the seven. */
 SummaryWaiter *summary_tracker_wait_list(SummaryTracker *self, const char *capture_id, const char *filter,
-					 guint passes, SummaryReadyFunc ready, gpointer user_data);
+					 guint passes, const char *columns, SummaryReadyFunc ready, gpointer user_data);
 /* Starts the list unless it is ready or under way, to complete with or without waiters. FALSE
  * (error set) when it cannot start (the job queue is full). */
 gboolean summary_tracker_start_list(SummaryTracker *self, const char *capture_id, const char *filter, guint passes,
-				    GError **error);
-char *summary_list_variant_key(const char *filter, guint passes);
+				    const char *columns, GError **error);
+char *summary_list_variant_key(const char *filter, guint passes, const char *columns);
 
 /* The waiter's client is gone: forgets it. A filtered or two-pass run left with no waiter is
  * stopped (its jobs withdrawn); the default summary always completes. */

@@ -246,13 +246,14 @@ worker_jobs_match(WorkerJob *job, JsonObject *request, GError **error)
 	return worker_jobs_end(job, writer, error);
 }
 
-/* {"job":"frame_list","capture":PATH,"output":DIR,"filter":"","passes":1,"limit":-1}
+/* {"job":"frame_list","capture":PATH,"columns":[...],"output":DIR,"filter":"","passes":1,"limit":-1}
  * -> END {"first_passes":N,"rows":N} */
 static gboolean
 worker_jobs_frame_list(WorkerJob *job, JsonObject *request, GError **error)
 {
 	EngineFrameListRequest list = {0};
 	g_autoptr(JsonWriter) writer = NULL;
+	g_autoptr(GPtrArray) columns = NULL;
 	guint64 rows = 0;
 
 	if (!worker_request_get_string(request, WORKER_REQUEST_CAPTURE, NULL, &list.capture, error) ||
@@ -261,6 +262,12 @@ worker_jobs_frame_list(WorkerJob *job, JsonObject *request, GError **error)
 	    !worker_jobs_get_passes(request, &list.passes, error) ||
 	    !worker_request_get_int(request, WORKER_REQUEST_LIMIT, -1, &list.limit, error))
 		return FALSE;
+	if (json_object_has_member(request, WORKER_REQUEST_COLUMNS)) {
+		if (!worker_request_get_strings(request, WORKER_REQUEST_COLUMNS, &columns, error))
+			return FALSE;
+		list.columns = (const char *const *)columns->pdata;
+		list.n_columns = columns->len;
+	}
 	if (!engine_frame_list_run(job->engine, &list, worker_jobs_progress_cb, job, &rows, error))
 		return FALSE;
 	writer = json_writer_new();
