@@ -8,7 +8,7 @@ follow stream, against sharkd's frames/frame/follow and tshark on the same captu
                the disk the kept list takes per frame;
   frames/N     passes=2 on a warm worker, p50 over random frames, vs sharkd's frame; one pass for a
                frame near the end vs tshark -Y frame.number==N -T pdml;
-  follow       a TCP stream vs tshark -q -z follow,tcp,raw and sharkd's follow; the repeat.
+  follow       the TCP stream with the most bytes vs tshark -q -z follow,tcp,raw and sharkd's follow; the repeat.
 Python 3 standard library only.
 SPDX-License-Identifier: GPL-2.0-or-later
 """
@@ -145,9 +145,12 @@ def measure_packets(server, capture_id, capture, frames, env, data_dir, row, ver
         row("frames/N one pass, frame %d" % near_end, "%.2f s" % one_pass, "tshark -T pdml %.2f s" % theirs,
             "%.3f" % (one_pass / theirs), "<= 1", verdict(one_pass / theirs, 1.0))
 
-        # Follow: the middle TCP stream.
+        # Follow: the TCP stream with the most bytes.
         tcp = json.loads(server.get(conn, base + "stats/conversations?protocol=tcp"))["data"]["convs"]
-        stream = len(tcp) // 2
+        biggest = max(tcp, key=lambda conv: conv["totalb"])
+        query = urllib.parse.urlencode({"fields": "tcp.stream", "filter": biggest["filter"], "limit": 1})
+        packets = json.loads(server.get(conn, base + "packets/fields?" + query))["data"]["packets"]
+        stream = int(packets[0]["fields"]["tcp.stream"])
         ours, body = get_timed(server, conn, base + "follow/tcp/%d" % stream, expect_cache="miss")
         theirs = timed(["tshark", "-n", "-r", capture, "-q", "-z", "follow,tcp,raw,%d" % stream], env)
         sharkd_follow, _ = sharkd.request("follow", {"follow": "TCP", "filter": "tcp.stream eq %d" % stream})

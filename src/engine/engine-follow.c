@@ -204,7 +204,9 @@ engine_follow_run(Engine *engine, const EngineFollowRequest *request, EngineFiel
 	ok = engine_session_run_single_pass(session, &loop, error);
 	epan_dissect_free(loop.edt);
 	remove_tap_listener(info);
-	if (ok && info->payload == NULL && info->bytes_written[0] == 0 && info->bytes_written[1] == 0) {
+	/* A stream that exists but carries no payload (a handshake alone) still has its endpoints,
+	 * as tshark prints them; one with no frame at all has none. */
+	if (ok && info->payload == NULL && info->client_ip.type == AT_NONE && info->server_ip.type == AT_NONE) {
 		g_set_error(error, SHARKAPI_ERROR, SHARKAPI_ERROR_NOT_FOUND, "%s stream %" G_GINT64_FORMAT "%s has no traffic",
 			    name, request->stream, request->substream >= 0 ? " (with that substream)" : "");
 		ok = FALSE;

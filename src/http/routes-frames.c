@@ -354,9 +354,10 @@ routes_frames_list(HttpRequest *request)
 	metrics_inc(ready ? "sharkapi_cache_hits_total" : "sharkapi_cache_misses_total", "cache=\"frames\"");
 	if (!ready && *filter == '\0' && passes == 1 && columns == NULL && list->limit >= 0 &&
 	    list->offset + list->limit <= FRAMES_EARLY_PAGE_MAX) {
-		/* The whole list goes on being made for the pages after this one. */
-		if (!summary_tracker_start_list(server->summaries, capture->id, "", 1, NULL, &error) ||
-		    !frames_list_start_early_page(list, capture_path, &error)) {
+		/* The page first, so it gets the first free worker; the whole list goes on being made
+		 * for the pages after this one. */
+		if (!frames_list_start_early_page(list, capture_path, &error) ||
+		    !summary_tracker_start_list(server->summaries, capture->id, "", 1, NULL, &error)) {
 			http_reply_error(request->msg, error);
 			soup_server_message_unpause(request->msg);
 			return;
