@@ -233,6 +233,23 @@ def check(condition, message):
         raise AssertionError(message)
 
 
+def data_of(response, what):
+    """The "data" of a 200 answer; anything else fails, naming what was asked."""
+    check(response.status == 200, "%s: %d %s" % (what, response.status, response.body[:300]))
+    return response.json()["data"]
+
+
+def for_each_capture(paths, ids, check_one):
+    """check_one(path, ids[path]) for every path; the failures are gathered into one."""
+    problems = []
+    for path in paths:
+        try:
+            check_one(path, ids[path])
+        except AssertionError as error:
+            problems.append("%s: %s" % (os.path.basename(path), error))
+    check(not problems, "\n".join(problems))
+
+
 def run(tests):
     """Runs test functions in order; prints one line each and the closing count."""
     passed = failed = 0

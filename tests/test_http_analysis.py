@@ -70,18 +70,11 @@ def upload_all(paths):
 
 
 def data_of(response, what):
-    check(response.status == 200, "%s: %d %s" % (what, response.status, response.body[:300]))
-    return response.json()["data"]
+    return harness.data_of(response, what)
 
 
 def for_each_capture(check_one):
-    problems = []
-    for path in mine:
-        try:
-            check_one(path, uploaded[path])
-        except AssertionError as error:
-            problems.append("%s: %s" % (os.path.basename(path), error))
-    check(not problems, "\n".join(problems))
+    harness.for_each_capture(mine, uploaded, check_one)
 
 
 def test_hierarchy_vs_tshark():

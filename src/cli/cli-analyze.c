@@ -229,7 +229,7 @@ analyze_fields_done_cb(Job *job, JsonObject *result, const GError *error, gpoint
 	g_main_loop_quit(self->loop);
 }
 
-/* A route answered by one streaming job: frames/N and follow (the same answer as the API's). */
+/* A route answered by one streaming job: packets/fields, frames/N and follow (the API's answer). */
 static gboolean
 analyze_start_job(Analyze *self, const char *line, GError **error)
 {
@@ -246,12 +246,9 @@ static gboolean
 analyze_start_frame(Analyze *self, GError **error)
 {
 	HttpRequest *request = &self->request;
-	guint64 frame = 0;
-	const char *text = http_request_get_path(request, "frame");
-	if (text == NULL || !g_ascii_string_to_unsigned(text, 10, 1, G_MAXUINT32, &frame, NULL)) {
-		g_set_error(error, SHARKAPI_ERROR, SHARKAPI_ERROR_BAD_REQUEST, "frame: not a frame number (1 or more)");
+	gint64 frame = 0;
+	if (!http_request_get_path_number(request, "frame", 1, &frame, error))
 		return FALSE;
-	}
 	g_autofree char *capture_path = store_capture_file(self->store, self->capture->id);
 	g_autofree char *line =
 		job_request_frame_tree(capture_path, (guint32)frame, (guint)http_request_get_integer(request, "passes"),
@@ -265,22 +262,13 @@ static gboolean
 analyze_start_follow(Analyze *self, GError **error)
 {
 	HttpRequest *request = &self->request;
-	const char *protocol = http_request_get_path(request, "proto");
-	const char *texts[] = {http_request_get_path(request, "stream"), http_request_get_path(request, "substream")};
-	gint64 numbers[2] = {-1, -1};
-	for (guint i = 0; i < G_N_ELEMENTS(texts); i++) {
-		guint64 value = 0;
-		if (texts[i] == NULL)
-			continue;
-		if (!g_ascii_string_to_unsigned(texts[i], 10, 0, G_MAXUINT32, &value, NULL)) {
-			g_set_error(error, SHARKAPI_ERROR, SHARKAPI_ERROR_BAD_REQUEST, "%s: not a stream index",
-				    i == 0 ? "stream" : "substream");
-			return FALSE;
-		}
-		numbers[i] = (gint64)value;
-	}
+	gint64 stream = -1, substream = -1;
+	if (!http_request_get_path_number(request, "stream", 0, &stream, error) ||
+	    !http_request_get_path_number(request, "substream", 0, &substream, error))
+		return FALSE;
 	g_autofree char *capture_path = store_capture_file(self->store, self->capture->id);
-	g_autofree char *line = job_request_follow(capture_path, protocol, numbers[0], numbers[1]);
+	g_autofree char *line =
+		job_request_follow(capture_path, http_request_get_path(request, "proto"), stream, substream);
 	return analyze_start_job(self, line, error);
 }
 
@@ -318,13 +306,7 @@ analyze_start_fields(Analyze *self, GError **error)
 		capture_path, http_request_get_list(request, "fields"), http_request_get(request, "filter"),
 		(guint)http_request_get_integer(request, "passes"), http_request_get_integer(request, "limit"),
 		http_request_get_integer(request, "offset"), ndjson);
-	static const JobCallbacks callbacks = {
-		.progress = analyze_fields_progress_cb,
-		.data = analyze_fields_data_cb,
-		.done = analyze_fields_done_cb,
-	};
-	self->job = job_queue_submit(self->jobs, line, NULL, &callbacks, self, error);
-	return self->job != NULL;
+	return analyze_start_job(self, line, error);
 }
 
 /* Starts the route's work, keyed by the route table's entry; FALSE with error set for a bad

@@ -178,8 +178,8 @@ GPtrArray *
 http_params_get_list(HttpParams *self, const char *name)
 {
 	HttpParamValue *value = g_hash_table_lookup(self->checked, name);
-	g_return_val_if_fail(value != NULL && value->items != NULL, NULL);
-	return value->items;
+	g_return_val_if_fail(value != NULL, NULL);
+	return value->items; /* NULL: an optional list that was absent */
 }
 
 /* "json or ndjson" */

@@ -44,7 +44,7 @@ gboolean http_params_check(HttpParams *self, const HttpParamSpec *specs, GError 
 const char *http_params_get(HttpParams *self, const char *name);
 /* A checked INTEGER (or ENUM of digits): its number, -1 when absent without fallback. */
 gint64 http_params_get_integer(HttpParams *self, const char *name);
-/* A checked LIST's items (owned by self). */
+/* A checked LIST's items (owned by self); NULL for an optional list that was absent. */
 GPtrArray *http_params_get_list(HttpParams *self, const char *name);
 /* Every value of name, in order, NULL-terminated (owned by self; free the array only). */
 const char **http_params_get_all(HttpParams *self, const char *name);

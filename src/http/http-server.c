@@ -261,6 +261,24 @@ http_request_get_path(HttpRequest *request, const char *name)
 	return NULL;
 }
 
+gboolean
+http_request_get_path_number(HttpRequest *request, const char *name, guint64 min, gint64 *value, GError **error)
+{
+	const char *text = http_request_get_path(request, name);
+	guint64 number = 0;
+
+	*value = -1;
+	if (text == NULL)
+		return TRUE;
+	if (!g_ascii_string_to_unsigned(text, 10, min, G_MAXUINT32, &number, NULL)) {
+		g_set_error(error, SHARKAPI_ERROR, SHARKAPI_ERROR_BAD_REQUEST,
+			    "%s: '%s' is not a whole number from %" G_GUINT64_FORMAT " to %u", name, text, min, G_MAXUINT32);
+		return FALSE;
+	}
+	*value = (gint64)number;
+	return TRUE;
+}
+
 const char *
 http_request_get(HttpRequest *request, const char *name)
 {

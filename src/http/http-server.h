@@ -144,12 +144,16 @@ void http_request_park(HttpRequest *request);
 char *http_request_authorization(SoupServerMessage *msg);
 /* A declared parameter's value: its text (the fallback when absent or empty; NULL when none),
  * its number (INTEGER, or an ENUM of digits such as passes; -1 when none), its items (LIST;
- * owned by the request). */
+ * owned by the request; NULL when an optional list is absent). */
 const char *http_request_get(HttpRequest *request, const char *name);
 gint64 http_request_get_integer(HttpRequest *request, const char *name);
 GPtrArray *http_request_get_list(HttpRequest *request, const char *name);
 /* A {name} segment of the route's pattern as the path had it (not decoded), or NULL. */
 const char *http_request_get_path(HttpRequest *request, const char *name);
+/* A {name} segment that is a number from min to 2^32-1 (frames/{frame}, follow's {stream}):
+ * *value gets it, or -1 when the pattern has no such segment; anything else is a 400 naming it. */
+gboolean http_request_get_path_number(HttpRequest *request, const char *name, guint64 min, gint64 *value,
+				      GError **error);
 
 /* `sharkapi analyze`: the route named as the end of its path after the capture
  * ("stats/hierarchy", "status", "frames/5"; "info" for v1's info), or NULL when no route of that

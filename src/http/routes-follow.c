@@ -33,24 +33,6 @@ follow_parse_protocol(const char *text, char **protocol, GError **error)
 	return TRUE;
 }
 
-/* stream and substream: 0 .. 2^32-1; an absent substream is -1. */
-static gboolean
-follow_parse_index(const char *name, const char *text, gint64 *value, GError **error)
-{
-	guint64 number = 0;
-	if (text == NULL) {
-		*value = -1;
-		return TRUE;
-	}
-	if (!g_ascii_string_to_unsigned(text, 10, 0, G_MAXUINT32, &number, NULL)) {
-		g_set_error(error, SHARKAPI_ERROR, SHARKAPI_ERROR_BAD_REQUEST, "%s: '%s' is not a stream index (0 or more)",
-			    name, text);
-		return FALSE;
-	}
-	*value = (gint64)number;
-	return TRUE;
-}
-
 void
 routes_follow(HttpRequest *request)
 {
@@ -61,8 +43,8 @@ routes_follow(HttpRequest *request)
 
 	g_autoptr(StoreCapture) capture = store_capture_get(server->store, request->capture_id, &error);
 	if (capture == NULL || !follow_parse_protocol(http_request_get_path(request, "proto"), &protocol, &error) ||
-	    !follow_parse_index("stream", http_request_get_path(request, "stream"), &stream, &error) ||
-	    !follow_parse_index("substream", http_request_get_path(request, "substream"), &substream, &error)) {
+	    !http_request_get_path_number(request, "stream", 0, &stream, &error) ||
+	    !http_request_get_path_number(request, "substream", 0, &substream, &error)) {
 		http_reply_error(request->msg, error);
 		return;
 	}

@@ -423,20 +423,6 @@ routes_frames_detail_prefix(Store *store, const char *capture_id, guint32 frame)
 	return g_strdup_printf("{\"data\":{\"annotations\":%s,", json_writer_get_data(writer));
 }
 
-/* The {frame} of the path: 1 .. 2^32-1 (anything else is no frame of any capture). */
-static gboolean
-frames_parse_number(const char *text, guint32 *number, GError **error)
-{
-	guint64 value = 0;
-	if (text == NULL || !g_ascii_string_to_unsigned(text, 10, 1, G_MAXUINT32, &value, NULL)) {
-		g_set_error(error, SHARKAPI_ERROR, SHARKAPI_ERROR_BAD_REQUEST, "frame: '%s' is not a frame number (1 or more)",
-			    text != NULL ? text : "");
-		return FALSE;
-	}
-	*number = (guint32)value;
-	return TRUE;
-}
-
 void
 routes_frames_detail(HttpRequest *request)
 {
@@ -444,24 +430,24 @@ routes_frames_detail(HttpRequest *request)
 	HttpServer *server = request->server;
 	guint passes = (guint)http_request_get_integer(request, "passes");
 	gboolean hidden = g_ascii_strcasecmp(http_request_get(request, "hidden"), "true") == 0;
-	guint32 frame = 0;
+	gint64 frame = 0;
 
 	g_autoptr(StoreCapture) capture = store_capture_get(server->store, request->capture_id, &error);
-	if (capture == NULL || !frames_parse_number(http_request_get_path(request, "frame"), &frame, &error)) {
+	if (capture == NULL || !http_request_get_path_number(request, "frame", 1, &frame, &error)) {
 		http_reply_error(request->msg, error);
 		return;
 	}
 	/* capinfo counted the frames at upload: no job for a frame that is not there. */
-	if (frame > capture->num_packets) {
+	if ((guint64)frame > capture->num_packets) {
 		http_reply_error_literal(request->msg, 404, "frame is not in the capture");
 		return;
 	}
 	g_autofree char *capture_path = store_capture_file(server->store, capture->id);
-	g_autofree char *numbers = g_strdup_printf("frame=%u passes=%u hidden=%d", frame, passes, hidden);
+	g_autofree char *numbers = g_strdup_printf("frame=%" G_GINT64_FORMAT " passes=%u hidden=%d", frame, passes, hidden);
 	const char *parts[] = {"frames/N v1", numbers, NULL};
 	g_autofree char *cache_key = result_cache_key(parts);
-	g_autofree char *line = job_request_frame_tree(capture_path, frame, passes, hidden);
-	g_autofree char *prefix = routes_frames_detail_prefix(server->store, capture->id, frame);
+	g_autofree char *line = job_request_frame_tree(capture_path, (guint32)frame, passes, hidden);
+	g_autofree char *prefix = routes_frames_detail_prefix(server->store, capture->id, (guint32)frame);
 	HttpJobAnswer answer = {
 		.capture_id = capture->id,
 		.cache_key = cache_key,

@@ -352,23 +352,9 @@ result_cache_writer_commit(ResultCacheWriter *writer, ResultCacheCommitted done,
 	g_task_run_in_thread(task, result_cache_sync_thread);
 }
 
-void
-result_cache_forget_capture(ResultCache *self, const char *capture_id)
-{
-	GHashTableIter iter;
-	ResultCacheEntry *entry;
-	g_autoptr(GPtrArray) gone = g_ptr_array_new();
-	g_hash_table_iter_init(&iter, self->entries);
-	while (g_hash_table_iter_next(&iter, NULL, (gpointer *)&entry)) {
-		if (g_str_equal(entry->capture_id, capture_id))
-			g_ptr_array_add(gone, entry);
-	}
-	for (guint i = 0; i < gone->len; i++)
-		result_cache_remove_entry(self, g_ptr_array_index(gone, i));
-}
-
-void
-result_cache_drop_capture(ResultCache *self, const char *capture_id)
+/* Removes a capture's entries, and their files when they do not go with the capture's folder. */
+static void
+result_cache_remove_capture(ResultCache *self, const char *capture_id, gboolean remove_files)
 {
 	GHashTableIter iter;
 	ResultCacheEntry *entry;
@@ -380,10 +366,22 @@ result_cache_drop_capture(ResultCache *self, const char *capture_id)
 	}
 	for (guint i = 0; i < gone->len; i++) {
 		entry = g_ptr_array_index(gone, i);
-		if (g_unlink(entry->path) != 0 && errno != ENOENT)
+		if (remove_files && g_unlink(entry->path) != 0 && errno != ENOENT)
 			g_warning("removing a cached answer: %s, ignoring", g_strerror(errno));
 		result_cache_remove_entry(self, entry);
 	}
+}
+
+void
+result_cache_forget_capture(ResultCache *self, const char *capture_id)
+{
+	result_cache_remove_capture(self, capture_id, FALSE);
+}
+
+void
+result_cache_drop_capture(ResultCache *self, const char *capture_id)
+{
+	result_cache_remove_capture(self, capture_id, TRUE);
 }
 
 guint64

@@ -59,6 +59,20 @@ worker_jobs_end(WorkerJob *job, JsonWriter *writer, GError **error)
 	return TRUE;
 }
 
+/* END {"first_passes":N[,key:value]} for the jobs that dissect in a session the engine may keep
+ * warm; key (NULL for none) must sort after "first_passes". */
+static gboolean
+worker_jobs_end_passes(WorkerJob *job, const char *key, gint64 value, GError **error)
+{
+	g_autoptr(JsonWriter) writer = json_writer_new();
+	json_writer_begin_object(writer);
+	json_writer_member_int(writer, WORKER_END_FIRST_PASSES, engine_get_first_passes(job->engine));
+	if (key != NULL)
+		json_writer_member_int(writer, key, value);
+	json_writer_end_object(writer);
+	return worker_jobs_end(job, writer, error);
+}
+
 static gboolean
 worker_jobs_get_passes(JsonObject *request, int *passes, GError **error)
 {
@@ -183,7 +197,6 @@ worker_jobs_fields(WorkerJob *job, JsonObject *request, GError **error)
 {
 	EngineFieldsRequest fields = {0};
 	g_autoptr(GPtrArray) names = NULL;
-	g_autoptr(JsonWriter) writer = NULL;
 	guint64 rows = 0;
 
 	if (!worker_request_get_string(request, WORKER_REQUEST_CAPTURE, NULL, &fields.capture, error) ||
@@ -199,12 +212,7 @@ worker_jobs_fields(WorkerJob *job, JsonObject *request, GError **error)
 	if (!engine_fields_run(job->engine, &fields, worker_jobs_data_cb, job,
 			       worker_jobs_progress_cb, job, &rows, error))
 		return FALSE;
-	writer = json_writer_new();
-	json_writer_begin_object(writer);
-	json_writer_member_int(writer, WORKER_END_FIRST_PASSES, engine_get_first_passes(job->engine));
-	json_writer_member_int(writer, WORKER_END_ROWS, (gint64)rows);
-	json_writer_end_object(writer);
-	return worker_jobs_end(job, writer, error);
+	return worker_jobs_end_passes(job, WORKER_END_ROWS, (gint64)rows, error);
 }
 
 /* {"job":"check_filter","filter":"..."} -> END {} */
@@ -252,7 +260,6 @@ static gboolean
 worker_jobs_frame_list(WorkerJob *job, JsonObject *request, GError **error)
 {
 	EngineFrameListRequest list = {0};
-	g_autoptr(JsonWriter) writer = NULL;
 	g_autoptr(GPtrArray) columns = NULL;
 	guint64 rows = 0;
 
@@ -270,12 +277,7 @@ worker_jobs_frame_list(WorkerJob *job, JsonObject *request, GError **error)
 	}
 	if (!engine_frame_list_run(job->engine, &list, worker_jobs_progress_cb, job, &rows, error))
 		return FALSE;
-	writer = json_writer_new();
-	json_writer_begin_object(writer);
-	json_writer_member_int(writer, WORKER_END_FIRST_PASSES, engine_get_first_passes(job->engine));
-	json_writer_member_int(writer, WORKER_END_ROWS, (gint64)rows);
-	json_writer_end_object(writer);
-	return worker_jobs_end(job, writer, error);
+	return worker_jobs_end_passes(job, WORKER_END_ROWS, (gint64)rows, error);
 }
 
 /* {"job":"frame_tree","capture":PATH,"frame":N,"passes":1,"hidden":false} -> DATA... END {} */
@@ -283,7 +285,6 @@ static gboolean
 worker_jobs_frame_tree(WorkerJob *job, JsonObject *request, GError **error)
 {
 	EngineFrameTreeRequest tree = {0};
-	g_autoptr(JsonWriter) writer = NULL;
 	gint64 frame = 0;
 
 	if (!worker_request_get_string(request, WORKER_REQUEST_CAPTURE, NULL, &tree.capture, error) ||
@@ -299,11 +300,7 @@ worker_jobs_frame_tree(WorkerJob *job, JsonObject *request, GError **error)
 	tree.hidden = json_object_get_boolean_member_with_default(request, WORKER_REQUEST_HIDDEN, FALSE);
 	if (!engine_frame_tree_run(job->engine, &tree, worker_jobs_data_cb, job, worker_jobs_progress_cb, job, error))
 		return FALSE;
-	writer = json_writer_new();
-	json_writer_begin_object(writer);
-	json_writer_member_int(writer, WORKER_END_FIRST_PASSES, engine_get_first_passes(job->engine));
-	json_writer_end_object(writer);
-	return worker_jobs_end(job, writer, error);
+	return worker_jobs_end_passes(job, NULL, 0, error);
 }
 
 /* {"job":"follow","capture":PATH,"protocol":"tcp","stream":N,"substream":-1} -> DATA... END {"chunks":N} */
