@@ -40,20 +40,47 @@ async function errorFrom(response) {
 function query(params) {
 	const search = new URLSearchParams();
 	for (const [name, value] of Object.entries(params)) {
-		if (value !== undefined && value !== null)
-			search.append(name, String(value));
+		// An array repeats the parameter (stats/io's column=A&column=B).
+		for (const one of Array.isArray(value) ? value : [value]) {
+			if (one !== undefined && one !== null)
+				search.append(name, String(one));
+		}
 	}
 	const text = search.toString();
 	return text ? `?${text}` : '';
 }
 
-async function getJson(url, { v2 = true, signal } = {}) {
-	const headers = { Accept: 'application/json' };
+// A 503 says "not yet" (no worker up, or a result being computed again after a key log
+// changed): ask again a few times, as the Retry-After header says, before giving up.
+const RETRIES_503 = 8;
+
+function waitFor(ms, signal) {
+	return new Promise((resolve, reject) => {
+		const timer = window.setTimeout(resolve, ms);
+		signal?.addEventListener('abort', () => {
+			window.clearTimeout(timer);
+			reject(new DOMException('aborted', 'AbortError'));
+		}, { once: true });
+	});
+}
+
+async function send(url, { v2 = true, signal, method = 'GET', body, accept = 'application/json', retry = true } = {}) {
+	const headers = { Accept: accept };
 	if (v2)
 		headers.Authorization = getToken() || '';
-	const response = await fetch(url, { headers, signal, cache: 'no-store' });
-	if (!response.ok)
-		throw await errorFrom(response);
+	for (let attempt = 0; ; attempt++) {
+		const response = await fetch(url, { method, headers, body, signal, cache: 'no-store' });
+		if (response.ok)
+			return response;
+		if (response.status !== 503 || method !== 'GET' || !retry || attempt >= RETRIES_503)
+			throw await errorFrom(response);
+		const seconds = Number(response.headers.get('Retry-After'));
+		await waitFor(Math.min(Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : 500 * (attempt + 1), 5000), signal);
+	}
+}
+
+async function getJson(url, options = {}) {
+	const response = await send(url, options);
 	return response.json();
 }
 
@@ -61,13 +88,28 @@ function v1(route) {
 	return `/api/v1/${encodeURIComponent(getToken() || '')}/${route}`;
 }
 
+function analysisUrl(id, route, params = {}) {
+	return `/api/v2/analysis/${encodeURIComponent(id)}/${route}${query(params)}`;
+}
+
 function v2(id, route, params = {}, signal) {
-	return getJson(`/api/v2/analysis/${encodeURIComponent(id)}/${route}${query(params)}`, { signal })
-		.then((body) => body.data);
+	return getJson(analysisUrl(id, route, params), { signal }).then((body) => body.data);
+}
+
+// "attachment; filename=logo.png" or filename*=UTF-8''...: the name the server gave.
+function filenameFrom(disposition) {
+	if (!disposition)
+		return null;
+	const extended = /filename\*\s*=\s*UTF-8''([^;]+)/i.exec(disposition);
+	if (extended)
+		return decodeURIComponent(extended[1].trim());
+	const plain = /filename\s*=\s*"?([^";]+)"?/i.exec(disposition);
+	return plain ? plain[1].trim() : null;
 }
 
 export const api = {
-	tables: () => getJson('/api/v2/tables').then((body) => body.data.tables),
+	// Sign-in asks this once: a 503 there already says the token was accepted.
+	tables: ({ retry = true } = {}) => getJson('/api/v2/tables', { retry }).then((body) => body.data.tables),
 	checkFilter: (filter, signal) =>
 		getJson(`/api/v2/filter/check${query({ filter })}`, { signal }).then((body) => body.data),
 	info: (id) => getJson(v1(`info/${encodeURIComponent(id)}`), { v2: false }),
@@ -79,6 +121,36 @@ export const api = {
 	fields: (id, { fields, filter, limit, offset }, signal) =>
 		v2(id, 'packets/fields', { fields, filter: filter || undefined, limit, offset }, signal),
 	downloadUrl: (id) => v1(`download/${encodeURIComponent(id)}`),
+
+	// Packet-level routes (API.md "v2: packet-level routes").
+	frames: (id, { filter, offset, limit, passes, columns }, signal) => v2(id, 'frames', {
+		filter: filter || undefined, offset, limit, passes: passes === 2 ? 2 : undefined,
+		columns: columns && columns.length > 0 ? columns.join(',') : undefined,
+	}, signal),
+	frame: (id, number, { passes } = {}, signal) =>
+		v2(id, `frames/${number}`, { passes: passes === 2 ? 2 : undefined }, signal),
+	follow: (id, { proto, stream, substream }, signal) => v2(id,
+		`follow/${encodeURIComponent(proto)}/${stream}${substream === undefined || substream === null ? '' : `/${substream}`}`,
+		{}, signal),
+	async putTlsKeys(id, text) {
+		const response = await send(analysisUrl(id, 'tls-keys'), { method: 'PUT', body: text });
+		return (await response.json()).data;
+	},
+	async deleteTlsKeys(id) {
+		const response = await send(analysisUrl(id, 'tls-keys'), { method: 'DELETE' });
+		return (await response.json()).data;
+	},
+	expert: (id, { filter, limit, offset } = {}, signal) =>
+		v2(id, 'expert', { filter: filter || undefined, limit, offset }, signal),
+	io: (id, { interval, columns }, signal) => v2(id, 'stats/io', { interval, column: columns }, signal),
+	objects: (id, proto, signal) => v2(id, `objects/${encodeURIComponent(proto)}`, {}, signal),
+	// The object's bytes with the name the server gives it (Content-Disposition).
+	async objectFile(id, proto, index) {
+		const response = await send(analysisUrl(id, `objects/${encodeURIComponent(proto)}/${index}`), { accept: '*/*' });
+		return { blob: await response.blob(), filename: filenameFrom(response.headers.get('Content-Disposition')) };
+	},
+	httpRequests: (id, signal) => v2(id, 'http/requests', {}, signal),
+	tlsHandshakes: (id, signal) => v2(id, 'tls/handshakes', {}, signal),
 
 	// Rails-style nested parameters, as API.md's v1 table has them.
 	search({ name, tag }) {

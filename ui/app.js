@@ -1,18 +1,23 @@
 // app.js: the page's entry point and router. Views are chosen by the URL fragment
-// (#/ the capture list, #/capture/<id> one capture), so the server serves one page and the
-// back button works. Without a token in this tab, every route shows the sign-in form.
+// (#/ the capture list, #/capture/<id>/<view>?... one capture: location.js), so the server
+// serves one page and the back button works. Moving within one capture's page (another
+// view, filter or frame) updates that page instead of building it again. Without a token in
+// this tab, every route shows the sign-in form.
 // SPDX-License-Identifier: GPL-2.0-or-later
 import { clearToken, getToken } from './api.js';
 import { captureView } from './capture-view.js';
 import { capturesView } from './captures-view.js';
+import { parseCaptureRoute } from './location.js';
 import { loginView } from './login-view.js';
 
 const main = document.getElementById('main');
 const nav = document.getElementById('main-nav');
 let generation = 0;
+let current = null; // { captureId, view } while a capture's page is shown
 
 function show(view, focusTarget) {
 	main.replaceChildren(view.element);
+	main.classList.toggle('wide', Boolean(view.wide));
 	// Move focus to the new view's heading, so keyboard and screen reader users start there.
 	if (focusTarget)
 		focusTarget();
@@ -21,8 +26,15 @@ function show(view, focusTarget) {
 }
 
 function route() {
+	const captureRoute = getToken() ? parseCaptureRoute(window.location.hash) : null;
+	if (captureRoute && current && current.captureId === captureRoute.captureId && main.contains(current.view.element)) {
+		// Same capture: the page keeps what it loaded, the view follows the address.
+		current.view.update(captureRoute);
+		return;
+	}
 	const mine = ++generation;
 	const isCurrent = () => mine === generation;
+	current = null;
 	if (!getToken()) {
 		nav.hidden = true;
 		document.title = 'Sign in – sharkapi';
@@ -31,10 +43,11 @@ function route() {
 		return;
 	}
 	nav.hidden = false;
-	const match = /^#\/capture\/([0-9a-f]{12})$/.exec(window.location.hash);
-	if (match) {
-		document.title = `Capture ${match[1]} – sharkapi`;
-		show(captureView(match[1], isCurrent));
+	if (captureRoute) {
+		document.title = `Capture ${captureRoute.captureId} – sharkapi`;
+		const view = captureView(captureRoute, isCurrent);
+		current = { captureId: captureRoute.captureId, view };
+		show(view);
 	} else {
 		document.title = 'Captures – sharkapi';
 		show(capturesView());

@@ -25,6 +25,11 @@ function setAttributes(element, attributes) {
 			continue;
 		if (name.startsWith('on') && typeof value === 'function')
 			element.addEventListener(name.slice(2), value);
+		else if (name === 'style' && typeof value === 'object') {
+			// Through the CSSOM: the page's CSP refuses style attributes, not style properties.
+			for (const [property, text] of Object.entries(value))
+				element.style.setProperty(property, String(text));
+		}
 		else
 			element.setAttribute(name, value === true ? '' : String(value));
 	}
@@ -76,4 +81,15 @@ export function debounce(fn, wait) {
 		window.clearTimeout(timer);
 		timer = window.setTimeout(() => fn(...args), wait);
 	};
+}
+
+// Saves bytes held in memory as a file (the browser's download), e.g. an object fetched with
+// the token, which a plain link could not send.
+export function saveBlob(blob, filename) {
+	const url = URL.createObjectURL(blob);
+	const anchor = h('a', { href: url, download: filename, hidden: true });
+	document.body.append(anchor);
+	anchor.click();
+	anchor.remove();
+	window.setTimeout(() => URL.revokeObjectURL(url), 60000);
 }

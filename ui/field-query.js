@@ -1,10 +1,11 @@
 // field-query.js: the field query box of a capture page: field names plus a display filter,
-// the filter checked by the server as you type (GET /api/v2/filter/check: libwireshark's own
-// words), results paged with limit/offset (one row more than a page is asked for, to know
+// the filter checked by the server as you type (filter-input.js: libwireshark's own words),
+// results paged with limit/offset (one row more than a page is asked for, to know
 // whether a next page exists).
 // SPDX-License-Identifier: GPL-2.0-or-later
 import { api } from './api.js';
-import { announce, debounce, h } from './dom.js';
+import { announce, h } from './dom.js';
+import { filterInput } from './filter-input.js';
 
 const DEFAULT_FIELDS = 'ip.src,ip.dst,_ws.col.Protocol,_ws.col.Info';
 
@@ -13,54 +14,12 @@ export function fieldQuery(captureId) {
 		id: 'query-fields', type: 'text', value: DEFAULT_FIELDS, required: true, autocomplete: 'off',
 		spellcheck: 'false', 'aria-describedby': 'query-fields-help',
 	});
-	const filterInput = h('input', {
-		id: 'query-filter', type: 'text', autocomplete: 'off', spellcheck: 'false',
-		'aria-describedby': 'query-filter-status',
-	});
-	const filterStatus = h('p', { id: 'query-filter-status', class: 'help', 'aria-live': 'polite' },
-		'Empty matches every frame.');
+	const filter = filterInput({ id: 'query-filter', label: 'Display filter' });
 	const pageSize = h('select', { id: 'query-page-size' },
 		[25, 50, 100, 500].map((n) => h('option', { value: n, selected: n === 50 }, String(n))));
 	const results = h('div', { class: 'query-results' });
 	const pager = h('nav', { class: 'pager', 'aria-label': 'Result pages', hidden: true });
 	const state = { offset: 0, fields: [], filter: '', controller: null };
-	let checkController = null;
-
-	async function checkFilter() {
-		const filter = filterInput.value;
-		checkController?.abort();
-		checkController = new AbortController();
-		if (filter.trim() === '') {
-			showFilterVerdict({ valid: true }, filter);
-			return;
-		}
-		filterStatus.textContent = 'Checking…';
-		filterStatus.className = 'help';
-		try {
-			const verdict = await api.checkFilter(filter, checkController.signal);
-			if (filterInput.value === filter)
-				showFilterVerdict(verdict, filter);
-		} catch (failure) {
-			if (failure.name !== 'AbortError') {
-				filterStatus.textContent = `Could not check the filter: ${failure.message}`;
-				filterStatus.className = 'help error';
-			}
-		}
-	}
-
-	function showFilterVerdict(verdict, filter) {
-		// Which text this verdict is about: typing on may have changed the field meanwhile.
-		filterStatus.dataset.checked = filter;
-		if (verdict.valid) {
-			filterInput.removeAttribute('aria-invalid');
-			filterStatus.textContent = filter.trim() === '' ? 'Empty matches every frame.' : 'Valid filter.';
-			filterStatus.className = 'help ok';
-		} else {
-			filterInput.setAttribute('aria-invalid', 'true');
-			filterStatus.textContent = verdict.error;
-			filterStatus.className = 'help error filter-error';
-		}
-	}
 
 	async function run(offset) {
 		state.controller?.abort();
@@ -109,21 +68,19 @@ export function fieldQuery(captureId) {
 			h('button', { type: 'button', id: 'query-next', disabled: !more, onclick: () => run(offset + limit) }, 'Next page'));
 	}
 
-	filterInput.addEventListener('input', debounce(checkFilter, 200));
 	const form = h('form', {
 		class: 'query-form',
 		onsubmit: (event) => {
 			event.preventDefault();
 			state.fields = fieldsInput.value.split(',').map((f) => f.trim()).filter(Boolean);
-			state.filter = filterInput.value.trim();
+			state.filter = filter.value.trim();
 			run(0);
 		},
 	},
 	h('div', { class: 'field wide' },
 		h('label', { for: 'query-fields' }, 'Fields'), fieldsInput,
 		h('p', { id: 'query-fields-help', class: 'help' }, 'Comma separated Wireshark field names, e.g. tcp.stream,dns.qry.name')),
-	h('div', { class: 'field wide' },
-		h('label', { for: 'query-filter' }, 'Display filter'), filterInput, filterStatus),
+	filter.element,
 	h('div', { class: 'field' }, h('label', { for: 'query-page-size' }, 'Rows per page'), pageSize),
 	h('button', { type: 'submit', id: 'query-run' }, 'Run query'));
 	return h('div', {}, form, pager, results);

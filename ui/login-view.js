@@ -17,7 +17,7 @@ export function loginView(onSignedIn) {
 			const token = input.value.trim().toLowerCase();
 			setToken(token);
 			try {
-				await api.tables();
+				await api.tables({ retry: false });
 			} catch (failure) {
 				// Only a 401 says the token is unknown: a 403 (no analysis permission) or a 503
 				// (no worker up yet) came from a server that accepted it.

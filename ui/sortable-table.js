@@ -10,7 +10,7 @@ function compare(a, b, numeric) {
 	return String(a ?? '').localeCompare(String(b ?? ''), 'en', { numeric: true });
 }
 
-// columns: [{key, label, numeric, value(row), format(value, row)}]
+// columns: [{key, label, numeric, value(row), format(value, row) (text or a node), sortable}]
 export function sortableTable({ caption, columns, rows, sort = null, maxRows = 1000, label }) {
 	const state = { key: sort ? sort.key : null, descending: sort ? sort.descending : false };
 	const tbody = h('tbody');
@@ -42,6 +42,8 @@ export function sortableTable({ caption, columns, rows, sort = null, maxRows = 1
 	}
 
 	const headRow = h('tr', {}, columns.map((c) => {
+		if (c.sortable === false)
+			return h('th', { scope: 'col' }, c.label);
 		const cell = h('th', { scope: 'col', class: c.numeric ? 'numeric' : null },
 			h('button', {
 				type: 'button',
