@@ -101,13 +101,18 @@ def test_frames_vs_tshark():
 
 def test_frames_filter_and_two_passes():
     def one(path, capture_id):
-        for display_filter in ("tcp", "frame.len > 100 && !arp"):
+        # The largest capture (82 k frames) is checked whole above and with one filter here: its
+        # other passes would add minutes and no case the others lack.
+        large = data_of(server.v2(token, capture_id, "status"), "status")["frames"] > WHOLE_LIST_FRAMES
+        for display_filter in ("tcp",) if large else ("tcp", "frame.len > 100 && !arp"):
             want = tshark_columns(path, display_filter)
             got = frames_of(capture_id, filter=display_filter, limit=WHOLE_LIST_FRAMES)
             check(got["matched"] == len(want), "%s: matched %d, tshark %d" % (display_filter, got["matched"], len(want)))
             check(our_columns(got["frames"]) == want[:WHOLE_LIST_FRAMES], "%s: rows differ from tshark" % display_filter)
             page = frames_of(capture_id, filter=display_filter, offset=len(want) // 3, limit=4)
             check(our_columns(page["frames"]) == want[len(want) // 3:len(want) // 3 + 4], "%s: a page differs" % display_filter)
+        if large:
+            return
         want = tshark_columns(path, two_pass=True)
         got = frames_of(capture_id, passes=2, limit=WHOLE_LIST_FRAMES)
         check(got["matched"] == len(want), "passes=2: matched %d, tshark -2 %d" % (got["matched"], len(want)))
