@@ -77,8 +77,10 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(EngineSummary, engine_summary_clear)
 static gboolean
 engine_summary_prepare(EngineSummary *self, Engine *engine, const char *filter, GError **error)
 {
-	if (!engine_filter_compile(filter, &self->filter, error))
+	if (!engine_filter_compile(filter, &self->filter, error)) {
+		g_prefix_error(error, "filter: "); /* the 400 names the parameter */
 		return FALSE;
+	}
 	self->hierarchy = engine_hierarchy_new(filter);
 	self->tables = engine_table_taps_new(engine_get_tables(engine), filter);
 	self->dns = engine_dns_new();
