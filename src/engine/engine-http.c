@@ -275,6 +275,12 @@ engine_http_frame(EngineHttp *self, epan_dissect_t *edt, const frame_data *fdata
 	engine_http_walk(self, edt->tree, &walk, fdata);
 }
 
+gboolean
+engine_http_is_empty(EngineHttp *self)
+{
+	return self->messages->len == 0;
+}
+
 /* ---- pairing and output ---- */
 
 static double

@@ -27,6 +27,9 @@ void engine_http_prime_hfids(EngineHttp *self, GArray *hfids);
 /* Records the HTTP messages of one dissected frame (none when it has no "http" node). */
 void engine_http_frame(EngineHttp *self, epan_dissect_t *edt, const frame_data *fdata);
 
+/* TRUE when no request or response was recorded. */
+gboolean engine_http_is_empty(EngineHttp *self);
+
 /* Writes {"requests":[...]}: the value of the route's "data" member. */
 void engine_http_write(EngineHttp *self, JsonWriter *writer);
 /* A shard's partial result: one line per record, "<its first frame> <its JSON>\n"

@@ -337,6 +337,10 @@ engine_summary_run_shard(Engine *engine, const EngineSummaryRequest *request,
 	if (!engine_summary_dissect(&summary, engine, request, &whole, frames, error))
 		return FALSE;
 	*unsafe_reason = g_strdup(engine_shard_guard_get_unsafe_reason(summary.guard));
+	/* tcp.stream and the like count the conversations a pass has seen, so a shard numbers its
+	 * streams its own way: records that name streams only one pass writes right. */
+	if (*unsafe_reason == NULL && (!engine_http_is_empty(summary.http) || !engine_tls_is_empty(summary.tls)))
+		*unsafe_reason = g_strdup("HTTP requests or TLS handshakes name stream indices, which only one pass numbers");
 	/* An unsafe shard stopped early; its results are never read. */
 	if (*unsafe_reason != NULL)
 		return TRUE;

@@ -516,6 +516,12 @@ engine_tls_frame(EngineTls *self, epan_dissect_t *edt, const frame_data *fdata)
 	engine_tls_walk(self, edt->tree, &walk);
 }
 
+gboolean
+engine_tls_is_empty(EngineTls *self)
+{
+	return self->hellos->len == 0;
+}
+
 /* ---- joining and output ---- */
 
 static void

@@ -28,6 +28,9 @@ void engine_tls_prime_hfids(EngineTls *self, GArray *hfids);
 /* Records the ClientHellos and ServerHellos of one dissected frame. */
 void engine_tls_frame(EngineTls *self, epan_dissect_t *edt, const frame_data *fdata);
 
+/* TRUE when no hello was recorded. */
+gboolean engine_tls_is_empty(EngineTls *self);
+
 /* Writes {"handshakes":[...]}: the value of the route's "data" member. */
 void engine_tls_write(EngineTls *self, JsonWriter *writer);
 /* A shard's partial result: one line per record, "<ClientHello frame> <its JSON>\n". */
