@@ -142,6 +142,14 @@ def pdml_nodes(element, out, depth=0):
     return out
 
 
+def xml_attribute(text):
+    """What an XML parser reads back from an attribute holding text raw, as tshark writes PDML:
+    line ends become one newline, then newlines and tabs spaces."""
+    if text is None:
+        return None
+    return text.replace("\r\n", "\n").replace("\r", "\n").replace("\n", " ").replace("\t", " ")
+
+
 def our_nodes(nodes, out, depth=0):
     for node in nodes:
         value = node.get("value") if node.get("abbrev") not in (None, "data") else None
@@ -179,7 +187,8 @@ def check_frame(path, capture_id, frame, two_pass=False):
     got_data = data_of(server.v2(token, capture_id, "frames/%d" % frame, **({"passes": 2} if two_pass else {})),
                        "frames/%d" % frame)
     check(got_data["frame"] == frame, "frame number %s" % got_data["frame"])
-    got = [(d, a, None if a == "data" else l, o, n, v) for d, a, l, o, n, v in our_nodes(got_data["tree"], [])]
+    got = [(d, a, None if a == "data" else xml_attribute(l), o, n, xml_attribute(v))
+           for d, a, l, o, n, v in our_nodes(got_data["tree"], [])]
     for index, (ours, theirs) in enumerate(zip(got, want)):
         check(ours == theirs, "frame %d node %d: %s, PDML %s" % (frame, index, ours, theirs))
     check(len(got) == len(want), "frame %d: %d nodes, PDML %d" % (frame, len(got), len(want)))
