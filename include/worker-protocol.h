@@ -4,7 +4,8 @@
  *   {"job":"summary","capture":PATH,"output":DIR,"filter":"","passes":1}
  *       one dissection pass computing every summary result; written into DIR atomically
  *       (DIR.tmp, fsync, rename). DIR then holds hierarchy.json, endpoints/<filter-name>.json,
- *       conversations/<filter-name>.json (tables with data only) and dns.json, each the value of
+ *       conversations/<filter-name>.json (tables with data only), dns.json, expert.json,
+ *       http-requests.json and tls-handshakes.json, each the value of
  *       the route's "data" member.
  *       With "shard":K,"shards":N (0 <= K < N; the default variant only) the worker reads every
  *       record but dissects only shard K's frames (engine-shard.h) and writes partial results
@@ -100,6 +101,11 @@ typedef enum {
 #define WORKER_RESULT_DNS "dns.json"
 #define WORKER_RESULT_ENDPOINTS_FOLDER "endpoints"
 #define WORKER_RESULT_CONVERSATIONS_FOLDER "conversations"
+/* expert.json: {"counts":...,"groups":[...],"items":[ then one item per line, each but the
+ * last ending in ",", then a last line "]}": a page of items is a range of lines. */
+#define WORKER_RESULT_EXPERT "expert.json"
+#define WORKER_RESULT_HTTP_REQUESTS "http-requests.json"
+#define WORKER_RESULT_TLS_HANDSHAKES "tls-handshakes.json"
 
 /* A frame_list job's results, relative to its output DIR. */
 #define WORKER_RESULT_FRAME_COLUMNS "columns.json"

@@ -101,13 +101,18 @@ def test_frames_vs_tshark():
 
 def test_frames_filter_and_two_passes():
     def one(path, capture_id):
-        for display_filter in ("tcp", "frame.len > 100 && !arp"):
+        # The largest capture (82 k frames) is checked whole above and with one filter here: its
+        # other passes would add minutes and no case the others lack.
+        large = data_of(server.v2(token, capture_id, "status"), "status")["frames"] > WHOLE_LIST_FRAMES
+        for display_filter in ("tcp",) if large else ("tcp", "frame.len > 100 && !arp"):
             want = tshark_columns(path, display_filter)
             got = frames_of(capture_id, filter=display_filter, limit=WHOLE_LIST_FRAMES)
             check(got["matched"] == len(want), "%s: matched %d, tshark %d" % (display_filter, got["matched"], len(want)))
             check(our_columns(got["frames"]) == want[:WHOLE_LIST_FRAMES], "%s: rows differ from tshark" % display_filter)
             page = frames_of(capture_id, filter=display_filter, offset=len(want) // 3, limit=4)
             check(our_columns(page["frames"]) == want[len(want) // 3:len(want) // 3 + 4], "%s: a page differs" % display_filter)
+        if large:
+            return
         want = tshark_columns(path, two_pass=True)
         got = frames_of(capture_id, passes=2, limit=WHOLE_LIST_FRAMES)
         check(got["matched"] == len(want), "passes=2: matched %d, tshark -2 %d" % (got["matched"], len(want)))
@@ -135,6 +140,14 @@ def pdml_nodes(element, out, depth=0):
                     child.get("show") if child.tag == "field" and name not in ("data", "") else None))
         pdml_nodes(child, out, depth + 1)
     return out
+
+
+def xml_attribute(text):
+    """What an XML parser reads back from an attribute holding text raw, as tshark writes PDML:
+    line ends become one newline, then newlines and tabs spaces."""
+    if text is None:
+        return None
+    return text.replace("\r\n", "\n").replace("\r", "\n").replace("\n", " ").replace("\t", " ")
 
 
 def our_nodes(nodes, out, depth=0):
@@ -174,7 +187,8 @@ def check_frame(path, capture_id, frame, two_pass=False):
     got_data = data_of(server.v2(token, capture_id, "frames/%d" % frame, **({"passes": 2} if two_pass else {})),
                        "frames/%d" % frame)
     check(got_data["frame"] == frame, "frame number %s" % got_data["frame"])
-    got = [(d, a, None if a == "data" else l, o, n, v) for d, a, l, o, n, v in our_nodes(got_data["tree"], [])]
+    got = [(d, a, None if a == "data" else xml_attribute(l), o, n, xml_attribute(v))
+           for d, a, l, o, n, v in our_nodes(got_data["tree"], [])]
     for index, (ours, theirs) in enumerate(zip(got, want)):
         check(ours == theirs, "frame %d node %d: %s, PDML %s" % (frame, index, ours, theirs))
     check(len(got) == len(want), "frame %d: %d nodes, PDML %d" % (frame, len(got), len(want)))

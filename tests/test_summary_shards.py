@@ -117,6 +117,9 @@ def routes():
     yield "status", {}
     yield "stats/hierarchy", {}
     yield "dns/lookups", {}
+    yield "expert", {}
+    yield "http/requests", {}
+    yield "tls/handshakes", {}
     for table in tables:
         yield "stats/endpoints", {"protocol": table}
         yield "stats/conversations", {"protocol": table}

@@ -166,9 +166,11 @@ analyze_summary_ready_cb(const char *summary_dir, const GError *error, gpointer 
 	} else {
 		/* "ip" when absent or empty, as declared; the routes without tables have none. */
 		const char *protocol = http_request_get(&self->request, "protocol");
-		g_autoptr(GBytes) body = routes_analysis_summary_body(self->jobs, NULL, self->request.route->analysis,
-								      protocol != NULL ? protocol : "ip", summary_dir,
-								      &error_local);
+		g_autoptr(GBytes) whole = routes_analysis_summary_body(self->jobs, NULL, self->request.route->analysis,
+								       protocol != NULL ? protocol : "ip", summary_dir,
+								       &error_local);
+		g_autoptr(GBytes) body =
+			whole != NULL ? routes_analysis_page(self->request.route->analysis, &self->request, whole) : NULL;
 		if (body == NULL)
 			analyze_print_error(self, error_local);
 		else
@@ -330,6 +332,9 @@ analyze_start(Analyze *self, const HttpRoute *route, GError **error)
 	case ANALYSIS_ENDPOINTS:
 	case ANALYSIS_CONVERSATIONS:
 	case ANALYSIS_DNS:
+	case ANALYSIS_EXPERT:
+	case ANALYSIS_HTTP_REQUESTS:
+	case ANALYSIS_TLS_HANDSHAKES:
 		analyze_start_summary(self);
 		return TRUE;
 	case ANALYSIS_FIELDS:

@@ -1,6 +1,7 @@
 /* engine-dns-merge.c: the DNS lookups of a sharded summary pass, merged from the shards'
  * partial results (engine_dns_write_partial) into exactly what one pass writes. Needs nothing
- * of EngineDns: each partial line already holds a lookup's JSON and its first frame.
+ * of EngineDns: each partial line already holds a lookup's JSON and its first frame. HTTP
+ * requests and TLS handshakes write their partial results as the same lines.
  * SPDX-License-Identifier: GPL-2.0-or-later */
 #define G_LOG_DOMAIN "engine-dns"
 
@@ -20,6 +21,12 @@ typedef struct {
 gboolean
 engine_dns_merge_write(char *const *parts, guint n_parts, JsonWriter *writer, GError **error)
 {
+	return engine_merge_lines_write(parts, n_parts, "lookups", writer, error);
+}
+
+gboolean
+engine_merge_lines_write(char *const *parts, guint n_parts, const char *key, JsonWriter *writer, GError **error)
+{
 	g_autoptr(GArray) records = g_array_new(FALSE, FALSE, sizeof(EngineDnsMergeRecord));
 
 	for (guint shard = 0; shard < n_parts; shard++) {
@@ -29,12 +36,12 @@ engine_dns_merge_write(char *const *parts, guint n_parts, JsonWriter *writer, GE
 			char *text = NULL;
 			EngineDnsMergeRecord record = {.order = {.shard = shard, .index = index}};
 			if (end == NULL) {
-				g_set_error(error, SHARKAPI_ERROR, SHARKAPI_ERROR_INTERNAL, "a shard's DNS lookups are cut short");
+				g_set_error(error, SHARKAPI_ERROR, SHARKAPI_ERROR_INTERNAL, "a shard's %s are cut short", key);
 				return FALSE;
 			}
 			record.order.first_frame = g_ascii_strtoull(line, &text, 10);
 			if (text == line || *text != ' ') {
-				g_set_error(error, SHARKAPI_ERROR, SHARKAPI_ERROR_INTERNAL, "a shard's DNS lookups are not partial results");
+				g_set_error(error, SHARKAPI_ERROR, SHARKAPI_ERROR_INTERNAL, "a shard's %s are not partial results", key);
 				return FALSE;
 			}
 			record.text = text + 1;
@@ -43,10 +50,10 @@ engine_dns_merge_write(char *const *parts, guint n_parts, JsonWriter *writer, GE
 			line = end + 1;
 		}
 	}
-	/* One pass writes a lookup where its first message is: in frame order. */
+	/* One pass writes a record where its first message is: in frame order. */
 	g_array_sort(records, engine_shard_order_compare);
 	json_writer_begin_object(writer);
-	json_writer_key(writer, "lookups");
+	json_writer_key(writer, key);
 	json_writer_begin_array(writer);
 	for (guint i = 0; i < records->len; i++) {
 		const EngineDnsMergeRecord *record = &g_array_index(records, EngineDnsMergeRecord, i);

@@ -12,4 +12,9 @@ G_BEGIN_DECLS
  * order); the lookups' JSON is copied, not parsed. A malformed part is a 500. */
 gboolean engine_dns_merge_write(char *const *parts, guint n_parts, JsonWriter *writer, GError **error);
 
+/* The same for any partial result of "<first frame> <JSON>" lines (engine_http_write_partial,
+ * engine_tls_write_partial): writes {"<key>": [records in frame order]}. */
+gboolean engine_merge_lines_write(char *const *parts, guint n_parts, const char *key, JsonWriter *writer,
+				  GError **error);
+
 G_END_DECLS

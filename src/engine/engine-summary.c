@@ -5,7 +5,8 @@
  * frame is still dissected, so frame bookkeeping is that of an unfiltered pass.
  * A shard's run (engine-shard.h) dissects only its frames, keeps the guard's verdict and writes
  * partial results; engine_summary_merge() turns all shards' partial results into the files one
- * pass writes.
+ * pass writes. Expert information (a tap), HTTP requests and TLS handshakes (read from the
+ * primed tree, as DNS) are collected in the same pass.
  * Must not prime frame.* fields: that would put a "frame" node on top of the hierarchy.
  * SPDX-License-Identifier: GPL-2.0-or-later */
 #define G_LOG_DOMAIN "engine"
@@ -14,6 +15,9 @@
 
 #include "engine/engine-dns.h"
 #include "engine/engine-dns-merge.h"
+#include "engine/engine-expert.h"
+#include "engine/engine-http.h"
+#include "engine/engine-tls.h"
 #include "engine/engine-filter.h"
 #include "engine/engine-session.h"
 #include "engine/engine-hierarchy.h"
@@ -29,6 +33,10 @@
 
 /* A shard's DNS lookups: lines, not JSON (engine_dns_write_partial). */
 #define ENGINE_SUMMARY_PARTIAL_DNS "dns.lines"
+/* HTTP requests and TLS handshakes: lines too (engine_merge_lines_write). A shard's expert.json
+ * is written as one pass writes it; merging folds its items again. */
+#define ENGINE_SUMMARY_PARTIAL_HTTP "http-requests.lines"
+#define ENGINE_SUMMARY_PARTIAL_TLS "tls-handshakes.lines"
 
 /* Everything the summary pass collects. */
 typedef struct {
@@ -36,7 +44,10 @@ typedef struct {
 	EngineHierarchy *hierarchy;
 	EngineTableTaps *tables;
 	EngineDns *dns;
-	GArray *dns_hfids;
+	EngineExpert *expert;
+	EngineHttp *http;
+	EngineTls *tls;
+	GArray *dns_hfids; /* every id the modules read from the tree: DNS, HTTP, TLS */
 	/* Shards only: which frames are dissected, and the exactness guard. */
 	guint shard;
 	guint n_shards;
@@ -51,6 +62,9 @@ engine_summary_clear(EngineSummary *self)
 	g_clear_pointer(&self->hierarchy, engine_hierarchy_free);
 	g_clear_pointer(&self->tables, engine_table_taps_free);
 	g_clear_pointer(&self->dns, engine_dns_free);
+	g_clear_pointer(&self->expert, engine_expert_free);
+	g_clear_pointer(&self->http, engine_http_free);
+	g_clear_pointer(&self->tls, engine_tls_free);
 	g_clear_pointer(&self->guard, engine_shard_guard_free);
 	if (self->guarded_tables != NULL)
 		g_array_free(self->guarded_tables, TRUE);
@@ -63,14 +77,21 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(EngineSummary, engine_summary_clear)
 static gboolean
 engine_summary_prepare(EngineSummary *self, Engine *engine, const char *filter, GError **error)
 {
-	if (!engine_filter_compile(filter, &self->filter, error))
+	if (!engine_filter_compile(filter, &self->filter, error)) {
+		g_prefix_error(error, "filter: "); /* the 400 names the parameter */
 		return FALSE;
+	}
 	self->hierarchy = engine_hierarchy_new(filter);
 	self->tables = engine_table_taps_new(engine_get_tables(engine), filter);
 	self->dns = engine_dns_new();
+	self->expert = engine_expert_new(filter);
+	self->http = engine_http_new();
+	self->tls = engine_tls_new();
 	self->dns_hfids = g_array_new(FALSE, FALSE, sizeof(int));
 	engine_dns_prime_hfids(self->dns, self->dns_hfids);
-	if (!engine_hierarchy_register(self->hierarchy, error))
+	engine_http_prime_hfids(self->http, self->dns_hfids);
+	engine_tls_prime_hfids(self->tls, self->dns_hfids);
+	if (!engine_hierarchy_register(self->hierarchy, error) || !engine_expert_register(self->expert, error))
 		return FALSE;
 	return engine_table_taps_register(self->tables, error);
 }
@@ -99,8 +120,11 @@ static EngineFrameResult
 engine_summary_frame_cb(epan_dissect_t *edt, frame_data *fdata, gpointer user_data)
 {
 	EngineSummary *self = user_data;
-	if (self->filter == NULL || dfilter_apply_edt(self->filter, edt))
+	if (self->filter == NULL || dfilter_apply_edt(self->filter, edt)) {
 		engine_dns_frame(self->dns, edt, fdata);
+		engine_http_frame(self->http, edt, fdata);
+		engine_tls_frame(self->tls, edt, fdata);
+	}
 	if (self->guard != NULL) {
 		engine_table_taps_note_frame(self->tables, fdata->num);
 		engine_shard_guard_frame(self->guard, edt);
@@ -207,6 +231,30 @@ engine_summary_write_tables(EngineSummary *self, EngineOutput *output, gboolean 
 	return TRUE;
 }
 
+/* Expert information, HTTP requests and TLS handshakes (a shard's partial forms included). */
+static gboolean
+engine_summary_write_forensics(EngineSummary *self, EngineOutput *output, gboolean partial, GError **error)
+{
+	g_autoptr(GString) expert = g_string_new(NULL);
+	engine_expert_write(self->expert, expert);
+	if (!engine_output_write(output, WORKER_RESULT_EXPERT, expert->str, expert->len, error))
+		return FALSE;
+	if (partial) {
+		g_autoptr(GString) http = g_string_new(NULL);
+		g_autoptr(GString) tls = g_string_new(NULL);
+		engine_http_write_partial(self->http, http);
+		engine_tls_write_partial(self->tls, tls);
+		return engine_output_write(output, ENGINE_SUMMARY_PARTIAL_HTTP, http->str, http->len, error) &&
+		       engine_output_write(output, ENGINE_SUMMARY_PARTIAL_TLS, tls->str, tls->len, error);
+	}
+	g_autoptr(JsonWriter) http = json_writer_new();
+	g_autoptr(JsonWriter) tls = json_writer_new();
+	engine_http_write(self->http, http);
+	engine_tls_write(self->tls, tls);
+	return engine_summary_write_file(output, WORKER_RESULT_HTTP_REQUESTS, http, error) &&
+	       engine_summary_write_file(output, WORKER_RESULT_TLS_HANDSHAKES, tls, error);
+}
+
 static gboolean
 engine_summary_write(EngineSummary *self, const char *dir, gboolean partial, GError **error)
 {
@@ -234,6 +282,8 @@ engine_summary_write(EngineSummary *self, const char *dir, gboolean partial, GEr
 		if (!engine_summary_write_file(output, WORKER_RESULT_DNS, dns, error))
 			return FALSE;
 	}
+	if (!engine_summary_write_forensics(self, output, partial, error))
+		return FALSE;
 	return engine_output_commit(output, error);
 }
 
@@ -287,6 +337,10 @@ engine_summary_run_shard(Engine *engine, const EngineSummaryRequest *request,
 	if (!engine_summary_dissect(&summary, engine, request, &whole, frames, error))
 		return FALSE;
 	*unsafe_reason = g_strdup(engine_shard_guard_get_unsafe_reason(summary.guard));
+	/* tcp.stream and the like count the conversations a pass has seen, so a shard numbers its
+	 * streams its own way: records that name streams only one pass writes right. */
+	if (*unsafe_reason == NULL && (!engine_http_is_empty(summary.http) || !engine_tls_is_empty(summary.tls)))
+		*unsafe_reason = g_strdup("HTTP requests or TLS handshakes name stream indices, which only one pass numbers");
 	/* An unsafe shard stopped early; its results are never read. */
 	if (*unsafe_reason != NULL)
 		return TRUE;
@@ -359,6 +413,43 @@ engine_summary_merge_tables(const char *const *parts, guint n_parts, EngineOutpu
 	return TRUE;
 }
 
+/* Every part's file relative_path, in shard order; NULL (error set) when one is missing. */
+static GPtrArray *
+engine_summary_read_parts(const char *const *parts, guint n_parts, const char *relative_path, GError **error)
+{
+	g_autoptr(GPtrArray) texts = g_ptr_array_new_with_free_func(g_free);
+	for (guint i = 0; i < n_parts; i++) {
+		g_autofree char *path = g_build_filename(parts[i], relative_path, NULL);
+		char *text = NULL;
+		if (!g_file_get_contents(path, &text, NULL, NULL)) {
+			g_set_error(error, SHARKAPI_ERROR, SHARKAPI_ERROR_INTERNAL, "a shard's %s cannot be read", relative_path);
+			return NULL;
+		}
+		g_ptr_array_add(texts, text);
+	}
+	return g_steal_pointer(&texts);
+}
+
+static gboolean
+engine_summary_merge_forensics(const char *const *parts, guint n_parts, EngineOutput *output, GError **error)
+{
+	g_autoptr(GPtrArray) expert = engine_summary_read_parts(parts, n_parts, WORKER_RESULT_EXPERT, error);
+	g_autoptr(GPtrArray) http = expert != NULL ? engine_summary_read_parts(parts, n_parts, ENGINE_SUMMARY_PARTIAL_HTTP, error) : NULL;
+	g_autoptr(GPtrArray) tls = http != NULL ? engine_summary_read_parts(parts, n_parts, ENGINE_SUMMARY_PARTIAL_TLS, error) : NULL;
+	g_autoptr(GString) expert_text = g_string_new(NULL);
+	g_autoptr(JsonWriter) http_writer = json_writer_new();
+	g_autoptr(JsonWriter) tls_writer = json_writer_new();
+
+	if (tls == NULL)
+		return FALSE;
+	return engine_expert_merge((char *const *)expert->pdata, expert->len, expert_text, error) &&
+	       engine_output_write(output, WORKER_RESULT_EXPERT, expert_text->str, expert_text->len, error) &&
+	       engine_merge_lines_write((char *const *)http->pdata, http->len, "requests", http_writer, error) &&
+	       engine_summary_write_file(output, WORKER_RESULT_HTTP_REQUESTS, http_writer, error) &&
+	       engine_merge_lines_write((char *const *)tls->pdata, tls->len, "handshakes", tls_writer, error) &&
+	       engine_summary_write_file(output, WORKER_RESULT_TLS_HANDSHAKES, tls_writer, error);
+}
+
 gboolean
 engine_summary_merge(const char *const *parts, guint n_parts, const char *output_dir, GError **error)
 {
@@ -390,6 +481,8 @@ engine_summary_merge(const char *const *parts, guint n_parts, const char *output
 		return FALSE;
 	if (!engine_dns_merge_write((char *const *)dns_parts->pdata, dns_parts->len, dns_writer, error) ||
 	    !engine_summary_write_file(output, WORKER_RESULT_DNS, dns_writer, error))
+		return FALSE;
+	if (!engine_summary_merge_forensics(parts, n_parts, output, error))
 		return FALSE;
 	return engine_output_commit(output, error);
 }

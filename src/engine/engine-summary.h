@@ -20,8 +20,9 @@ typedef struct {
 } EngineSummaryRequest;
 
 /* Writes hierarchy.json, endpoints/<table>.json, conversations/<table>.json (tables with data
- * only) and dns.json. *frames gets the number of frames dissected. Errors: 400 bad filter,
- * 422 unreadable capture, 507 no space, 500 otherwise. */
+ * only), dns.json, expert.json, http-requests.json and tls-handshakes.json. *frames gets the
+ * number of frames dissected. Errors: 400 bad filter, 422 unreadable capture, 507 no space,
+ * 500 otherwise. */
 gboolean engine_summary_run(Engine *engine, const EngineSummaryRequest *request,
 			    EngineProgressFunc progress, gpointer progress_data, guint32 *frames,
 			    GError **error);

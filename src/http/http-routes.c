@@ -75,6 +75,15 @@ static const HttpParamSpec http_frame_params[] = {
 	{NULL},
 };
 
+/* expert: a summary route whose items page (limit absent: all of them). */
+static const HttpParamSpec http_expert_params[] = {
+	HTTP_PARAM_FILTER_SPEC,
+	HTTP_PARAM_PASSES_SPEC,
+	{.name = "limit", .type = HTTP_PARAM_INTEGER, .min = 0, .max = G_MAXINT64},
+	{.name = "offset", .type = HTTP_PARAM_INTEGER, .fallback = "0", .min = 0, .max = G_MAXINT64},
+	{NULL},
+};
+
 static const HttpParamSpec http_filter_check_params[] = {
 	{.name = "filter", .type = HTTP_PARAM_FILTER, .max = 4096},
 	{NULL},
@@ -181,6 +190,12 @@ static const HttpRoute http_routes[] = {
 	{"GET", "/api/v2/filter/check", HTTP_AUTH_HEADER, AUTH_PERMISSION_ANALYSIS, routes_ui_filter_check,
 	 http_filter_check_params, ANALYSIS_NONE},
 	{"GET", "/api/v2/tables", HTTP_AUTH_HEADER, AUTH_PERMISSION_ANALYSIS, routes_ui_tables, NULL, ANALYSIS_NONE},
+	{"GET", "/api/v2/analysis/{id}/expert", HTTP_AUTH_HEADER, AUTH_PERMISSION_ANALYSIS, routes_analysis_summary,
+	 http_expert_params, ANALYSIS_EXPERT},
+	{"GET", "/api/v2/analysis/{id}/http/requests", HTTP_AUTH_HEADER, AUTH_PERMISSION_ANALYSIS, routes_analysis_summary,
+	 http_summary_params, ANALYSIS_HTTP_REQUESTS},
+	{"GET", "/api/v2/analysis/{id}/tls/handshakes", HTTP_AUTH_HEADER, AUTH_PERMISSION_ANALYSIS, routes_analysis_summary,
+	 http_summary_params, ANALYSIS_TLS_HANDSHAKES},
 };
 
 void

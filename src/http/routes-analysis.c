@@ -1,6 +1,8 @@
-/* routes-analysis.c: status, the stats routes and dns/lookups, answered from persisted summaries.
+/* routes-analysis.c: status, the stats routes, dns/lookups, expert, http/requests and
+ * tls/handshakes, answered from persisted summaries.
  * A summary route parks its request until the capture's summary variant is ready, then sends
- * the persisted file wrapped in {"data": ...}; nothing is computed here.
+ * the persisted file wrapped in {"data": ...}; nothing is computed here but a page of expert's
+ * items, cut from the file's lines.
  * SPDX-License-Identifier: GPL-2.0-or-later */
 #define G_LOG_DOMAIN "analysis"
 
@@ -96,6 +98,8 @@ typedef struct {
 	SoupServerMessage *msg;
 	AnalysisRoute route;
 	char *protocol; /* endpoints and conversations: as asked */
+	gint64 offset;  /* expert: the page of items asked for (limit -1: to the end) */
+	gint64 limit;
 	SummaryWaiter *waiter;
 	gboolean parked; /* had to wait for the analysis: a cache miss */
 	gulong finished_handler;
@@ -155,6 +159,12 @@ analysis_result_path(JobQueue *jobs, AnalysisRoute route, const char *protocol, 
 		return summary_result_path(summary_dir, SUMMARY_RESULT_HIERARCHY, NULL);
 	if (route == ANALYSIS_DNS)
 		return summary_result_path(summary_dir, SUMMARY_RESULT_DNS, NULL);
+	if (route == ANALYSIS_EXPERT)
+		return summary_result_path(summary_dir, SUMMARY_RESULT_EXPERT, NULL);
+	if (route == ANALYSIS_HTTP_REQUESTS)
+		return summary_result_path(summary_dir, SUMMARY_RESULT_HTTP_REQUESTS, NULL);
+	if (route == ANALYSIS_TLS_HANDSHAKES)
+		return summary_result_path(summary_dir, SUMMARY_RESULT_TLS_HANDSHAKES, NULL);
 	const WorkerTable *table = job_queue_find_table(jobs, protocol);
 	if (table == NULL) {
 		*error = analysis_unknown_protocol_error(job_queue_get_tables(jobs), protocol);
@@ -186,6 +196,63 @@ routes_analysis_summary_body(JobQueue *jobs, HttpFileCache *cache, AnalysisRoute
 	return body;
 }
 
+/* ---- expert's pages ---- */
+
+/* The lines of a written expert.json (worker-protocol.h), wrapped or not: the head up to the
+ * first newline, one item per line, and the tail from the line that starts with "]". A page
+ * keeps the head and the tail and the items asked for, the last without its comma. */
+static GBytes *
+analysis_page_lines(GBytes *body, gint64 offset, gint64 limit)
+{
+	gsize length = 0;
+	const char *text = g_bytes_get_data(body, &length);
+	const char *end = text + length;
+	const char *line = memchr(text, '\n', length);
+	if (line == NULL)
+		return g_bytes_ref(body);
+	line++;
+	GString *page = g_string_new_len(text, line - text);
+	gint64 index = 0, kept = 0;
+	while (line < end && *line != ']') {
+		const char *next = memchr(line, '\n', (gsize)(end - line));
+		if (next == NULL)
+			break;
+		gsize item_length = (gsize)(next - line);
+		if (item_length > 0 && line[item_length - 1] == ',')
+			item_length--;
+		if (index >= offset && (limit < 0 || kept < limit)) {
+			if (kept > 0)
+				g_string_append(page, ",\n");
+			g_string_append_len(page, line, (gssize)item_length);
+			kept++;
+		}
+		index++;
+		line = next + 1;
+	}
+	if (kept > 0)
+		g_string_append_c(page, '\n');
+	g_string_append_len(page, line, end - line);
+	return g_string_free_to_bytes(page);
+}
+
+static gboolean
+analysis_pages(AnalysisRoute route, gint64 offset, gint64 limit)
+{
+	return route == ANALYSIS_EXPERT && (offset > 0 || limit >= 0);
+}
+
+GBytes *
+routes_analysis_page(AnalysisRoute route, HttpRequest *request, GBytes *body)
+{
+	if (route != ANALYSIS_EXPERT)
+		return g_bytes_ref(body);
+	gint64 offset = MAX(http_request_get_integer(request, "offset"), 0);
+	gint64 limit = http_request_get_integer(request, "limit");
+	if (!analysis_pages(route, offset, limit))
+		return g_bytes_ref(body);
+	return analysis_page_lines(body, offset, limit);
+}
+
 /* As routes_analysis_summary_body(), but sent in pieces that are not copies (a large answer is
  * a mapping of its file: http_file_cache_open()). */
 static void
@@ -202,6 +269,17 @@ analysis_answer(AnalysisRequest *request, const char *summary_dir)
 	if (table_name != NULL && !g_file_test(path, G_FILE_TEST_EXISTS)) {
 		g_autoptr(GBytes) empty = analysis_empty_table(request->route, table_name);
 		http_reply_json_bytes(request->msg, 200, empty);
+		return;
+	}
+	if (analysis_pages(request->route, request->offset, request->limit)) {
+		g_autoptr(GBytes) whole = http_file_cache_load(request->server->file_cache, path, &error);
+		if (whole == NULL) {
+			g_warning("reading %s: %s", path, error->message);
+			http_reply_error_literal(request->msg, 500, "a persisted analysis result could not be read");
+			return;
+		}
+		g_autoptr(GBytes) page = analysis_page_lines(whole, request->offset, request->limit);
+		http_reply_json_bytes(request->msg, 200, page);
 		return;
 	}
 	g_autoptr(GPtrArray) pieces = http_file_cache_open(request->server->file_cache, path, &error);
@@ -224,16 +302,17 @@ analysis_reply_cached(HttpRequest *http, AnalysisRoute route, const char *protoc
 	const char *table_name = NULL;
 	gboolean exists = FALSE;
 
-	if (job_queue_get_tables(server->jobs) == NULL && route != ANALYSIS_HIERARCHY && route != ANALYSIS_DNS)
+	if (job_queue_get_tables(server->jobs) == NULL && (route == ANALYSIS_ENDPOINTS || route == ANALYSIS_CONVERSATIONS))
 		return FALSE;
 	g_autofree char *summary_dir = store_capture_summary_dir(server->store, http->capture_id, variant);
 	g_autofree char *path =
 		analysis_result_path(server->jobs, route, protocol, summary_dir, &table_name, &error);
 	if (path == NULL)
 		return FALSE;
-	g_autoptr(GBytes) answer = http_file_cache_lookup(server->file_cache, path, &exists);
-	if (answer == NULL)
+	g_autoptr(GBytes) whole = http_file_cache_lookup(server->file_cache, path, &exists);
+	if (whole == NULL)
 		return FALSE;
+	g_autoptr(GBytes) answer = routes_analysis_page(route, http, whole);
 	metrics_inc("sharkapi_cache_hits_total", "cache=\"summary\"");
 	http_reply_json_bytes(http->msg, 200, answer);
 	return TRUE;
@@ -302,6 +381,8 @@ routes_analysis_summary(HttpRequest *http)
 	request->msg = g_object_ref(http->msg);
 	request->route = route;
 	request->protocol = g_strdup(protocol);
+	request->offset = route == ANALYSIS_EXPERT ? MAX(http_request_get_integer(http, "offset"), 0) : 0;
+	request->limit = route == ANALYSIS_EXPERT ? http_request_get_integer(http, "limit") : -1;
 	soup_server_message_pause(http->msg);
 	SummaryWaiter *waiter =
 		summary_tracker_wait(server->summaries, capture->id, filter, passes, analysis_ready_cb, request);

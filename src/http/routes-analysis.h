@@ -11,8 +11,8 @@
 G_BEGIN_DECLS
 
 void routes_analysis_status(HttpRequest *request);
-/* stats/hierarchy, stats/endpoints, stats/conversations and dns/lookups: which one is the
- * route entry's analysis (http-server.h). */
+/* stats/hierarchy, stats/endpoints, stats/conversations, dns/lookups, expert, http/requests and
+ * tls/handshakes: which one is the route entry's analysis (http-server.h). */
 void routes_analysis_summary(HttpRequest *request);
 
 /* Shared with `sharkapi analyze`, which prints what these routes answer. */
@@ -24,6 +24,9 @@ void routes_analysis_write_status(JsonWriter *writer, const StoreCapture *captur
  * cache: the server's file cache (persisted summary files in memory), or NULL to read the file only. */
 GBytes *routes_analysis_summary_body(JobQueue *jobs, HttpFileCache *cache, AnalysisRoute route,
 				     const char *protocol, const char *summary_dir, GError **error);
+/* The page a request's limit/offset ask for of a summary body (expert's items), or a new
+ * reference to body when the route does not page or no paging is asked for. */
+GBytes *routes_analysis_page(AnalysisRoute route, HttpRequest *request, GBytes *body);
 
 
 G_END_DECLS

@@ -55,7 +55,8 @@ typedef struct {
 	guint64 first; /* the answer's first row */
 	guint64 next; /* next row to send */
 	guint64 end;  /* one past the last */
-	gboolean started;
+	gboolean closed;    /* the text after the last row is out */
+	gboolean completed; /* the final chunk is out */
 	gulong wrote_chunk_handler;
 	gulong finished_handler;
 } FramesList;
@@ -170,13 +171,16 @@ frames_list_next(FramesList *list)
 	SoupMessageBody *body = soup_server_message_get_response_body(list->msg);
 	g_autoptr(GString) out = g_string_new(NULL);
 
+	if (list->completed)
+		return;
 	if (list->next >= list->end) {
-		if (list->next == G_MAXUINT64) {
+		if (list->closed) {
 			soup_message_body_complete(body); /* the closing text went out last time */
+			list->completed = TRUE;
 		} else {
 			g_string_append_printf(out, "],\"matched\":%" G_GINT64_FORMAT "}}", list->matched);
 			soup_message_body_append(body, SOUP_MEMORY_COPY, out->str, out->len);
-			list->next = G_MAXUINT64;
+			list->closed = TRUE;
 		}
 		soup_server_message_unpause(list->msg);
 		return;
@@ -261,7 +265,6 @@ frames_list_answer(FramesList *list, const char *dir)
 	soup_message_body_set_accumulate(soup_server_message_get_response_body(list->msg), FALSE);
 	soup_message_body_append(soup_server_message_get_response_body(list->msg), SOUP_MEMORY_COPY, head->str,
 				 head->len);
-	list->started = TRUE;
 	list->wrote_chunk_handler =
 		g_signal_connect(list->msg, "wrote-chunk", G_CALLBACK(frames_list_wrote_chunk_cb), list);
 	soup_server_message_unpause(list->msg);

@@ -128,6 +128,12 @@ summary_result_path(const char *summary_dir, SummaryResult result, const WorkerT
 		return g_build_filename(summary_dir, WORKER_RESULT_HIERARCHY, NULL);
 	case SUMMARY_RESULT_DNS:
 		return g_build_filename(summary_dir, WORKER_RESULT_DNS, NULL);
+	case SUMMARY_RESULT_EXPERT:
+		return g_build_filename(summary_dir, WORKER_RESULT_EXPERT, NULL);
+	case SUMMARY_RESULT_HTTP_REQUESTS:
+		return g_build_filename(summary_dir, WORKER_RESULT_HTTP_REQUESTS, NULL);
+	case SUMMARY_RESULT_TLS_HANDSHAKES:
+		return g_build_filename(summary_dir, WORKER_RESULT_TLS_HANDSHAKES, NULL);
 	case SUMMARY_RESULT_ENDPOINTS:
 	case SUMMARY_RESULT_CONVERSATIONS: {
 		g_autofree char *file = g_strconcat(table->filter, ".json", NULL);

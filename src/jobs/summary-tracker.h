@@ -43,6 +43,9 @@ typedef enum {
 	SUMMARY_RESULT_DNS,
 	SUMMARY_RESULT_ENDPOINTS,     /* one file per table with data */
 	SUMMARY_RESULT_CONVERSATIONS, /* one file per table with data */
+	SUMMARY_RESULT_EXPERT,
+	SUMMARY_RESULT_HTTP_REQUESTS,
+	SUMMARY_RESULT_TLS_HANDSHAKES,
 } SummaryResult;
 
 /* The file of one result in a variant's folder; table: the table's (endpoints and
