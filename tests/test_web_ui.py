@@ -4,18 +4,24 @@ HTTP checks of what the binary serves (page and assets without a token, content 
 caching headers, 304s, no stray files) and of the two v2 routes the page uses (filter/check,
 tables), then the browser walk-through tests/ui/web-ui-walkthrough.mjs in headless Chromium
 (Debian's /usr/bin/chromium driven by playwright-core, which this test installs from the npm
-registry into the build dir; never committed). Screenshots: <build>/test-artifacts/ui/*.png.
+registry into the build dir; never committed): a person's session with the packet viewer. This
+file uploads the walk-through's other captures through the API (the 82 k-frame one, TLS 1.3
+with its key log, HTTP/2, TLS with embedded keys, bad TCP segments), makes a token without the
+upload permission, and has tshark export the picked capture's HTTP objects, so that the page's
+download can be compared with tshark's file. Screenshots: <build>/test-artifacts/ui/*.png.
 SPDX-License-Identifier: GPL-2.0-or-later
 """
 import os
 import re
+import json
 import shutil
 import subprocess
 import sys
+import tempfile
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import BUILD_DIR, CAPTURES_DIR, Server, check, run  # noqa: E402
+from harness import BUILD_DIR, CAPTURES_DIR, Server, check, oracle_env, run  # noqa: E402
 import npm_tools  # noqa: E402
 
 SOURCE_DIR = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
@@ -25,6 +31,18 @@ ARTIFACTS_DIR = os.path.join(os.path.abspath(BUILD_DIR), "test-artifacts", "ui")
 CHROMIUM = "/usr/bin/chromium"
 DROP_CAPTURE = os.path.join(CAPTURES_DIR, "zeek-wikipedia.pcap")
 PICK_CAPTURE = os.path.join(CAPTURES_DIR, "zeek-http-bro.org.pcap")
+WIRESHARK_CAPTURES = os.path.join(CAPTURES_DIR, "wireshark")
+# The walk-through's other captures, uploaded here: the corpus's largest frame count (82,582
+# frames; sv-dhcp-request-flood.pcap is the largest file but has 10,000), TLS 1.3 whose key log
+# is in the corpus, HTTP/2 with several streams, TLS with its keys in the pcapng, bad TCP.
+WALK_CAPTURES = {
+    "large": os.path.join(CAPTURES_DIR, "zeek-echo-connections.pcap.gz"),
+    "tls13": os.path.join(WIRESHARK_CAPTURES, "tls13-20-chacha20poly1305.pcap"),
+    "http2": os.path.join(WIRESHARK_CAPTURES, "http2_follow_multistream.pcapng"),
+    "dsb": os.path.join(WIRESHARK_CAPTURES, "tls12-dsb.pcapng"),
+    "badseg": os.path.join(WIRESHARK_CAPTURES, "tcp-badsegments.pcap"),
+}
+TLS13_KEYS = os.path.join(WIRESHARK_CAPTURES, "tls13-20-chacha20poly1305.keys")
 
 server = Server().start()
 token = server.token()
@@ -160,13 +178,36 @@ def ensure_browser_tools():
         raise RuntimeError("npm tools in %s, expected %s" % (tools, PLAYWRIGHT_DIR))
 
 
+def upload_walk_captures():
+    """{name: id} of WALK_CAPTURES, uploaded now so their analyses run while the browser starts."""
+    ids = {}
+    for name, capture in WALK_CAPTURES.items():
+        r = server.upload_post(token, capture)
+        check(r.status == 200, "upload of %s answered %d" % (capture, r.status))
+        ids[name] = r.json()["id"]
+    return ids
+
+
+def tshark_objects(capture, directory):
+    """tshark's own export of a capture's HTTP objects: the files the page's downloads must equal."""
+    subprocess.run(["tshark", "-n", "-r", capture, "-q", "--export-objects", "http," + directory],
+                   env=oracle_env(), check=True, capture_output=True, timeout=300)
+    check(len(os.listdir(directory)) > 0, "tshark exported no HTTP object from %s" % capture)
+
+
 def test_browser_walkthrough():
     ensure_browser_tools()
-    env = dict(os.environ, SHARKAPI_URL="http://127.0.0.1:%d/" % server.port, SHARKAPI_TOKEN=token,
-               SHARKAPI_DROP_CAPTURE=DROP_CAPTURE, SHARKAPI_PICK_CAPTURE=PICK_CAPTURE,
-               ARTIFACTS_DIR=ARTIFACTS_DIR, PLAYWRIGHT_DIR=PLAYWRIGHT_DIR)
-    proc = subprocess.run(["node", os.path.join(SOURCE_DIR, "tests", "ui", "web-ui-walkthrough.mjs")],
-                          env=env, capture_output=True, text=True, timeout=600)
+    ids = upload_walk_captures()
+    limited = server.token(permissions="analysis,info", name="no-upload")
+    with tempfile.TemporaryDirectory(prefix="sharkapi-ui-objects-") as objects_dir:
+        tshark_objects(PICK_CAPTURE, objects_dir)
+        env = dict(os.environ, SHARKAPI_URL="http://127.0.0.1:%d/" % server.port, SHARKAPI_TOKEN=token,
+                   SHARKAPI_LIMITED_TOKEN=limited, SHARKAPI_DROP_CAPTURE=DROP_CAPTURE,
+                   SHARKAPI_PICK_CAPTURE=PICK_CAPTURE, SHARKAPI_CAPTURE_IDS=json.dumps(ids),
+                   SHARKAPI_TLS13_KEYS=TLS13_KEYS, SHARKAPI_OBJECTS_DIR=objects_dir,
+                   ARTIFACTS_DIR=ARTIFACTS_DIR, PLAYWRIGHT_DIR=PLAYWRIGHT_DIR)
+        proc = subprocess.run(["node", os.path.join(SOURCE_DIR, "tests", "ui", "web-ui-walkthrough.mjs")],
+                              env=env, capture_output=True, text=True, timeout=780)
     for line in proc.stdout.splitlines():
         print("  " + line, flush=True)
     if proc.stderr.strip():

@@ -94,17 +94,18 @@ export function captureView(firstRoute, isCurrent) {
 				listener(ctx.status);
 		},
 		keysChanged() {
-			// Every result changes: the list reloads, other views are built again when shown.
+			// Every result changes: the list reloads, the view shown reloads its results, the
+			// others are built again when next shown.
+			startAnalysis();
 			for (const [name, view] of views) {
-				if (name !== 'packets') {
+				if (name !== 'packets' && name !== currentName) {
 					view.element.remove();
 					views.delete(name);
 				}
 			}
-			startAnalysis();
 			views.get('packets')?.refresh();
-			if (currentName && currentName !== 'packets')
-				showView(lastRoutes.get(currentName));
+			if (currentName !== 'packets')
+				views.get(currentName)?.refresh?.();
 		},
 	};
 

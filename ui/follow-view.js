@@ -2,7 +2,8 @@
 // dialog shows it: the conversation's payload in order, the client's bytes and the server's in
 // two colours (each chunk also says its side and frame in its title), as ASCII, a hex dump or
 // raw hex (tshark's "raw": one line per chunk, the server's indented), one side or both; a
-// download of either side's bytes; a chunk click opens its frame in the packet list.
+// download of either side's bytes; a chunk click opens its frame in the packet list filtered
+// on the stream, as Wireshark leaves its list after following.
 // SPDX-License-Identifier: GPL-2.0-or-later
 import { api } from './api.js';
 import { announce, formatNumber, h, saveBlob } from './dom.js';
@@ -110,7 +111,7 @@ export function followView(ctx) {
 		text.replaceChildren(...pieces);
 		text.dataset.mode = mode();
 		note.textContent = cut ? `Only the first ${formatNumber(MAX_SHOWN_BYTES)} bytes are shown; the downloads hold everything.`
-			: chunks.length === 0 ? 'This stream carries no payload.' : 'Click a chunk to open its frame.';
+			: chunks.length === 0 ? 'This stream carries no payload.' : 'Click a chunk to open its frame in the list of this stream.';
 	}
 
 	function sideBytes(side) {
@@ -172,8 +173,9 @@ export function followView(ctx) {
 	downloadServer.addEventListener('click', () => download('server'));
 	text.addEventListener('click', (event) => {
 		const chunk = event.target.closest('[data-frame]');
-		if (chunk)
-			window.location.hash = ctx.packetsHash({ frame: Number(chunk.dataset.frame) });
+		// As Wireshark's follow does, the list then shows the stream (its filter), at that frame.
+		if (chunk && state.data)
+			window.location.hash = ctx.packetsHash({ filter: state.data.filter, frame: Number(chunk.dataset.frame) });
 	});
 
 	const controls = h('div', { class: 'follow-controls' },

@@ -40,6 +40,7 @@ export function packetList({ onSelect, onOpen, onRemoveColumn, onStatus }) {
 		selectedFrame: null,
 		fetchTimer: 0,
 		frameRequested: false,
+		loading: null, // the promise of the list's first page while it loads
 		error: null,
 	};
 	const headerRow = h('div', { role: 'row', 'aria-rowindex': '1', class: 'packet-row packet-header-row' });
@@ -243,14 +244,15 @@ export function packetList({ onSelect, onOpen, onRemoveColumn, onStatus }) {
 		row.dataset.frame = String(frame.frame);
 		const page = state.pages.get(pageOf(index));
 		const extras = page.extras?.byFrame.get(frame.frame) ?? null;
-		if (extras) {
+		if (extras && state.query.colors) {
 			const color = colorOf(page.extras.fields, extras);
 			if (color.className)
 				row.classList.add(color.className);
 			if (color.severity)
 				row.classList.add(`expert-${color.severity}`);
-			if (color.rule)
-				row.dataset.rule = color.rule;
+			// Which rule coloured the row ("" for none), readable by tests and tools.
+			row.dataset.rule = color.rule ?? '';
+			row.dataset.severity = color.severity ?? '';
 			row.title = [color.rule ? `Colouring rule: ${color.rule}` : '', color.severity ? `Expert: ${color.severity}` : '']
 				.filter(Boolean).join('; ');
 		}
@@ -440,8 +442,10 @@ export function packetList({ onSelect, onOpen, onRemoveColumn, onStatus }) {
 			grid.setAttribute('aria-busy', 'true');
 			showOverlay('');
 			render();
+			const generation = state.generation;
+			state.loading = fetchPage(0);
 			try {
-				await fetchPage(0);
+				await state.loading;
 			} catch (failure) {
 				if (failure.name !== 'AbortError') {
 					state.matched = 0;
@@ -450,7 +454,10 @@ export function packetList({ onSelect, onOpen, onRemoveColumn, onStatus }) {
 				}
 				throw failure;
 			} finally {
-				grid.removeAttribute('aria-busy');
+				if (generation === state.generation) {
+					grid.removeAttribute('aria-busy');
+					state.loading = null;
+				}
 			}
 			showOverlay(state.matched === 0 ? 'No frames match this filter.' : '', { error: false });
 			render();
@@ -461,6 +468,9 @@ export function packetList({ onSelect, onOpen, onRemoveColumn, onStatus }) {
 		// in this list, and the next one that is got selected if nearest), or null when the
 		// list is empty.
 		async selectFrame(frameNumber, { nearest = true } = {}) {
+			// Asked while the list loads (a link, a quick "go to"): once it is in.
+			while (state.loading)
+				await state.loading.catch(() => {});
 			const found = await locate(frameNumber);
 			if (!found || (!found.exact && !nearest))
 				return found;

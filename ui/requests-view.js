@@ -42,7 +42,7 @@ export function httpView(ctx) {
 export function tlsView(ctx) {
 	const { captureId } = ctx;
 	const holder = h('div');
-	afterAnalysis(ctx, holder, async () => {
+	const load = () => afterAnalysis(ctx, holder, async () => {
 		const data = await api.tlsHandshakes(captureId);
 		holder.replaceChildren(data.handshakes.length === 0 ? h('p', {}, 'No TLS, DTLS or QUIC handshakes in this capture.') : sortableTable({
 			caption: 'TLS handshakes',
@@ -64,7 +64,9 @@ export function tlsView(ctx) {
 			],
 		}));
 	});
+	load();
 	return {
+		refresh: load,
 		element: h('div', {},
 			section('tls', 'TLS handshakes', holder),
 			section('tls-keylog', 'TLS decryption', keylogPanel(ctx, 'tls'))),

@@ -32,10 +32,12 @@ export function summaryView(ctx) {
 	const hierarchyHolder = h('div');
 	const download = h('p', {}, h('a', { href: api.downloadUrl(ctx.captureId), download: '' }, 'Download the capture'));
 	ctx.onStatus((status) => summaryHolder.replaceChildren(summaryList(status, ctx.info)));
-	afterAnalysis(ctx, hierarchyHolder, async (status) => {
+	const load = () => afterAnalysis(ctx, hierarchyHolder, async (status) => {
 		hierarchyHolder.replaceChildren(hierarchyChart(await api.hierarchy(ctx.captureId), status.frames));
 	});
+	load();
 	return {
+		refresh: load,
 		element: h('div', {},
 			section('summary', 'Summary', summaryHolder, download),
 			section('hierarchy', 'Protocol hierarchy', hierarchyHolder),
