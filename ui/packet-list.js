@@ -16,8 +16,10 @@ const ROW_HEIGHT = 22;
 const PAGE_SIZE = 200;
 const OVERSCAN = 8;
 const MAX_CACHED_PAGES = 40;
-// Browsers cap an element's height (Chrome near 33 M pixels, Firefox near 17 M).
-const MAX_SPACER_PX = 8000000;
+// Browsers cap an element's height (Chrome near 33 M pixels, Firefox near 17 M); a million
+// pixels (about 45,000 rows) stays far below either, and a proportional scroll bar over more
+// rows than that still drags to any place.
+const MAX_SPACER_PX = 1000000;
 // A page is asked for once the list stopped moving this long: dragging the scroll bar over a
 // 2 M-frame list must not ask for every page it passes.
 const FETCH_DELAY_MS = 60;
@@ -86,12 +88,30 @@ export function packetList({ onSelect, onOpen, onRemoveColumn, onStatus }) {
 		return lastTop() === 0 ? 0 : (position / lastTop()) * maxScroll;
 	}
 
+	// The fractional row at the top of the view. A scroll the list made itself keeps it; any
+	// other (the person dragging the bar) sets it from the bar.
+	let position = 0;
+	let ownScrollTop = null;
+
+	function currentPosition() {
+		if (ownScrollTop === null || Math.abs(grid.scrollTop - ownScrollTop) >= 1) {
+			position = positionOf(grid.scrollTop);
+			ownScrollTop = null;
+		}
+		return Math.min(position, lastTop());
+	}
+
+	function scrollToPosition(target) {
+		position = Math.min(Math.max(target, 0), lastTop());
+		grid.scrollTop = scrollTopFor(position);
+		ownScrollTop = grid.scrollTop;
+	}
+
 	function visibleRange() {
-		const scrollTop = grid.scrollTop;
-		const position = positionOf(scrollTop);
-		const first = Math.max(Math.floor(position) - OVERSCAN, 0);
-		const last = Math.min(Math.ceil(position + viewRows()) + OVERSCAN, total());
-		return { first, last, top: scrollTop - (position - first) * ROW_HEIGHT, position };
+		const at = currentPosition();
+		const first = Math.max(Math.floor(at) - OVERSCAN, 0);
+		const last = Math.min(Math.ceil(at + viewRows()) + OVERSCAN, total());
+		return { first, last, top: grid.scrollTop - (at - first) * ROW_HEIGHT };
 	}
 
 	// ---- pages ----
@@ -321,15 +341,12 @@ export function packetList({ onSelect, onOpen, onRemoveColumn, onStatus }) {
 	}
 
 	function scrollIntoView(index) {
-		const position = positionOf(grid.scrollTop);
+		const at = currentPosition();
 		const rows = Math.max(Math.floor(viewRows()), 1);
-		let target = position;
-		if (index < position)
-			target = index;
-		else if (index + 1 > position + rows)
-			target = index + 1 - rows;
-		if (target !== position)
-			grid.scrollTop = scrollTopFor(Math.min(Math.max(target, 0), lastTop()));
+		if (index < at)
+			scrollToPosition(index);
+		else if (index + 1 > at + rows)
+			scrollToPosition(index + 1 - rows);
 	}
 
 	function selectIndex(index, { scroll = true } = {}) {
@@ -380,7 +397,22 @@ export function packetList({ onSelect, onOpen, onRemoveColumn, onStatus }) {
 	// ---- events ----
 
 	grid.addEventListener('scroll', queueRender, { passive: true });
-	new ResizeObserver(queueRender).observe(grid);
+	// Over a proportional bar a wheel step would jump many rows: it moves rows, as unscaled.
+	grid.addEventListener('wheel', (event) => {
+		if (!scaled() || event.ctrlKey || event.deltaY === 0)
+			return;
+		event.preventDefault();
+		const rows = event.deltaMode === 1 ? event.deltaY : event.deltaMode === 2 ? event.deltaY * viewRows() : event.deltaY / ROW_HEIGHT;
+		grid.scrollLeft += event.deltaX;
+		scrollToPosition(currentPosition() + rows);
+		queueRender();
+	}, { passive: false });
+	new ResizeObserver(() => {
+		// Another height maps the bar differently: the same row stays at the top.
+		if (scaled())
+			scrollToPosition(currentPosition());
+		queueRender();
+	}).observe(grid);
 	grid.addEventListener('keydown', (event) => {
 		if (event.altKey || event.ctrlKey || event.metaKey || total() === 0)
 			return;
@@ -439,6 +471,8 @@ export function packetList({ onSelect, onOpen, onRemoveColumn, onStatus }) {
 			state.frameRequested = false;
 			renderHeader();
 			grid.scrollTop = 0;
+			position = 0;
+			ownScrollTop = null;
 			grid.setAttribute('aria-busy', 'true');
 			showOverlay('');
 			render();

@@ -634,6 +634,28 @@ await step('scroll-to-the-last-frame-of-a-large-capture', async () => {
 	await page.waitForFunction(() => [...document.querySelectorAll('#packet-list .packet-rows [role="row"]')].some((r) => Number(r.dataset.index) > 40000));
 	await waitListLoaded();
 	await checkRowsAgainstApi(large, '', 'rows in the middle of the large capture');
+	// 82 k rows of 22 px are taller than the list's scroll area: the bar is proportional (the
+	// way a 2 M-frame list scrolls), yet the wheel still moves rows, not thousands of them.
+	const geometry = await page.$eval('#packet-list', (grid) => ({ height: grid.scrollHeight, client: grid.clientHeight }));
+	check(geometry.height < total * 22, `the scroll area is ${geometry.height} px for ${total} rows: not proportional`);
+	const topRow = () => page.$eval('#packet-list', (grid) => {
+		const edge = grid.querySelector('.packet-header').getBoundingClientRect().bottom;
+		return Math.min(...[...grid.querySelectorAll('.packet-rows [role="row"]')]
+			.filter((r) => r.getBoundingClientRect().top >= edge - 1).map((r) => Number(r.dataset.index)));
+	});
+	const beforeWheel = await topRow();
+	const listBox = await page.locator('#packet-list').boundingBox();
+	await page.mouse.move(listBox.x + listBox.width / 2, listBox.y + listBox.height / 2);
+	await page.mouse.wheel(0, 220);
+	await page.waitForFunction(([grid, from]) => {
+		const g = document.querySelector(grid);
+		const edge = g.querySelector('.packet-header').getBoundingClientRect().bottom;
+		const top = Math.min(...[...g.querySelectorAll('.packet-rows [role="row"]')].filter((r) => r.getBoundingClientRect().top >= edge - 1)
+			.map((r) => Number(r.dataset.index)));
+		return top !== from;
+	}, ['#packet-list', beforeWheel]);
+	const afterWheel = await topRow();
+	check(Math.abs(afterWheel - beforeWheel - 10) <= 1, `a 220 px wheel step moved the list from row ${beforeWheel} to ${afterWheel}`);
 	// End: the last frame, selected and shown.
 	await page.focus('#packet-list');
 	await page.keyboard.press('End');
