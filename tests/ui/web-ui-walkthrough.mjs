@@ -676,7 +676,7 @@ await step('scroll-to-the-last-frame-of-a-large-capture', async () => {
 	await checkRowsAgainstApi(large, '', 'the last page of the large capture');
 	await waitDetail(large, total);
 	sameJson(await boxes(), before, 'the panes\' positions (no layout jump while pages load)');
-	await screenshot('07-large-capture-last-frame');
+	await screenshot('09-large-capture-last-frame');
 });
 
 await step('go-to-frame', async () => {
@@ -698,6 +698,29 @@ await step('go-to-frame', async () => {
 	await page.waitForFunction((f) => document.querySelector('#packet-list [aria-selected="true"]')?.dataset.frame === String(f), syn.frames[0].frame);
 	check((await selectedRow()).rowindex === 302, `frame ${syn.frames[0].frame} is not the 301st row of the filtered list`);
 	await checkRowsAgainstApi(IDS.large, 'tcp.flags.syn == 1', 'the filtered large list around the frame');
+});
+
+await step('two-pass-view', async () => {
+	// Wireshark's window dissects twice: the list and the frame as the API's passes=2 answers them.
+	await page.goto(`${BASE}/#/capture/${pickId}/packets?frame=6`);
+	await page.waitForFunction(() => document.querySelector('#packet-list [aria-selected="true"]')?.dataset.frame === '6');
+	await page.check('#two-pass');
+	await page.waitForFunction(() => new URLSearchParams(window.location.hash.split('?')[1]).get('passes') === '2');
+	await page.waitForFunction(() => document.querySelector('#packet-list [aria-selected="true"]')?.dataset.frame === '6');
+	await waitListLoaded();
+	const rows = await listRows();
+	const first = Math.min(...rows.map((r) => r.index));
+	const api = await apiV2(pickId, 'frames', { passes: 2, offset: first, limit: rows.length });
+	sameJson(rows.sort((a, b) => a.index - b.index).map((r) => [r.frame, r.cells]), api.frames.map((f) => [f.frame, f.columns]),
+		'the two-pass rows');
+	check((await page.textContent('#packet-status')).includes('two-pass'), 'the status does not say two-pass');
+	await page.waitForFunction(() => document.getElementById('detail-heading').textContent === 'Frame 6'
+		&& document.querySelector('#packet-tree > [role="treeitem"]') && !document.getElementById('packet-tree').hasAttribute('aria-busy'));
+	const detail = await apiV2(pickId, 'frames/6', { passes: 2 });
+	const names = await page.$$eval('#packet-tree > [role="treeitem"]', (items) => items.map((li) => document.getElementById(li.getAttribute('aria-labelledby')).textContent));
+	sameJson(names, detail.tree.map((n) => n.label), 'frame 6 in two passes');
+	await page.uncheck('#two-pass');
+	await page.waitForFunction(() => !new URLSearchParams(window.location.hash.split('?')[1]).get('passes'));
 });
 
 let treeDetail = null;
@@ -741,7 +764,7 @@ await step('open-a-frame-and-expand-its-tree', async () => {
 	check(await ip.getAttribute('aria-expanded') === 'false', 'Left does not collapse');
 	await page.keyboard.press('Enter');
 	check(await ip.getAttribute('aria-expanded') === 'true', 'Enter does not toggle');
-	await screenshot('08-frame-tree-and-bytes');
+	await screenshot('10-frame-tree-and-bytes');
 });
 
 let httpHostNode = null;
@@ -769,7 +792,7 @@ await step('click-a-byte-selects-the-deepest-node', async () => {
 	check(await page.textContent('#field-status') === `${best.node.abbrev} · bytes ${best.node.offset}–${best.node.offset + best.node.length - 1}`,
 		`field status says ${await page.textContent('#field-status')}`);
 	httpHostNode = best.node;
-	await screenshot('09-byte-selects-node');
+	await screenshot('11-byte-selects-node');
 });
 
 await step('apply-a-field-as-filter-and-as-column', async () => {
@@ -798,7 +821,7 @@ await step('apply-a-field-as-filter-and-as-column', async () => {
 	await page.waitForFunction(() => [...document.querySelectorAll('#packet-list .packet-rows .custom-column')].some((c) => c.textContent !== ''));
 	check((await listHeader()).includes('tcp.stream'), `headers ${await listHeader()}`);
 	await checkRowsAgainstApi(pickId, applied, 'rows with an added column', ['tcp.stream']);
-	await screenshot('10-field-filter-and-column');
+	await screenshot('12-field-filter-and-column');
 	await page.click('#packet-list button[aria-label="Remove column tcp.stream"]');
 	await page.waitForFunction(() => !new URLSearchParams(window.location.hash.split('?')[1]).get('columns'));
 });
@@ -832,7 +855,7 @@ await step('follow-a-tcp-stream', async () => {
 	check((await page.textContent('#follow-text')).startsWith('00000000  47 45 54 20 2f 20 48 54  54 50 2f 31 2e 31 0d 0a  GET / HTTP/1.1..'),
 		'the hex view does not start with the request');
 	await page.check('#follow-mode-ascii');
-	await screenshot('11-follow-tcp');
+	await screenshot('13-follow-tcp');
 	// Either side's bytes download, byte for byte the API's chunks of that side.
 	for (const side of ['client', 'server']) {
 		const [download] = await Promise.all([page.waitForEvent('download'), page.click(`#follow-download-${side}`)]);
@@ -860,7 +883,7 @@ await step('follow-an-http2-substream', async () => {
 	await page.waitForSelector('.view-holder > [data-view="follow"]:not([hidden])');
 	await checkFollow(IDS.http2, 'http2', 0, 13);
 	check((await page.textContent('#follow-text')).includes('/en-US/firefox/52.0.1/firstrun/'), 'the substream does not show its request');
-	await screenshot('12-follow-http2-substream');
+	await screenshot('14-follow-http2-substream');
 	// The decrypted TLS and decompressed header sources are tabs under the bytes pane.
 	await page.goBack();
 	await page.waitForSelector('.view-holder > [data-view="packets"]:not([hidden])');
@@ -883,7 +906,7 @@ await step('key-log-needs-permissions-and-decrypts', async () => {
 	await limitedPage.waitForSelector('#tls-keylog-status.error');
 	const refusal = await limitedPage.textContent('#tls-keylog-status');
 	check(/upload and the analysis permission/.test(refusal), `the refusal says "${refusal}"`);
-	await limitedPage.screenshot({ path: path.join(ARTIFACTS, '13-key-log-refused.png') });
+	await limitedPage.screenshot({ path: path.join(ARTIFACTS, '15-key-log-refused.png') });
 	await limitedPage.close();
 	// Before: the TLS stream carries no readable request.
 	const before = await apiV2(IDS.tls13, 'follow/tls/0').catch(() => ({ chunks: [] }));
@@ -893,7 +916,7 @@ await step('key-log-needs-permissions-and-decrypts', async () => {
 	await page.setInputFiles('#tls-keylog-file', TLS13_KEYS);
 	await page.click('#tls-keylog-upload');
 	await page.waitForSelector('#tls-keylog-status.ok');
-	await screenshot('14-key-log-stored');
+	await screenshot('16-key-log-stored');
 	await openView('packets');
 	await page.fill('#goto-frame', '3');
 	await page.keyboard.press('Enter');
@@ -904,7 +927,7 @@ await step('key-log-needs-permissions-and-decrypts', async () => {
 	check(api.chunks.some((c) => Buffer.from(c.data, 'base64').toString('latin1').includes('GET / HTTP/1.1')), 'the API does not decrypt the stream');
 	const text = await page.textContent('#follow-text');
 	check(text.includes('GET / HTTP/1.1'), `the decrypted stream shows "${text.slice(0, 80)}"`);
-	await screenshot('15-decrypted-http');
+	await screenshot('17-decrypted-http');
 	// A capture with its keys inside (pcapng DSB) shows HTTP rows without any key log.
 	await page.goto(`${BASE}/#/capture/${IDS.dsb}/packets?filter=http`);
 	await page.waitForSelector('[role="grid"][aria-label="Packets"]');
@@ -960,7 +983,7 @@ await stepNeeding(pickId, 'expert', 'expert-info-and-jump-to-a-frame', async () 
 	const items = await tableRows('#section-expert .expert-items table');
 	sameJson(items.map((r) => [Number(r.frame), r.severity, r.group, r.protocol, r.message]),
 		api.items.map((i) => [i.frame, i.severity, i.group, i.protocol, i.message]), 'expert items');
-	await screenshot('16-expert-info');
+	await screenshot('18-expert-info');
 	// A warning group's first frame opens it in the list.
 	const frame = await clickFrameLinkAndCheck('.expert-severity[data-severity="warn"] .frame-link');
 	check(api.items.some((i) => i.frame === frame && i.severity === 'warn'), `frame ${frame} has no warning`);
@@ -1001,7 +1024,7 @@ await stepNeeding(pickId, 'stats/io', 'io-graph-with-two-series', async () => {
 		&& readout.includes(`bytes of tcp.srcport == 80 = ${api.rows[index].values[1].bytes}`), `readout "${readout}" for interval ${index}`);
 	const lines = await page.$$eval('.io-chart polyline', (ls) => ls.map((l) => l.getAttribute('points').split(' ').length));
 	sameJson(lines, [api.rows.length, api.rows.length], 'points per series');
-	await screenshot('17-io-graph');
+	await screenshot('19-io-graph');
 });
 
 await stepNeeding(pickId, 'objects/http', 'export-objects-download-equals-tshark', async () => {
@@ -1019,7 +1042,7 @@ await stepNeeding(pickId, 'objects/http', 'export-objects-download-equals-tshark
 	const tshark = readFileSync(path.join(OBJECTS_DIR, name));
 	check(got.equals(tshark), `${name}: ${got.length} bytes downloaded, tshark wrote ${tshark.length}`);
 	check(got.length === object.size, `${name}: ${got.length} bytes, the list says ${object.size}`);
-	await screenshot('18-objects');
+	await screenshot('20-objects');
 	await clickFrameLinkAndCheck(`#section-objects tbody tr:nth-child(1) .frame-link`);
 });
 
@@ -1035,7 +1058,7 @@ await stepNeeding(pickId, 'http/requests', 'http-requests-open-their-frames', as
 	await page.locator('#section-http th button:text-is("Status")').focus();
 	await page.keyboard.press('Enter');
 	check(await page.getAttribute('#section-http th:has(button:text-is("Status"))', 'aria-sort') === 'descending', 'Status does not sort');
-	await screenshot('19-http-requests');
+	await screenshot('21-http-requests');
 	const frame = await clickFrameLinkAndCheck('#section-http tbody [data-column="frame"] .frame-link');
 	const detail = await waitDetail(pickId, frame);
 	check(detail.tree.some((n) => n.abbrev === 'http'), `frame ${frame} has no HTTP`);
@@ -1049,7 +1072,7 @@ await stepNeeding(IDS.dsb, 'tls/handshakes', 'tls-handshakes-open-their-frames',
 	sameJson(rows.map((r) => [r.frame, r.server_frame, r.server_name, r.version, r.cipher_suite, r.ja3, r.ja4]),
 		api.handshakes.map((x) => [String(x.frame), x.server_frame === null ? '' : String(x.server_frame), x.server_name ?? '', x.version ?? '',
 			x.cipher_suite ?? '', x.ja3 ?? '', x.ja4]), 'TLS handshakes');
-	await screenshot('20-tls-handshakes');
+	await screenshot('22-tls-handshakes');
 	const frame = await clickFrameLinkAndCheck('#section-tls tbody [data-column="server_frame"] .frame-link');
 	await waitDetail(IDS.dsb, frame);
 });
@@ -1087,7 +1110,7 @@ await step('field-query-filter-error-and-pages', async () => {
 	await page.waitForSelector('#query-table caption:has-text("Frames 26 to")');
 	const secondPage = await apiV2(dropId, 'packets/fields', { fields, filter, limit: 25, offset: 25 });
 	sameJson(await read(), asRows(secondPage.packets), 'query page 2');
-	await screenshot('21-field-query-page-2');
+	await screenshot('23-field-query-page-2');
 	await page.click('#query-previous');
 	await page.waitForSelector('#query-table caption:has-text("Frames 1 to 25")');
 	sameJson(await read(), asRows(firstPage.packets), 'query page 1 again');
@@ -1142,7 +1165,7 @@ await step('sensible-on-a-laptop-and-a-large-screen', async () => {
 	const large = await checkViewerFits('1920x1080');
 	check(large.rows > laptop.rows, 'the list does not grow with the screen');
 	check(large.detail.top > large.list.top && Math.abs(large.detail.top - large.bytes.top) < 1, 'tree and bytes are not side by side');
-	await screenshot('22-packet-viewer-1920x1080');
+	await screenshot('24-packet-viewer-1920x1080');
 	await page.setViewportSize({ width: 1366, height: 768 });
 });
 
