@@ -63,6 +63,12 @@ export function captureView(firstRoute, isCurrent) {
 	const navLinks = new Map();
 	const nav = h('nav', { class: 'view-nav', 'aria-label': 'Capture views' }, h('ul', {}, VIEWS.map(([name, title]) => {
 		const link = h('a', { href: captureHash(captureId, name), 'data-view': name }, title);
+		if (name === 'packets') {
+			// Back to the packets is back to the same list: its filter, frame and columns.
+			const current = () => { link.href = ctx.packetsHash(); };
+			for (const event of ['click', 'focus', 'mouseenter'])
+				link.addEventListener(event, current);
+		}
 		navLinks.set(name, link);
 		return h('li', { hidden: name === 'follow' }, link);
 	})));

@@ -6,6 +6,7 @@
 import { api } from './api.js';
 import { announce, h } from './dom.js';
 import { filterInput } from './filter-input.js';
+import { frameLink } from './view-parts.js';
 
 const DEFAULT_FIELDS = 'ip.src,ip.dst,_ws.col.Protocol,_ws.col.Info';
 
@@ -56,7 +57,7 @@ export function fieldQuery(captureId) {
 					h('th', { scope: 'col', class: 'numeric' }, 'Frame'),
 					state.fields.map((f) => h('th', { scope: 'col' }, f)))),
 				h('tbody', {}, packets.map((packet) => h('tr', {},
-					h('td', { class: 'numeric', 'data-column': 'frame' }, String(packet.frame)),
+					h('td', { class: 'numeric', 'data-column': 'frame' }, frameLink(captureId, packet.frame)),
 					state.fields.map((f) => h('td', { 'data-column': f }, packet.fields[f] ?? '')))))));
 	}
 

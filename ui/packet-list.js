@@ -48,7 +48,7 @@ export function packetList({ onSelect, onOpen, onRemoveColumn, onStatus }) {
 	const headerRow = h('div', { role: 'row', 'aria-rowindex': '1', class: 'packet-row packet-header-row' });
 	const header = h('div', { role: 'rowgroup', class: 'packet-header' }, headerRow);
 	const rowsBox = h('div', { role: 'rowgroup', class: 'packet-rows' });
-	const spacer = h('div', { class: 'packet-spacer' }, rowsBox);
+	const spacer = h('div', { class: 'packet-spacer', role: 'presentation' }, rowsBox);
 	const grid = h('div', {
 		role: 'grid', id: 'packet-list', class: 'packet-grid', tabindex: '0', 'aria-label': 'Packets',
 		'aria-rowcount': '1', 'aria-colcount': String(DEFAULT_TITLES.length), 'aria-multiselectable': 'false',
@@ -278,8 +278,11 @@ export function packetList({ onSelect, onOpen, onRemoveColumn, onStatus }) {
 		}
 		if (frame.comment)
 			row.classList.add('has-comment');
+		const lastColumn = frame.columns.length - 1;
 		row.append(...frame.columns.map((text, i) => h('div', {
 			role: 'gridcell', class: `packet-cell col-${i}${NUMERIC.has(i) ? ' numeric' : ''}`, 'aria-colindex': String(i + 1),
+			// The Info text is often longer than its column.
+			title: i === lastColumn ? text : null,
 		}, text)));
 		row.append(...custom.map((field, i) => {
 			const at = page.extras ? page.extras.fields.indexOf(field) : -1;
@@ -373,25 +376,39 @@ export function packetList({ onSelect, onOpen, onRemoveColumn, onStatus }) {
 			return { index, exact: index === frameNumber - 1 };
 		}
 		const generation = state.generation;
-		let low = 0;
-		let high = pageOf(count - 1);
-		while (low < high) {
-			const middle = (low + high) >> 1;
-			const frames = await fetchPage(middle, { pinned: true });
+		const asked = [];
+		const pageFrames = (number) => {
+			asked.push(number);
+			return fetchPage(number, { pinned: true });
+		};
+		try {
+			let low = 0;
+			let high = pageOf(count - 1);
+			while (low < high) {
+				const middle = (low + high) >> 1;
+				const frames = await pageFrames(middle);
+				if (generation !== state.generation)
+					return null;
+				if (frames[frames.length - 1].frame < frameNumber)
+					low = middle + 1;
+				else
+					high = middle;
+			}
+			const frames = await pageFrames(low);
 			if (generation !== state.generation)
 				return null;
-			if (frames[frames.length - 1].frame < frameNumber)
-				low = middle + 1;
-			else
-				high = middle;
+			const at = frames.findIndex((f) => f.frame >= frameNumber);
+			if (at < 0)
+				return { index: count - 1, exact: false };
+			return { index: low * PAGE_SIZE + at, exact: frames[at].frame === frameNumber };
+		} finally {
+			// Found: those pages may go like any other.
+			for (const number of asked) {
+				const page = state.pages.get(number);
+				if (page)
+					page.pinned = false;
+			}
 		}
-		const frames = await fetchPage(low, { pinned: true });
-		if (generation !== state.generation)
-			return null;
-		const at = frames.findIndex((f) => f.frame >= frameNumber);
-		if (at < 0)
-			return { index: count - 1, exact: false };
-		return { index: low * PAGE_SIZE + at, exact: frames[at].frame === frameNumber };
 	}
 
 	// ---- events ----

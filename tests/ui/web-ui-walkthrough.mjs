@@ -601,6 +601,16 @@ await step('conversation-row-filters-the-packet-list', async () => {
 	check(await page.inputValue('#packet-filter') === filter, 'the filter bar does not show the conversation\'s filter');
 	const { api: listed } = await checkRowsAgainstApi(dropId, filter, 'packets of the largest UDP conversation');
 	check(listed.matched === sorted[0].totalf, `${filter} lists ${listed.matched} frames; the conversation has ${sorted[0].totalf}`);
+	// Another view and back: the list is as it was, filter and selected frame.
+	await page.focus('#packet-list');
+	await page.keyboard.press('End');
+	await page.waitForFunction(() => new URLSearchParams(window.location.hash.split('?')[1]).get('frame'));
+	const frame = (await paramsOf()).get('frame');
+	await openView('summary');
+	await openView('packets');
+	check((await paramsOf()).get('filter') === filter && (await paramsOf()).get('frame') === frame,
+		`back on the packets, the address is ${await hashOf()}`);
+	check(String((await selectedRow())?.frame) === frame, 'back on the packets, the frame is no longer selected');
 });
 
 await step('dns-lookup-opens-its-frame', async () => {
