@@ -48,23 +48,35 @@ function niceStep(max, count) {
 	return (scaled <= 1 ? 1 : scaled <= 2 ? 2 : scaled <= 5 ? 5 : 10) * power;
 }
 
-function chart(data, series, columnOf) {
+// log: a logarithmic y axis (series of frames and of bytes differ by orders of magnitude).
+function chart(data, series, columnOf, log) {
 	const plotW = WIDTH - MARGIN.left - MARGIN.right;
 	const plotH = HEIGHT - MARGIN.top - MARGIN.bottom;
 	const rows = data.rows;
 	const values = series.map((s, i) => rows.map((row) => valueOf(s, row.values[columnOf[i]])));
 	const max = Math.max(1, ...values.flat());
-	const step = niceStep(max, 5);
-	const top = Math.ceil(max / step) * step;
+	const step = log ? 10 : niceStep(max, 5);
+	const top = log ? 10 ** Math.ceil(Math.log10(max)) : Math.ceil(max / step) * step;
 	const span = rows.length > 1 ? rows[rows.length - 1].start - rows[0].start : 1;
 	const x = (i) => MARGIN.left + (rows.length > 1 ? ((rows[i].start - rows[0].start) / span) * plotW : plotW / 2);
-	const y = (v) => MARGIN.top + plotH - (v / top) * plotH;
+	const y = log ? (v) => MARGIN.top + plotH - (Math.log10(Math.max(v, 0) + 1) / Math.log10(top + 1)) * plotH
+		: (v) => MARGIN.top + plotH - (v / top) * plotH;
+	const ticks = [];
+	if (log) {
+		// 0, then powers of ten from 10 (1 would sit on 0's line).
+		ticks.push(0);
+		for (let v = 10; v <= top; v *= 10)
+			ticks.push(v);
+	} else {
+		for (let v = 0; v <= top + step / 2; v += step)
+			ticks.push(v);
+	}
 	const titleId = 'io-chart-title';
 	const root = svg('svg', {
 		class: 'io-chart', viewBox: `0 0 ${WIDTH} ${HEIGHT}`, role: 'img', tabindex: '0', 'aria-labelledby': titleId,
 		'aria-describedby': 'io-readout',
 	}, svg('title', { id: titleId }, `I/O graph: ${series.map(seriesName).join('; ')}; ${rows.length} intervals of ${data.interval} s`));
-	for (let v = 0; v <= top + step / 2; v += step) {
+	for (const v of ticks) {
 		root.append(svg('line', { class: 'io-grid', x1: MARGIN.left, x2: WIDTH - MARGIN.right, y1: y(v), y2: y(v) }),
 			svg('text', { class: 'io-tick', x: MARGIN.left - 6, y: y(v) + 4, 'text-anchor': 'end' }, formatNumber(v)));
 	}
@@ -109,6 +121,8 @@ export function ioGraphView(ctx) {
 	const addButton = h('button', { type: 'button', id: 'io-add-series', class: 'secondary' }, 'Add series');
 	const drawButton = h('button', { type: 'submit', id: 'io-draw' }, 'Draw');
 	const output = h('div', { class: 'io-output' });
+	const logScale = h('input', { id: 'io-log', type: 'checkbox' });
+	let last = null; // the last answer drawn, redrawn when the scale changes
 	const readout = h('p', { id: 'io-readout', class: 'io-readout', 'aria-live': 'polite' }, 'Hover over the graph, or focus it and use the arrow keys, to read an interval.');
 	const entries = [];
 	let serial = 0;
@@ -126,8 +140,8 @@ export function ioGraphView(ctx) {
 		const swatch = h('span', { class: 'swatch', 'aria-hidden': 'true' });
 		const remove = h('button', { type: 'button', class: 'secondary remove-series', 'aria-label': `Remove series ${n}` }, 'Remove');
 		const item = h('li', { class: 'io-series-item', 'data-series': String(n) },
-			h('fieldset', {}, h('legend', {}, swatch, ` Series ${n}`), filter.element,
-				h('div', { class: 'io-series-row' },
+			h('fieldset', {}, h('legend', {}, swatch, ` Series ${n}`),
+				h('div', { class: 'io-series-row' }, filter.element,
 					h('div', { class: 'field' }, h('label', { for: unit.id }, 'Value per interval'), unit), fieldBox, remove)));
 		const entry = { n, filter, unit, field, item };
 		const sync = () => { fieldBox.hidden = unit.value === 'frames' || unit.value === 'bytes'; };
@@ -191,11 +205,12 @@ export function ioGraphView(ctx) {
 	}
 
 	function show(data, series, columnOf) {
+		last = { data, series, columnOf };
 		if (data.rows.length === 0) {
 			output.replaceChildren(h('p', {}, 'No intervals: the capture has no frames.'));
 			return;
 		}
-		const { root, values, guide, x } = chart(data, series, columnOf);
+		const { root, values, guide, x } = chart(data, series, columnOf, logScale.checked);
 		const legend = h('ul', { class: 'io-legend' }, series.map((s, i) => h('li', {},
 			h('span', { class: 'swatch', style: { background: COLORS[i % COLORS.length] }, 'aria-hidden': 'true' }), ` ${seriesName(s)}`)));
 		let current = null;
@@ -232,6 +247,10 @@ export function ioGraphView(ctx) {
 	}
 
 	addButton.addEventListener('click', () => addSeries());
+	logScale.addEventListener('change', () => {
+		if (last)
+			show(last.data, last.series, last.columnOf);
+	});
 	addSeries({ filter: '', unit: 'frames' });
 	const form = h('form', {
 		class: 'io-form',
@@ -240,7 +259,9 @@ export function ioGraphView(ctx) {
 			draw();
 		},
 	},
-	h('div', { class: 'field inline' }, h('label', { for: 'io-interval' }, 'Interval'), interval),
+	h('div', { class: 'io-options' },
+		h('div', { class: 'field inline' }, h('label', { for: 'io-interval' }, 'Interval'), interval),
+		h('label', { class: 'check' }, logScale, ' Logarithmic y axis')),
 	seriesList,
 	h('div', { class: 'button-row' }, addButton, drawButton));
 	const body = h('div');
