@@ -52,7 +52,7 @@ function query(params) {
 
 // A 503 says "not yet" (no worker up, or a result being computed again after a key log
 // changed): ask again a few times, as the Retry-After header says, before giving up.
-const RETRIES_503 = 8;
+const RETRIES_503 = 20;
 
 function waitFor(ms, signal) {
 	return new Promise((resolve, reject) => {

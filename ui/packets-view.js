@@ -18,8 +18,11 @@ const DETAIL_DELAY_MS = 60;
 const LITERAL = /^(-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?|0x[0-9a-fA-F]+|[0-9a-fA-F]{2}([:.-][0-9a-fA-F]{2})+|[0-9]{1,3}(\.[0-9]{1,3}){3}(\/[0-9]{1,2})?|[0-9a-fA-F]*:[0-9a-fA-F:.]*)$/;
 const FOLLOW_NAMES = { tcp: 'TCP', udp: 'UDP', tls: 'TLS', http: 'HTTP', http2: 'HTTP/2', quic: 'QUIC' };
 
+// A string value as a filter literal. Values come as Wireshark shows them: non-printable
+// bytes already written as C escapes (\r, \x01, \012), which a filter string reads back the
+// same way; any other backslash and every double quote are escaped.
 function quote(text) {
-	return `"${text.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+	return `"${text.replace(/\\(?![abfnrtv\\"]|x[0-9a-fA-F]{2}|[0-7]{3})/g, '\\\\').replace(/(?<!\\)"/g, '\\"')}"`;
 }
 
 // The filters that select this node's field and value, most likely first.
