@@ -21,6 +21,12 @@
  *       deep search: does any frame pass the display filter (tshark -r PATH -Y FILTER prints one)?
  *       One pass, stopping at the first matching frame; answers END {"frames":N,"matched":bool},
  *       N being the frames dissected. An empty or bad filter is an ERROR 400.
+ *   {"capture":PATH,"columns":[...],"interval":"S","job":"io","output":FILE,"passes":1}
+ *       stats/io (engine-io.h): the whole answer body written into FILE (created by the
+ *       server); END {"rows":N}. A bad column or interval is an ERROR 400.
+ *   {"capture":PATH,"job":"objects","output":FILE,"passes":1,"protocol":"http"}
+ *       objects/<proto> (engine-objects.h): the list's answer body on FILE's first line, then
+ *       every object's bytes in list order; END {"objects":N}. An unknown protocol is a 400.
  *
  * Worker -> server: frames, a 5-byte header (type, then payload length as uint32 big-endian)
  * followed by the payload:
@@ -53,6 +59,8 @@ typedef enum {
 #define WORKER_JOB_FIELDS "fields"
 #define WORKER_JOB_CHECK_FILTER "check_filter"
 #define WORKER_JOB_MATCH "match"
+#define WORKER_JOB_IO "io"
+#define WORKER_JOB_OBJECTS "objects"
 
 /* Request members. */
 #define WORKER_REQUEST_JOB "job"
@@ -67,6 +75,9 @@ typedef enum {
 #define WORKER_REQUEST_LIMIT "limit"
 #define WORKER_REQUEST_OFFSET "offset"
 #define WORKER_REQUEST_FORMAT "format"
+#define WORKER_REQUEST_COLUMNS "columns"
+#define WORKER_REQUEST_INTERVAL "interval"
+#define WORKER_REQUEST_PROTOCOL "protocol"
 
 /* A summary job's results, relative to its output DIR. A table's file is
  * <folder>/<table filter name>.json, absent when the table has no data. */
@@ -87,6 +98,7 @@ typedef enum {
 #define WORKER_END_ROWS "rows"
 #define WORKER_END_MATCHED "matched"
 #define WORKER_END_UNSAFE "unsafe"
+#define WORKER_END_OBJECTS "objects"
 
 /* ERROR members. */
 #define WORKER_ERROR_MESSAGE "message"

@@ -8,6 +8,8 @@
 #include "worker/worker-jobs.h"
 
 #include "engine/engine-fields.h"
+#include "engine/engine-io.h"
+#include "engine/engine-objects.h"
 #include "engine/engine-match.h"
 #include "engine/engine-summary.h"
 #include "engine/engine-tables.h"
@@ -243,6 +245,56 @@ worker_jobs_match(WorkerJob *job, JsonObject *request, GError **error)
 	return worker_jobs_end(job, writer, error);
 }
 
+/* {"capture":PATH,"columns":[...],"interval":"S","job":"io","output":FILE,"passes":1}
+ * -> END {"rows":N} */
+static gboolean
+worker_jobs_io(WorkerJob *job, JsonObject *request, GError **error)
+{
+	EngineIoRequest io = {0};
+	g_autoptr(GPtrArray) columns = NULL;
+	g_autoptr(JsonWriter) writer = NULL;
+	guint64 rows = 0;
+
+	if (!worker_request_get_string(request, WORKER_REQUEST_CAPTURE, NULL, &io.capture, error) ||
+	    !worker_request_get_string(request, WORKER_REQUEST_OUTPUT, NULL, &io.output, error) ||
+	    !worker_request_get_strings(request, WORKER_REQUEST_COLUMNS, &columns, error) ||
+	    !worker_request_get_string(request, WORKER_REQUEST_INTERVAL, NULL, &io.interval, error) ||
+	    !worker_jobs_get_passes(request, &io.passes, error))
+		return FALSE;
+	io.columns = (const char *const *)columns->pdata;
+	io.n_columns = columns->len;
+	if (!engine_io_run(job->engine, &io, worker_jobs_progress_cb, job, &rows, error))
+		return FALSE;
+	writer = json_writer_new();
+	json_writer_begin_object(writer);
+	json_writer_member_int(writer, WORKER_END_ROWS, (gint64)rows);
+	json_writer_end_object(writer);
+	return worker_jobs_end(job, writer, error);
+}
+
+/* {"capture":PATH,"job":"objects","output":FILE,"passes":1,"protocol":"http"}
+ * -> END {"objects":N} */
+static gboolean
+worker_jobs_objects(WorkerJob *job, JsonObject *request, GError **error)
+{
+	EngineObjectsRequest objects = {0};
+	g_autoptr(JsonWriter) writer = NULL;
+	guint count = 0;
+
+	if (!worker_request_get_string(request, WORKER_REQUEST_CAPTURE, NULL, &objects.capture, error) ||
+	    !worker_request_get_string(request, WORKER_REQUEST_OUTPUT, NULL, &objects.output, error) ||
+	    !worker_request_get_string(request, WORKER_REQUEST_PROTOCOL, NULL, &objects.protocol, error) ||
+	    !worker_jobs_get_passes(request, &objects.passes, error))
+		return FALSE;
+	if (!engine_objects_run(job->engine, &objects, worker_jobs_progress_cb, job, &count, error))
+		return FALSE;
+	writer = json_writer_new();
+	json_writer_begin_object(writer);
+	json_writer_member_int(writer, WORKER_END_OBJECTS, count);
+	json_writer_end_object(writer);
+	return worker_jobs_end(job, writer, error);
+}
+
 static const struct {
 	const char *name;
 	WorkerJobFunc func;
@@ -252,6 +304,8 @@ static const struct {
     {WORKER_JOB_MATCH, worker_jobs_match},
     {WORKER_JOB_SUMMARY, worker_jobs_summary},
     {WORKER_JOB_SUMMARY_MERGE, worker_jobs_summary_merge},
+    {WORKER_JOB_IO, worker_jobs_io},
+    {WORKER_JOB_OBJECTS, worker_jobs_objects},
 };
 
 static gboolean
