@@ -149,13 +149,13 @@ engine_io_check_type(EngineIoColumn *column, const char *field, const char *func
 		if (column->function == ENGINE_IO_COUNT)
 			return TRUE;
 		g_set_error(error, SHARKAPI_ERROR, SHARKAPI_ERROR_BAD_REQUEST,
-			    "column: %s doesn't have integral values, so %s(*) calculations are not supported on it",
+			    "%s doesn't have integral values, so %s(*) calculations are not supported on it",
 			    field, function);
 		return FALSE;
 	}
 	/* tshark stops at the first such frame; we say so at once. */
 	g_set_error(error, SHARKAPI_ERROR, SHARKAPI_ERROR_BAD_REQUEST,
-		    "column: LOAD() is only supported for relative-time fields such as smb.time, not %s", field);
+		    "LOAD() is only supported for relative-time fields such as smb.time, not %s", field);
 	return FALSE;
 }
 

@@ -81,6 +81,8 @@ typedef enum {
 	ANALYSIS_CONVERSATIONS,
 	ANALYSIS_DNS,
 	ANALYSIS_FIELDS,
+	ANALYSIS_IO,
+	ANALYSIS_OBJECTS,
 } AnalysisRoute;
 
 typedef enum {
