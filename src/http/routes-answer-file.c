@@ -36,17 +36,14 @@ answer_file_free(AnswerFile *self)
 /* The finished file: into the cache when it takes it, else mapped from tmp/ and removed
  * (the mapping outlives the name). */
 static GMappedFile *
-answer_file_take(AnswerFile *self, gboolean *cached, GError **error)
+answer_file_take(AnswerFile *self, GError **error)
 {
-	*cached = FALSE;
 	if (self->results != NULL &&
 	    result_cache_adopt(self->results, self->capture_id, self->cache_key, self->temp_path)) {
 		g_clear_pointer(&self->temp_path, g_free);
 		GMappedFile *mapped = result_cache_map(self->results, self->capture_id, self->cache_key);
-		if (mapped != NULL) {
-			*cached = TRUE;
+		if (mapped != NULL)
 			return mapped;
-		}
 		g_set_error(error, SHARKAPI_ERROR, SHARKAPI_ERROR_INTERNAL, "a cached answer vanished");
 		return NULL;
 	}
@@ -59,14 +56,13 @@ answer_file_done_cb(Job *job, JsonObject *result, const GError *error, gpointer 
 	AnswerFile *self = user_data;
 	g_autoptr(GError) local_error = NULL;
 	g_autoptr(GMappedFile) mapped = NULL;
-	gboolean cached = FALSE;
-
 	self->job = NULL;
 	if (error == NULL) {
-		mapped = answer_file_take(self, &cached, &local_error);
+		mapped = answer_file_take(self, &local_error);
 		error = local_error;
 	}
-	self->ready(mapped, cached, error, self->user_data);
+	/* Computed now: a miss, even when the cache keeps it from here on. */
+	self->ready(mapped, FALSE, error, self->user_data);
 	answer_file_free(self);
 }
 

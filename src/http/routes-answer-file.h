@@ -13,8 +13,8 @@ G_BEGIN_DECLS
 
 typedef struct AnswerFile AnswerFile;
 
-/* answer: the mapped answer (borrowed), or NULL with error set. */
-typedef void (*AnswerFileReady)(GMappedFile *answer, gboolean cached, const GError *error, gpointer user_data);
+/* answer: the mapped answer (borrowed), or NULL with error set; hit: it was computed before. */
+typedef void (*AnswerFileReady)(GMappedFile *answer, gboolean hit, const GError *error, gpointer user_data);
 /* The job's request line, given the file it must write. */
 typedef char *(*AnswerFileJobLine)(const char *output, gpointer user_data);
 
