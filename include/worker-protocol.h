@@ -38,6 +38,12 @@
  *       deep search: does any frame pass the display filter (tshark -r PATH -Y FILTER prints one)?
  *       One pass, stopping at the first matching frame; answers END {"frames":N,"matched":bool},
  *       N being the frames dissected. An empty or bad filter is an ERROR 400.
+ *   {"capture":PATH,"columns":[...],"interval":"S","job":"io","output":FILE,"passes":1}
+ *       stats/io (engine-io.h): the whole answer body written into FILE (created by the
+ *       server); END {"rows":N}. A bad column or interval is an ERROR 400.
+ *   {"capture":PATH,"job":"objects","output":FILE,"passes":1,"protocol":"http"}
+ *       objects/<proto> (engine-objects.h): the list's answer body on FILE's first line, then
+ *       every object's bytes in list order; END {"objects":N}. An unknown protocol is a 400.
  *
  * Worker -> server: frames, a 5-byte header (type, then payload length as uint32 big-endian)
  * followed by the payload:
@@ -73,6 +79,8 @@ typedef enum {
 #define WORKER_JOB_FRAME_LIST "frame_list"
 #define WORKER_JOB_FRAME_TREE "frame_tree"
 #define WORKER_JOB_FOLLOW "follow"
+#define WORKER_JOB_IO "io"
+#define WORKER_JOB_OBJECTS "objects"
 
 /* Request members. */
 #define WORKER_REQUEST_JOB "job"
@@ -94,6 +102,7 @@ typedef enum {
 #define WORKER_REQUEST_STREAM "stream"
 #define WORKER_REQUEST_SUBSTREAM "substream"
 #define WORKER_REQUEST_TLS_KEYS "tls_keys"
+#define WORKER_REQUEST_INTERVAL "interval"
 
 /* A summary job's results, relative to its output DIR. A table's file is
  * <folder>/<table filter name>.json, absent when the table has no data. */
@@ -134,6 +143,7 @@ typedef struct {
 #define WORKER_END_MATCHED "matched"
 #define WORKER_END_UNSAFE "unsafe"
 #define WORKER_END_CHUNKS "chunks"
+#define WORKER_END_OBJECTS "objects"
 
 /* ERROR members. */
 #define WORKER_ERROR_MESSAGE "message"

@@ -168,7 +168,7 @@ def normalise_pdml(nodes):
         if abbrev == "":
             abbrev, value = None, None
         if abbrev == "data":
-            label = None
+            label, offset, length = None, None, None  # PDML's data field has neither pos nor size
         result.append((depth, abbrev, label, offset, length, value))
     return result
 
@@ -187,7 +187,7 @@ def check_frame(path, capture_id, frame, two_pass=False):
     got_data = data_of(server.v2(token, capture_id, "frames/%d" % frame, **({"passes": 2} if two_pass else {})),
                        "frames/%d" % frame)
     check(got_data["frame"] == frame, "frame number %s" % got_data["frame"])
-    got = [(d, a, None if a == "data" else xml_attribute(l), o, n, xml_attribute(v))
+    got = [(d, a, None, None, None, v) if a == "data" else (d, a, xml_attribute(l), o, n, xml_attribute(v))
            for d, a, l, o, n, v in our_nodes(got_data["tree"], [])]
     for index, (ours, theirs) in enumerate(zip(got, want)):
         check(ours == theirs, "frame %d node %d: %s, PDML %s" % (frame, index, ours, theirs))

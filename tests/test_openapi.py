@@ -310,6 +310,11 @@ def test_real_responses_match_schemas():
     rec.get("/api/v2/filter/check?filter=dns", headers={"Authorization": token})
     rec.get("/api/v2/filter/check?filter=dns%20%3D%3D", headers={"Authorization": token})
     rec.get("/api/v2/tables", headers={"Authorization": token})
+    rec.v2(tcp_id, "stats/io", interval="1", column="tcp")
+    rec.v2(tcp_id, "stats/io", interval="0")
+    rec.v2(tcp_id, "objects/http")
+    rec.v2(tcp_id, "objects/nosuch")
+    rec.v2(tcp_id, "objects/http/999")
 
     rec.keep("GET", "/api/v1/%s/delete/%s" % (token, tcp_id),
              server.request("GET", "/api/v1/%s/delete/%s" % (token, tcp_id)))

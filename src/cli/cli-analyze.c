@@ -19,8 +19,11 @@
 #include "file-tree.h"
 #include "http/http-reply.h"
 #include "http/routes-analysis.h"
+#include "http/routes-answer-file.h"
 #include "http/routes-captures.h"
 #include "http/routes-frames.h"
+#include "http/routes-io.h"
+#include "http/routes-objects.h"
 #include "jobs/job-queue.h"
 #include "jobs/job-requests.h"
 #include "jobs/summary-tracker.h"
@@ -43,6 +46,9 @@ typedef struct {
 	char **path_values;
 	SummaryWaiter *waiter;
 	Job *job;
+	AnswerFile *answer; /* stats/io, objects: a job writing an answer file */
+	IoQuery io;
+	gboolean objects; /* the answer file is objects/<proto>'s: print its list */
 	double job_progress;
 	gboolean show_progress;
 	gboolean bar_visible; /* a bar is on stderr's current line */
@@ -311,6 +317,50 @@ analyze_start_fields(Analyze *self, GError **error)
 	return analyze_start_job(self, line, error);
 }
 
+static char *
+analyze_io_line_cb(const char *output, gpointer user_data)
+{
+	Analyze *self = user_data;
+	return io_query_job_line(&self->io, output);
+}
+
+static char *
+analyze_objects_line_cb(const char *output, gpointer user_data)
+{
+	Analyze *self = user_data;
+	g_autofree char *capture_path = store_capture_file(self->store, self->capture->id);
+	return objects_job_line(capture_path, output, http_request_get_path(&self->request, "proto"),
+				(guint)http_request_get_integer(&self->request, "passes"));
+}
+
+static void
+analyze_answer_ready_cb(GMappedFile *answer, gboolean cached, const GError *error, gpointer user_data)
+{
+	Analyze *self = user_data;
+	self->answer = NULL;
+	if (error != NULL) {
+		analyze_print_error(self, error);
+	} else {
+		g_autoptr(GBytes) bytes = g_mapped_file_get_bytes(answer);
+		g_autoptr(GBytes) list = self->objects ? objects_answer_list(bytes) : NULL;
+		analyze_print_bytes(self, self->objects ? list : bytes);
+	}
+	if (self->loop != NULL)
+		g_main_loop_quit(self->loop);
+}
+
+static gboolean
+analyze_start_answer_file(Analyze *self, gboolean objects, GError **error)
+{
+	self->objects = objects;
+	if (!objects && !io_query_init(&self->io, &self->request, self->capture, self->store, error))
+		return FALSE;
+	self->answer = answer_file_fetch_uncached(self->store, self->jobs,
+						  objects ? analyze_objects_line_cb : analyze_io_line_cb,
+						  analyze_answer_ready_cb, self);
+	return TRUE;
+}
+
 /* Starts the route's work, keyed by the route table's entry; FALSE with error set for a bad
  * parameter (the server's 400) or an unknown route. */
 static gboolean
@@ -351,6 +401,10 @@ analyze_start(Analyze *self, const HttpRoute *route, GError **error)
 		return analyze_start_frame(self, error);
 	case ANALYSIS_FOLLOW:
 		return analyze_start_follow(self, error);
+	case ANALYSIS_IO:
+		return analyze_start_answer_file(self, FALSE, error);
+	case ANALYSIS_OBJECTS:
+		return analyze_start_answer_file(self, TRUE, error);
 	case ANALYSIS_NONE:
 	case ANALYSIS_INFO:
 		break;
@@ -474,7 +528,7 @@ analyze_run(Analyze *self, const char *file, const char *route_name, const char 
 	self->loop = loop;
 	if (!analyze_start(self, route, &error)) {
 		analyze_print_error(self, error);
-	} else if (self->waiter != NULL || self->job != NULL) {
+	} else if (self->waiter != NULL || self->job != NULL || self->answer != NULL) {
 		guint progress_source = 0;
 		if (self->show_progress) {
 			/* Drawn at once and when done too, so even a short run shows its bar. */
@@ -527,6 +581,7 @@ cli_analyze(int argc, char **argv)
 	store_capture_free(self.capture);
 	http_request_clear_offline(&self.request);
 	g_free(self.prefix);
+	io_query_clear(&self.io);
 	g_strfreev(self.path_names);
 	g_strfreev(self.path_values);
 	if (!file_tree_remove(data_dir, &error))

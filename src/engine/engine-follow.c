@@ -69,7 +69,7 @@ engine_follow_has_substreams(const char *name)
 }
 
 static void
-engine_follow_write_endpoint(JsonWriter *writer, const char *key, const address *addr, guint port, guint bytes)
+engine_follow_write_endpoint(JsonWriter *writer, const char *key, const address *addr, guint port, guint64 bytes)
 {
 	char text[WS_INET6_ADDRSTRLEN + 64] = "";
 
@@ -78,7 +78,7 @@ engine_follow_write_endpoint(JsonWriter *writer, const char *key, const address 
 	json_writer_key(writer, key);
 	json_writer_begin_object(writer);
 	json_writer_member_string(writer, "address", text);
-	json_writer_member_int(writer, "bytes", bytes);
+	json_writer_member_int(writer, "bytes", (gint64)bytes);
 	json_writer_member_int(writer, "port", port);
 	json_writer_end_object(writer);
 }
@@ -105,6 +105,9 @@ engine_follow_write(EngineFollowOutput *out, const EngineFollowRequest *request,
 		    follow_info_t *info, guint64 *chunks, GError **error)
 {
 	JsonWriter *writer = out->writer;
+	/* Each side's bytes are those of its chunks: follow_info's own counters leave out data the
+	 * followers hand over later (TCP's out-of-order segments), so they disagree with the chunks. */
+	guint64 sent[2] = {0, 0};
 
 	json_writer_begin_object(writer);
 	json_writer_key(writer, "data");
@@ -120,17 +123,16 @@ engine_follow_write(EngineFollowOutput *out, const EngineFollowRequest *request,
 		json_writer_member_int(writer, "frame", record->packet_num);
 		json_writer_member_string(writer, "from", record->is_server ? "server" : "client");
 		json_writer_end_object(writer);
+		sent[record->is_server ? FROM_SERVER : FROM_CLIENT] += record->data->len;
 		(*chunks)++;
 		if (!engine_follow_flush(out, FALSE, error))
 			return FALSE;
 	}
 	json_writer_end_array(writer);
-	engine_follow_write_endpoint(writer, "client", &info->client_ip, info->client_port,
-				     info->bytes_written[FROM_CLIENT]);
+	engine_follow_write_endpoint(writer, "client", &info->client_ip, info->client_port, sent[FROM_CLIENT]);
 	json_writer_member_string(writer, "filter", info->filter_out_filter);
 	json_writer_member_string(writer, "protocol", name);
-	engine_follow_write_endpoint(writer, "server", &info->server_ip, info->server_port,
-				     info->bytes_written[FROM_SERVER]);
+	engine_follow_write_endpoint(writer, "server", &info->server_ip, info->server_port, sent[FROM_SERVER]);
 	json_writer_member_int(writer, "stream", request->stream);
 	if (request->substream >= 0)
 		json_writer_member_int(writer, "substream", request->substream);

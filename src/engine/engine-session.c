@@ -218,6 +218,12 @@ engine_session_get_frame_count(EngineSession *self)
 	return self->frame_count;
 }
 
+nstime_t
+engine_session_get_elapsed(EngineSession *self)
+{
+	return self->elapsed;
+}
+
 gboolean
 engine_session_matches(EngineSession *self, const char *path)
 {

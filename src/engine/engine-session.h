@@ -61,6 +61,9 @@ gboolean engine_session_is_two_pass(EngineSession *self);
 gboolean engine_session_has_first_pass(EngineSession *self);
 /* Frames read so far (all of them after a complete pass). */
 guint32 engine_session_get_frame_count(EngineSession *self);
+/* The latest frame time relative to the first frame, over the frames read so far (tshark's
+ * cf->elapsed_time: the capture's duration after a complete pass). */
+nstime_t engine_session_get_elapsed(EngineSession *self);
 /* TRUE when path still names the same unchanged file this session was opened on. */
 gboolean engine_session_matches(EngineSession *self, const char *path);
 

@@ -15,6 +15,8 @@
 #include "http/routes-fields.h"
 #include "http/routes-follow.h"
 #include "http/routes-frames.h"
+#include "http/routes-io.h"
+#include "http/routes-objects.h"
 #include "http/routes-merge.h"
 #include "http/routes-metrics.h"
 #include "http/routes-search.h"
@@ -136,6 +138,20 @@ static const HttpParamSpec http_search_params[] = {
 	{NULL},
 };
 
+/* stats/io: each column a display filter or FUNC(field)filter (the worker checks them);
+ * interval in seconds, the automatic one when absent (routes-io.c). */
+static const HttpParamSpec http_io_params[] = {
+	{.name = "column", .type = HTTP_PARAM_REPEATED, .flags = HTTP_PARAM_ROUTE_CHECKS},
+	{.name = "interval", .type = HTTP_PARAM_STRING, .flags = HTTP_PARAM_ROUTE_CHECKS, .max = 64},
+	HTTP_PARAM_PASSES_SPEC,
+	{NULL},
+};
+
+static const HttpParamSpec http_objects_params[] = {
+	HTTP_PARAM_PASSES_SPEC,
+	{NULL},
+};
+
 /* The whole API, in one place: method, path, authentication, permission, handler, parameters,
  * and what `sharkapi analyze` answers for it. */
 static const HttpRoute http_routes[] = {
@@ -196,6 +212,12 @@ static const HttpRoute http_routes[] = {
 	 http_summary_params, ANALYSIS_HTTP_REQUESTS},
 	{"GET", "/api/v2/analysis/{id}/tls/handshakes", HTTP_AUTH_HEADER, AUTH_PERMISSION_ANALYSIS, routes_analysis_summary,
 	 http_summary_params, ANALYSIS_TLS_HANDSHAKES},
+	{"GET", "/api/v2/analysis/{id}/stats/io", HTTP_AUTH_HEADER, AUTH_PERMISSION_ANALYSIS, routes_analysis_io,
+	 http_io_params, ANALYSIS_IO},
+	{"GET", "/api/v2/analysis/{id}/objects/{proto}", HTTP_AUTH_HEADER, AUTH_PERMISSION_ANALYSIS,
+	 routes_analysis_objects, http_objects_params, ANALYSIS_OBJECTS},
+	{"GET", "/api/v2/analysis/{id}/objects/{proto}/{index}", HTTP_AUTH_HEADER, AUTH_PERMISSION_ANALYSIS,
+	 routes_analysis_object, http_objects_params, ANALYSIS_NONE},
 };
 
 void

@@ -87,6 +87,8 @@ typedef enum {
 	ANALYSIS_EXPERT,
 	ANALYSIS_HTTP_REQUESTS,
 	ANALYSIS_TLS_HANDSHAKES,
+	ANALYSIS_IO,
+	ANALYSIS_OBJECTS,
 } AnalysisRoute;
 
 typedef enum {

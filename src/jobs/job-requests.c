@@ -149,3 +149,37 @@ job_request_follow(const char *capture_path, const char *protocol, gint64 stream
 	job_request_end_capture(writer, capture_path);
 	return json_writer_steal_string(writer);
 }
+
+char *
+job_request_io(const char *capture_path, const char *output, const char *const *columns, guint n_columns,
+	       const char *interval, guint passes)
+{
+	g_autoptr(JsonWriter) writer = json_writer_new();
+	json_writer_begin_object(writer);
+	json_writer_member_string(writer, WORKER_REQUEST_CAPTURE, capture_path);
+	json_writer_key(writer, WORKER_REQUEST_COLUMNS);
+	json_writer_begin_array(writer);
+	for (guint i = 0; i < n_columns; i++)
+		json_writer_string(writer, columns[i]);
+	json_writer_end_array(writer);
+	json_writer_member_string(writer, WORKER_REQUEST_INTERVAL, interval);
+	json_writer_member_string(writer, WORKER_REQUEST_JOB, WORKER_JOB_IO);
+	json_writer_member_string(writer, WORKER_REQUEST_OUTPUT, output);
+	json_writer_member_int(writer, WORKER_REQUEST_PASSES, passes);
+	job_request_end_capture(writer, capture_path);
+	return json_writer_steal_string(writer);
+}
+
+char *
+job_request_objects(const char *capture_path, const char *output, const char *protocol, guint passes)
+{
+	g_autoptr(JsonWriter) writer = json_writer_new();
+	json_writer_begin_object(writer);
+	json_writer_member_string(writer, WORKER_REQUEST_CAPTURE, capture_path);
+	json_writer_member_string(writer, WORKER_REQUEST_JOB, WORKER_JOB_OBJECTS);
+	json_writer_member_string(writer, WORKER_REQUEST_OUTPUT, output);
+	json_writer_member_int(writer, WORKER_REQUEST_PASSES, passes);
+	json_writer_member_string(writer, WORKER_REQUEST_PROTOCOL, protocol);
+	job_request_end_capture(writer, capture_path);
+	return json_writer_steal_string(writer);
+}

@@ -25,5 +25,9 @@ char *job_request_frame_tree(const char *capture_path, guint32 frame, guint pass
 char *job_request_follow(const char *capture_path, const char *protocol, gint64 stream, gint64 substream);
 char *job_request_check_filter(const char *filter);
 char *job_request_match(const char *capture_path, const char *filter);
+/* output: the file the worker writes the answer into (worker-protocol.h). */
+char *job_request_io(const char *capture_path, const char *output, const char *const *columns, guint n_columns,
+		     const char *interval, guint passes);
+char *job_request_objects(const char *capture_path, const char *output, const char *protocol, guint passes);
 
 G_END_DECLS

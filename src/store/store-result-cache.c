@@ -352,6 +352,50 @@ result_cache_writer_commit(ResultCacheWriter *writer, ResultCacheCommitted done,
 	g_task_run_in_thread(task, result_cache_sync_thread);
 }
 
+gboolean
+result_cache_adopt(ResultCache *self, const char *capture_id, const char *key, const char *path)
+{
+	GStatBuf st;
+	if (self->capacity == 0 || g_stat(path, &st) != 0 ||
+	    (guint64)st.st_size > self->capacity / RESULT_CACHE_ENTRY_SHARE)
+		return FALSE;
+	g_autofree char *folder = g_build_filename(self->store->captures_dir, capture_id, RESULT_CACHE_FOLDER, NULL);
+	g_autofree char *target = result_cache_path(self, capture_id, key);
+	/* Plain mkdir, not with parents: a capture deleted meanwhile must not reappear. */
+	if ((g_mkdir(folder, 0750) != 0 && errno != EEXIST) || g_rename(path, target) != 0) {
+		g_debug("not caching an answer for %s: %s", capture_id, g_strerror(errno));
+		return FALSE;
+	}
+	result_cache_add_entry(self, capture_id, key, (guint64)st.st_size);
+	result_cache_evict(self);
+	return TRUE;
+}
+
+GMappedFile *
+result_cache_map(ResultCache *self, const char *capture_id, const char *key)
+{
+	g_autofree char *path = result_cache_path(self, capture_id, key);
+	ResultCacheEntry *entry = g_hash_table_lookup(self->entries, path);
+	if (entry == NULL) {
+		self->misses++;
+		return NULL;
+	}
+	g_autoptr(GError) error = NULL;
+	GMappedFile *mapped = g_mapped_file_new(path, FALSE, &error);
+	if (mapped == NULL) {
+		g_message("cached answer unreadable, forgetting it: %s", error->message);
+		result_cache_remove_entry(self, entry);
+		self->misses++;
+		return NULL;
+	}
+	self->hits++;
+	g_queue_unlink(&self->recency, entry->link);
+	g_queue_push_head_link(&self->recency, entry->link);
+	if (utimes(path, NULL) != 0)
+		g_debug("touching %s: %s", path, g_strerror(errno));
+	return mapped;
+}
+
 /* Removes a capture's entries, and their files when they do not go with the capture's folder. */
 static void
 result_cache_remove_capture(ResultCache *self, const char *capture_id, gboolean remove_files)

@@ -44,6 +44,15 @@ void result_cache_writer_abort(ResultCacheWriter *writer);
 
 /* Removes a capture's answers, files included (what they were computed from changed). */
 void result_cache_drop_capture(ResultCache *self, const char *capture_id);
+/* Answers a worker wrote whole into a file (stats/io, objects):
+ * Takes a complete, synced file as key's answer: renamed into place, counted, the cache then
+ * evicted down to its capacity. FALSE (the file left where it is) when caching is off, the
+ * file is larger than one answer may be, or the capture is gone. */
+gboolean result_cache_adopt(ResultCache *self, const char *capture_id, const char *key, const char *path);
+/* Maps a cached answer and marks it used, or returns NULL (a miss). The mapping stays valid
+ * when the answer is evicted meanwhile. */
+GMappedFile *result_cache_map(ResultCache *self, const char *capture_id, const char *key);
+
 /* Forgets a deleted capture's answers (their files went with its folder). */
 void result_cache_forget_capture(ResultCache *self, const char *capture_id);
 

@@ -11,6 +11,8 @@
 #include "engine/engine-follow.h"
 #include "engine/engine-frame-list.h"
 #include "engine/engine-frame-tree.h"
+#include "engine/engine-io.h"
+#include "engine/engine-objects.h"
 #include "engine/engine-match.h"
 #include "engine/engine-summary.h"
 #include "engine/engine-tables.h"
@@ -326,6 +328,56 @@ worker_jobs_follow(WorkerJob *job, JsonObject *request, GError **error)
 	return worker_jobs_end(job, writer, error);
 }
 
+/* {"capture":PATH,"columns":[...],"interval":"S","job":"io","output":FILE,"passes":1}
+ * -> END {"rows":N} */
+static gboolean
+worker_jobs_io(WorkerJob *job, JsonObject *request, GError **error)
+{
+	EngineIoRequest io = {0};
+	g_autoptr(GPtrArray) columns = NULL;
+	g_autoptr(JsonWriter) writer = NULL;
+	guint64 rows = 0;
+
+	if (!worker_request_get_string(request, WORKER_REQUEST_CAPTURE, NULL, &io.capture, error) ||
+	    !worker_request_get_string(request, WORKER_REQUEST_OUTPUT, NULL, &io.output, error) ||
+	    !worker_request_get_strings(request, WORKER_REQUEST_COLUMNS, &columns, error) ||
+	    !worker_request_get_string(request, WORKER_REQUEST_INTERVAL, NULL, &io.interval, error) ||
+	    !worker_jobs_get_passes(request, &io.passes, error))
+		return FALSE;
+	io.columns = (const char *const *)columns->pdata;
+	io.n_columns = columns->len;
+	if (!engine_io_run(job->engine, &io, worker_jobs_progress_cb, job, &rows, error))
+		return FALSE;
+	writer = json_writer_new();
+	json_writer_begin_object(writer);
+	json_writer_member_int(writer, WORKER_END_ROWS, (gint64)rows);
+	json_writer_end_object(writer);
+	return worker_jobs_end(job, writer, error);
+}
+
+/* {"capture":PATH,"job":"objects","output":FILE,"passes":1,"protocol":"http"}
+ * -> END {"objects":N} */
+static gboolean
+worker_jobs_objects(WorkerJob *job, JsonObject *request, GError **error)
+{
+	EngineObjectsRequest objects = {0};
+	g_autoptr(JsonWriter) writer = NULL;
+	guint count = 0;
+
+	if (!worker_request_get_string(request, WORKER_REQUEST_CAPTURE, NULL, &objects.capture, error) ||
+	    !worker_request_get_string(request, WORKER_REQUEST_OUTPUT, NULL, &objects.output, error) ||
+	    !worker_request_get_string(request, WORKER_REQUEST_PROTOCOL, NULL, &objects.protocol, error) ||
+	    !worker_jobs_get_passes(request, &objects.passes, error))
+		return FALSE;
+	if (!engine_objects_run(job->engine, &objects, worker_jobs_progress_cb, job, &count, error))
+		return FALSE;
+	writer = json_writer_new();
+	json_writer_begin_object(writer);
+	json_writer_member_int(writer, WORKER_END_OBJECTS, count);
+	json_writer_end_object(writer);
+	return worker_jobs_end(job, writer, error);
+}
+
 /* dissects: the job reads a capture, with the request's "tls_keys" (none when absent). */
 static const struct {
 	const char *name;
@@ -340,6 +392,8 @@ static const struct {
     {WORKER_JOB_MATCH, worker_jobs_match, TRUE},
     {WORKER_JOB_SUMMARY, worker_jobs_summary, TRUE},
     {WORKER_JOB_SUMMARY_MERGE, worker_jobs_summary_merge, FALSE},
+    {WORKER_JOB_IO, worker_jobs_io, TRUE},
+    {WORKER_JOB_OBJECTS, worker_jobs_objects, TRUE},
 };
 
 static gboolean
