@@ -954,27 +954,6 @@ await step('key-log-needs-permissions-and-decrypts', async () => {
 	check(dsb.matched > 0 && dsb.frames.every((f) => f.columns[4] === 'HTTP'), 'tls12-dsb shows no HTTP rows');
 });
 
-async function routeExists(id, route) {
-	const r = await apiRaw(id, route);
-	if (r.status === 404) {
-		const body = await r.json().catch(() => ({}));
-		if ((body.exceptions || []).includes('no such route'))
-			return false;
-	}
-	return true;
-}
-
-// A view whose route is not in this build is reported as skipped, never as passed.
-async function stepNeeding(id, route, name, fn) {
-	if (failed)
-		return;
-	if (!(await routeExists(id, route))) {
-		console.log(`skip ${name}: GET ${route} is not in this build`);
-		return;
-	}
-	await step(name, fn);
-}
-
 async function clickFrameLinkAndCheck(selector) {
 	const link = page.locator(selector).first();
 	const frame = Number(await link.getAttribute('data-frame'));
@@ -985,7 +964,7 @@ async function clickFrameLinkAndCheck(selector) {
 	return frame;
 }
 
-await stepNeeding(pickId, 'expert', 'expert-info-and-jump-to-a-frame', async () => {
+await step('expert-info-and-jump-to-a-frame', async () => {
 	await page.goto(`${BASE}/#/capture/${pickId}/expert`);
 	await page.waitForSelector('.expert-counts li');
 	await page.waitForSelector('#section-expert .expert-items table');
@@ -1017,7 +996,7 @@ await stepNeeding(pickId, 'expert', 'expert-info-and-jump-to-a-frame', async () 
 	check(listed.matched === group.count, `${filter} lists ${listed.matched} frames; the group counts ${group.count}`);
 });
 
-await stepNeeding(pickId, 'stats/io', 'io-graph-with-two-series', async () => {
+await step('io-graph-with-two-series', async () => {
 	await page.goto(`${BASE}/#/capture/${pickId}/io`);
 	await page.waitForSelector('.io-chart');
 	await page.selectOption('#io-interval', '1');
@@ -1049,7 +1028,7 @@ await stepNeeding(pickId, 'stats/io', 'io-graph-with-two-series', async () => {
 	await screenshot('19-io-graph');
 });
 
-await stepNeeding(pickId, 'objects/http', 'export-objects-download-equals-tshark', async () => {
+await step('export-objects-download-equals-tshark', async () => {
 	await page.goto(`${BASE}/#/capture/${pickId}/objects`);
 	await page.waitForSelector('#section-objects table');
 	const api = await apiV2(pickId, 'objects/http');
@@ -1068,7 +1047,7 @@ await stepNeeding(pickId, 'objects/http', 'export-objects-download-equals-tshark
 	await clickFrameLinkAndCheck(`#section-objects tbody tr:nth-child(1) .frame-link`);
 });
 
-await stepNeeding(pickId, 'http/requests', 'http-requests-open-their-frames', async () => {
+await step('http-requests-open-their-frames', async () => {
 	await page.goto(`${BASE}/#/capture/${pickId}/http`);
 	await page.waitForSelector('#section-http table');
 	const api = await apiV2(pickId, 'http/requests');
@@ -1086,7 +1065,7 @@ await stepNeeding(pickId, 'http/requests', 'http-requests-open-their-frames', as
 	check(detail.tree.some((n) => n.abbrev === 'http'), `frame ${frame} has no HTTP`);
 });
 
-await stepNeeding(IDS.dsb, 'tls/handshakes', 'tls-handshakes-open-their-frames', async () => {
+await step('tls-handshakes-open-their-frames', async () => {
 	await page.goto(`${BASE}/#/capture/${IDS.dsb}/tls`);
 	await page.waitForSelector('#section-tls table');
 	const api = await apiV2(IDS.dsb, 'tls/handshakes');
