@@ -134,7 +134,10 @@ export function packetsView(captureId) {
 	});
 	const list = packetList({
 		onSelect: (frame) => {
-			scheduleDetail(frame);
+			// The same frame again (the list reloaded for a filter or a column): its tree, with
+			// what is open and selected in it, stays.
+			if (frame !== state.frame || !state.detail)
+				scheduleDetail(frame);
 			record();
 		},
 		onOpen: (frame) => {
@@ -452,7 +455,9 @@ export function packetsView(captureId) {
 		async refresh() {
 			if (!state.query)
 				return;
-			await loadList(state.query, list.selectedFrame);
+			const frame = list.selectedFrame;
+			clearDetail('');
+			await loadList(state.query, frame);
 		},
 
 		params,

@@ -838,6 +838,8 @@ await step('apply-a-field-as-filter-and-as-column', async () => {
 	await page.waitForFunction(() => new URLSearchParams(window.location.hash.split('?')[1]).get('columns') === 'tcp.stream');
 	await page.waitForFunction(() => [...document.querySelectorAll('#packet-list .packet-rows .custom-column')].some((c) => c.textContent !== ''));
 	check((await listHeader()).includes('tcp.stream'), `headers ${await listHeader()}`);
+	check(await page.$('#packet-tree [role="treeitem"][aria-selected="true"][data-abbrev="tcp.stream"]'),
+		'the tree lost its selected item when the list reloaded with the column');
 	await checkRowsAgainstApi(pickId, applied, 'rows with an added column', ['tcp.stream']);
 	await screenshot('12-field-filter-and-column');
 	await page.click('#packet-list button[aria-label="Remove column tcp.stream"]');
