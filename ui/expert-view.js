@@ -11,7 +11,7 @@ import { sortableTable } from './sortable-table.js';
 import { afterAnalysis, errorText, filterLink, frameLink, section } from './view-parts.js';
 
 const ITEMS_PAGE = 500;
-export const SEVERITIES = [['error', 'Errors'], ['warn', 'Warnings'], ['note', 'Notes'], ['chat', 'Chats'], ['comment', 'Comments']];
+const SEVERITIES = [['error', 'Errors'], ['warn', 'Warnings'], ['note', 'Notes'], ['chat', 'Chats'], ['comment', 'Comments']];
 
 const quote = (text) => `"${text.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 

@@ -22,7 +22,7 @@ function decode(base64) {
 }
 
 // Printable ASCII, tabs and line ends as they are (CR LF as one line end), the rest as '.'.
-export function asciiOf(bytes) {
+function asciiOf(bytes) {
 	let out = '';
 	for (let i = 0; i < bytes.length; i++) {
 		const b = bytes[i];

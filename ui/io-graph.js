@@ -19,7 +19,7 @@ const INTERVALS = [['', 'Automatic'], ['0.001', '1 ms'], ['0.01', '10 ms'], ['0.
 const MAX_SERIES = 6;
 
 // The stats/io column a series asks for, and how to read its value from a row.
-export function seriesColumn(series) {
+function seriesColumn(series) {
 	if (series.unit === 'frames' || series.unit === 'bytes')
 		return series.filter;
 	return `${series.unit}(${series.field})${series.filter}`;
@@ -35,7 +35,7 @@ function valueOf(series, cell) {
 	return cell.value ?? 0;
 }
 
-export function seriesName(series) {
+function seriesName(series) {
 	const what = series.unit === 'frames' || series.unit === 'bytes' ? series.unit : `${series.unit}(${series.field})`;
 	return `${what} of ${series.filter || 'all frames'}`;
 }

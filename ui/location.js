@@ -4,7 +4,7 @@
 // "#/capture/<id>/follow/<proto>/<stream>[/<substream>]". Must not fetch anything.
 // SPDX-License-Identifier: GPL-2.0-or-later
 
-export const CAPTURE_VIEWS = ['packets', 'summary', 'endpoints', 'conversations', 'dns', 'http', 'tls',
+const CAPTURE_VIEWS = ['packets', 'summary', 'endpoints', 'conversations', 'dns', 'http', 'tls',
 	'expert', 'io', 'objects', 'query', 'follow'];
 
 // null when the fragment is not a capture's page.
@@ -30,10 +30,6 @@ export function captureHash(captureId, view = 'packets', params = {}, rest = [])
 	const text = search.toString();
 	const tail = rest.map((part) => `/${encodeURIComponent(part)}`).join('');
 	return `#/capture/${captureId}/${view}${tail}${text ? `?${text}` : ''}`;
-}
-
-export function frameHash(captureId, frame) {
-	return captureHash(captureId, 'packets', { frame });
 }
 
 // The view already shows this state: only the address bar changes (no hashchange, no

@@ -26,7 +26,7 @@ function quote(text) {
 }
 
 // The filters that select this node's field and value, most likely first.
-export function filterCandidates(node) {
+function filterCandidates(node) {
 	if (!node || !node.abbrev)
 		return [];
 	if (node.value === undefined || node.value === null || node.value === '')
@@ -37,7 +37,7 @@ export function filterCandidates(node) {
 }
 
 // Streams this frame belongs to, as follow/<proto>/<stream>[/<substream>] takes them.
-export function followTargets(tree) {
+function followTargets(tree) {
 	const values = new Map();
 	const protocols = new Set();
 	const walk = (nodes) => {

@@ -31,12 +31,12 @@ function addressFilter(table, address) {
 	return `${table}.addr == ${address}`;
 }
 
-export function endpointFilter(table, host) {
+function endpointFilter(table, host) {
 	const address = addressFilter(table, host.host);
 	return PORTED.has(table) && host.port !== undefined ? `${address} && ${table}.port == ${host.port}` : address;
 }
 
-export function conversationFilter(table, conv) {
+function conversationFilter(table, conv) {
 	const a = addressFilter(table, conv.saddr);
 	const b = addressFilter(table, conv.daddr);
 	if (PORTED.has(table) && conv.sport !== undefined)
