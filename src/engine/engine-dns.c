@@ -13,6 +13,7 @@
 
 #include "engine/engine-dns.h"
 #include "engine/engine-dns-carrier.h"
+#include "engine/engine-field-roles.h"
 
 #include <string.h>
 
@@ -122,10 +123,8 @@ typedef struct {
 
 struct EngineDns {
 	int proto_dns;
-	GHashTable *roles;       /* hf id -> EngineDnsRole */
-	GArray *hfids;           /* ids of engine_dns_fields that exist */
+	EngineFieldRoles *fields; /* hf id -> EngineDnsRole; names and addresses kept once */
 	header_field_info *type_field; /* dns.qry.type, whose value_string names the types */
-	GStringChunk *strings;   /* names and addresses repeat: stored once */
 	GArray *messages;        /* EngineDnsMessage, in frame order */
 	GArray *answers;         /* EngineDnsAnswer of all messages */
 };
@@ -136,26 +135,12 @@ engine_dns_new(void)
 	EngineDns *self = g_new0(EngineDns, 1);
 
 	self->proto_dns = proto_registrar_get_id_byname("dns");
-	self->roles = g_hash_table_new(g_direct_hash, g_direct_equal);
-	self->hfids = g_array_new(FALSE, FALSE, sizeof(int));
-	self->strings = g_string_chunk_new(4096);
+	self->fields = engine_field_roles_new();
 	self->messages = g_array_new(FALSE, TRUE, sizeof(EngineDnsMessage));
 	self->answers = g_array_new(FALSE, TRUE, sizeof(EngineDnsAnswer));
-	for (guint i = 0; i < G_N_ELEMENTS(engine_dns_fields); i++) {
-		int id = proto_registrar_get_id_byname(engine_dns_fields[i].name);
-		if (id < 0) {
-			g_warning("libwireshark has no field %s, ignoring", engine_dns_fields[i].name);
-			continue;
-		}
-		g_hash_table_insert(self->roles, GINT_TO_POINTER(id), GINT_TO_POINTER(engine_dns_fields[i].role));
-		g_array_append_val(self->hfids, id);
-	}
-	for (EngineDnsLayer layer = ENGINE_DNS_LAYER_IPV4; layer <= ENGINE_DNS_LAYER_ICMPV6; layer++) {
-		int id = engine_dns_carrier_protocol(layer);
-		if (id >= 0)
-			g_hash_table_insert(self->roles, GINT_TO_POINTER(id),
-					    GINT_TO_POINTER(ENGINE_DNS_ROLE_CARRIER + layer));
-	}
+	for (guint i = 0; i < G_N_ELEMENTS(engine_dns_fields); i++)
+		engine_field_roles_add(self->fields, engine_dns_fields[i].name, engine_dns_fields[i].role);
+	engine_field_roles_add_carriers(self->fields, ENGINE_DNS_ROLE_CARRIER);
 	int type_id = proto_registrar_get_id_byname("dns.qry.type");
 	if (type_id >= 0)
 		self->type_field = proto_registrar_get_nth(type_id);
@@ -167,9 +152,7 @@ engine_dns_free(EngineDns *self)
 {
 	if (self == NULL)
 		return;
-	g_hash_table_unref(self->roles);
-	g_array_unref(self->hfids);
-	g_string_chunk_free(self->strings);
+	engine_field_roles_free(self->fields);
 	g_array_unref(self->messages);
 	g_array_unref(self->answers);
 	g_free(self);
@@ -178,25 +161,20 @@ engine_dns_free(EngineDns *self)
 void
 engine_dns_prime_hfids(EngineDns *self, GArray *hfids)
 {
-	g_array_append_vals(hfids, self->hfids->data, self->hfids->len);
+	engine_field_roles_prime(self->fields, hfids);
 }
 
 static EngineDnsRole
 engine_dns_role(EngineDns *self, const field_info *fi)
 {
-	if (fi == NULL || fi->hfinfo == NULL)
-		return ENGINE_DNS_ROLE_NONE;
-	return GPOINTER_TO_INT(g_hash_table_lookup(self->roles, GINT_TO_POINTER(fi->hfinfo->id)));
+	return (EngineDnsRole)engine_field_roles_get(self->fields, fi);
 }
 
 /* The value as tshark -T fields prints it, kept for the whole file. */
 static const char *
 engine_dns_text(EngineDns *self, field_info *fi)
 {
-	char *text = fvalue_to_string_repr(NULL, &fi->value, FTREPR_DISPLAY, fi->hfinfo->display);
-	const char *kept = g_string_chunk_insert_const(self->strings, text != NULL ? text : "");
-	wmem_free(NULL, text);
-	return kept;
+	return engine_field_roles_text(self->fields, fi);
 }
 
 static guint32
@@ -220,13 +198,13 @@ engine_dns_type_name(EngineDns *self, guint32 type)
 		description = try_val_to_str_ext(type, (value_string_ext *)self->type_field->strings);
 	if (description == NULL) {
 		g_autofree char *unknown = g_strdup_printf("Unknown (%u)", type);
-		return g_string_chunk_insert_const(self->strings, unknown);
+		return engine_field_roles_keep(self->fields, unknown);
 	}
 	const char *space = strchr(description, ' ');
 	if (space == NULL)
 		return description;
 	g_autofree char *mnemonic = g_strndup(description, space - description);
-	return g_string_chunk_insert_const(self->strings, mnemonic);
+	return engine_field_roles_keep(self->fields, mnemonic);
 }
 
 static EngineDnsAnswer *
@@ -257,7 +235,7 @@ engine_dns_begin_record(EngineDns *self, EngineDnsMessage *message, field_info *
 		return;
 	}
 	EngineDnsAnswer answer = {
-		.name = g_string_chunk_insert_const(self->strings, message->owner->str),
+		.name = engine_field_roles_keep(self->fields, message->owner->str),
 		.type = engine_dns_type_name(self, engine_dns_uint(fi)),
 		.data = "",
 	};
@@ -275,7 +253,7 @@ engine_dns_add_record_data(EngineDns *self, EngineDnsAnswer *answer, field_info 
 		return;
 	}
 	g_autofree char *joined = g_strconcat(answer->data, " ", value, NULL);
-	answer->data = g_string_chunk_insert_const(self->strings, joined);
+	answer->data = engine_field_roles_keep(self->fields, joined);
 }
 
 static void
@@ -394,7 +372,7 @@ engine_dns_walk(EngineDns *self, proto_node *node, EngineDnsCarrier *carrier, co
 			continue;
 		}
 		if (role > ENGINE_DNS_ROLE_CARRIER)
-			engine_dns_carrier_update(carrier, role - ENGINE_DNS_ROLE_CARRIER, fi, self->strings);
+			engine_dns_carrier_update(carrier, role - ENGINE_DNS_ROLE_CARRIER, fi, engine_field_roles_get_strings(self->fields));
 		if (child->first_child != NULL)
 			engine_dns_walk(self, child, carrier, fdata);
 	}

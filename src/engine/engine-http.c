@@ -11,6 +11,8 @@
 #define WS_LOG_DOMAIN "engine-http"
 
 #include "engine/engine-http.h"
+
+#include "engine/engine-field-roles.h"
 #include "engine/engine-dns-carrier.h"
 
 #include <wireshark.h>
@@ -76,9 +78,7 @@ typedef struct {
 
 struct EngineHttp {
 	int proto_http;
-	GHashTable *roles; /* hf id -> EngineHttpRole */
-	GArray *hfids;
-	GStringChunk *strings;
+	EngineFieldRoles *fields; /* hf id -> EngineHttpRole; the values kept */
 	GArray *messages; /* EngineHttpMessage, requests and responses only, in frame order */
 };
 
@@ -88,25 +88,11 @@ engine_http_new(void)
 	EngineHttp *self = g_new0(EngineHttp, 1);
 
 	self->proto_http = proto_registrar_get_id_byname("http");
-	self->roles = g_hash_table_new(g_direct_hash, g_direct_equal);
-	self->hfids = g_array_new(FALSE, FALSE, sizeof(int));
-	self->strings = g_string_chunk_new(4096);
+	self->fields = engine_field_roles_new();
 	self->messages = g_array_new(FALSE, TRUE, sizeof(EngineHttpMessage));
-	for (guint i = 0; i < G_N_ELEMENTS(engine_http_fields); i++) {
-		int id = proto_registrar_get_id_byname(engine_http_fields[i].name);
-		if (id < 0) {
-			g_warning("libwireshark has no field %s, ignoring", engine_http_fields[i].name);
-			continue;
-		}
-		g_hash_table_insert(self->roles, GINT_TO_POINTER(id), GINT_TO_POINTER(engine_http_fields[i].role));
-		g_array_append_val(self->hfids, id);
-	}
-	for (EngineDnsLayer layer = ENGINE_DNS_LAYER_IPV4; layer <= ENGINE_DNS_LAYER_ICMPV6; layer++) {
-		int id = engine_dns_carrier_protocol(layer);
-		if (id >= 0)
-			g_hash_table_insert(self->roles, GINT_TO_POINTER(id),
-					    GINT_TO_POINTER(ENGINE_HTTP_ROLE_CARRIER + layer));
-	}
+	for (guint i = 0; i < G_N_ELEMENTS(engine_http_fields); i++)
+		engine_field_roles_add(self->fields, engine_http_fields[i].name, engine_http_fields[i].role);
+	engine_field_roles_add_carriers(self->fields, ENGINE_HTTP_ROLE_CARRIER);
 	return self;
 }
 
@@ -115,9 +101,7 @@ engine_http_free(EngineHttp *self)
 {
 	if (self == NULL)
 		return;
-	g_hash_table_unref(self->roles);
-	g_array_unref(self->hfids);
-	g_string_chunk_free(self->strings);
+	engine_field_roles_free(self->fields);
 	g_array_unref(self->messages);
 	g_free(self);
 }
@@ -125,25 +109,20 @@ engine_http_free(EngineHttp *self)
 void
 engine_http_prime_hfids(EngineHttp *self, GArray *hfids)
 {
-	g_array_append_vals(hfids, self->hfids->data, self->hfids->len);
+	engine_field_roles_prime(self->fields, hfids);
 }
 
 static EngineHttpRole
 engine_http_role(EngineHttp *self, const field_info *fi)
 {
-	if (fi == NULL || fi->hfinfo == NULL)
-		return ENGINE_HTTP_ROLE_NONE;
-	return GPOINTER_TO_INT(g_hash_table_lookup(self->roles, GINT_TO_POINTER(fi->hfinfo->id)));
+	return (EngineHttpRole)engine_field_roles_get(self->fields, fi);
 }
 
 /* A string field's value as tshark -T fields prints it, kept for the whole file. */
 static const char *
 engine_http_text(EngineHttp *self, field_info *fi)
 {
-	char *text = fvalue_to_string_repr(NULL, &fi->value, FTREPR_DISPLAY, fi->hfinfo->display);
-	const char *kept = g_string_chunk_insert_const(self->strings, text != NULL ? text : "");
-	wmem_free(NULL, text);
-	return kept;
+	return engine_field_roles_text(self->fields, fi);
 }
 
 static void
@@ -255,7 +234,7 @@ engine_http_walk(EngineHttp *self, proto_node *node, EngineHttpWalk *walk, const
 			walk->stream = fvalue_get_uinteger(&fi->value);
 			walk->has_stream = TRUE;
 		} else if (role > ENGINE_HTTP_ROLE_CARRIER) {
-			engine_dns_carrier_update(&walk->carrier, role - ENGINE_HTTP_ROLE_CARRIER, fi, self->strings);
+			engine_dns_carrier_update(&walk->carrier, role - ENGINE_HTTP_ROLE_CARRIER, fi, engine_field_roles_get_strings(self->fields));
 		}
 		if (child->first_child != NULL)
 			engine_http_walk(self, child, walk, fdata);

@@ -14,6 +14,8 @@
 #define WS_LOG_DOMAIN "engine-tls"
 
 #include "engine/engine-tls.h"
+
+#include "engine/engine-field-roles.h"
 #include "engine/engine-dns-carrier.h"
 #include "engine/engine-ja4.h"
 
@@ -122,31 +124,11 @@ typedef struct {
 } EngineTlsReader;
 
 struct EngineTls {
-	GHashTable *roles; /* hf id -> EngineTlsRole */
-	GArray *hfids;
+	EngineFieldRoles *fields; /* hf id -> EngineTlsRole; the values kept */
 	int proto_ids[3];  /* tls, dtls, quic: frames without them are skipped at once */
-	GStringChunk *strings;
 	GArray *hellos;    /* EngineTlsHello in frame order */
 	EngineTlsReader reader;
 };
-
-static void
-engine_tls_add_field(EngineTls *self, const char *name, EngineTlsRole role)
-{
-	header_field_info *hfinfo = proto_registrar_get_byname(name);
-	if (hfinfo == NULL) {
-		g_warning("libwireshark has no field %s, ignoring", name);
-		return;
-	}
-	/* A name may be registered more than once (SSLv2's tls.handshake.type, the client's and the
-	 * server's tls.handshake.version): all of them. The name's entry is the last registered. */
-	while (hfinfo->same_name_prev_id != -1)
-		hfinfo = proto_registrar_get_nth(hfinfo->same_name_prev_id);
-	for (; hfinfo != NULL; hfinfo = hfinfo->same_name_next) {
-		g_hash_table_insert(self->roles, GINT_TO_POINTER(hfinfo->id), GINT_TO_POINTER(role));
-		g_array_append_val(self->hfids, hfinfo->id);
-	}
-}
 
 EngineTls *
 engine_tls_new(void)
@@ -154,24 +136,17 @@ engine_tls_new(void)
 	EngineTls *self = g_new0(EngineTls, 1);
 	static const char *const prefixes[] = {"tls", "dtls"};
 
-	self->roles = g_hash_table_new(g_direct_hash, g_direct_equal);
-	self->hfids = g_array_new(FALSE, FALSE, sizeof(int));
-	self->strings = g_string_chunk_new(4096);
+	self->fields = engine_field_roles_new();
 	self->hellos = g_array_new(FALSE, TRUE, sizeof(EngineTlsHello));
 	for (guint i = 0; i < G_N_ELEMENTS(engine_tls_fields); i++)
-		engine_tls_add_field(self, engine_tls_fields[i].name, engine_tls_fields[i].role);
+		engine_field_roles_add(self->fields, engine_tls_fields[i].name, engine_tls_fields[i].role);
 	for (guint p = 0; p < G_N_ELEMENTS(prefixes); p++) {
 		for (guint i = 0; i < G_N_ELEMENTS(engine_tls_handshake_fields); i++) {
 			g_autofree char *name = g_strconcat(prefixes[p], ".", engine_tls_handshake_fields[i].suffix, NULL);
-			engine_tls_add_field(self, name, engine_tls_handshake_fields[i].role);
+			engine_field_roles_add(self->fields, name, engine_tls_handshake_fields[i].role);
 		}
 	}
-	for (EngineDnsLayer layer = ENGINE_DNS_LAYER_IPV4; layer <= ENGINE_DNS_LAYER_ICMPV6; layer++) {
-		int id = engine_dns_carrier_protocol(layer);
-		if (id >= 0)
-			g_hash_table_insert(self->roles, GINT_TO_POINTER(id),
-					    GINT_TO_POINTER(ENGINE_TLS_ROLE_CARRIER + layer));
-	}
+	engine_field_roles_add_carriers(self->fields, ENGINE_TLS_ROLE_CARRIER);
 	self->proto_ids[0] = proto_get_id_by_filter_name("tls");
 	self->proto_ids[1] = proto_get_id_by_filter_name("dtls");
 	self->proto_ids[2] = proto_get_id_by_filter_name("quic");
@@ -189,9 +164,7 @@ engine_tls_free(EngineTls *self)
 {
 	if (self == NULL)
 		return;
-	g_hash_table_unref(self->roles);
-	g_array_unref(self->hfids);
-	g_string_chunk_free(self->strings);
+	engine_field_roles_free(self->fields);
 	g_array_unref(self->hellos);
 	g_array_unref(self->reader.ciphers);
 	g_array_unref(self->reader.extensions);
@@ -205,21 +178,19 @@ engine_tls_free(EngineTls *self)
 void
 engine_tls_prime_hfids(EngineTls *self, GArray *hfids)
 {
-	g_array_append_vals(hfids, self->hfids->data, self->hfids->len);
+	engine_field_roles_prime(self->fields, hfids);
 }
 
 static EngineTlsRole
 engine_tls_role(EngineTls *self, const field_info *fi)
 {
-	if (fi == NULL || fi->hfinfo == NULL)
-		return ENGINE_TLS_ROLE_NONE;
-	return GPOINTER_TO_INT(g_hash_table_lookup(self->roles, GINT_TO_POINTER(fi->hfinfo->id)));
+	return (EngineTlsRole)engine_field_roles_get(self->fields, fi);
 }
 
 static const char *
 engine_tls_keep(EngineTls *self, const char *text)
 {
-	return g_string_chunk_insert_const(self->strings, text);
+	return engine_field_roles_keep(self->fields, text);
 }
 
 static const char *
@@ -491,7 +462,7 @@ engine_tls_walk(EngineTls *self, proto_node *node, EngineTlsWalk *walk)
 			break;
 		default:
 			if (role > ENGINE_TLS_ROLE_CARRIER)
-				engine_dns_carrier_update(&walk->carrier, role - ENGINE_TLS_ROLE_CARRIER, fi, self->strings);
+				engine_dns_carrier_update(&walk->carrier, role - ENGINE_TLS_ROLE_CARRIER, fi, engine_field_roles_get_strings(self->fields));
 			break;
 		}
 		if (child->first_child != NULL)
