@@ -9,6 +9,9 @@
 
 #include "jobs/summary-tracker.h"
 
+#include <errno.h>
+#include <stdio.h>
+
 #include "event-log.h"
 #include "file-tree.h"
 #include "jobs/job-requests.h"
@@ -397,6 +400,32 @@ summary_tracker_set_sharding(SummaryTracker *self, guint shards, guint64 min_fra
 	self->shard_min_frames = min_frames;
 }
 
+/* A summary folder an older sharkapi wrote, before the pass carried expert info, HTTP requests
+ * and TLS handshakes, lacks their files: it is computed again rather than answered with a 500.
+ * Packet lists have none of those files. */
+static gboolean
+summary_folder_is_current(const char *dir, gboolean list)
+{
+	if (!g_file_test(dir, G_FILE_TEST_IS_DIR))
+		return FALSE;
+	if (list)
+		return TRUE;
+	g_autofree char *newest = g_build_filename(dir, WORKER_RESULT_TLS_HANDSHAKES, NULL);
+	return g_file_test(newest, G_FILE_TEST_EXISTS);
+}
+
+/* Moves an outdated folder out of the way (its *.tmp name is swept at start if removing fails). */
+static void
+summary_folder_retire(const char *dir)
+{
+	g_autofree char *stale = g_strconcat(dir, ".outdated.tmp", NULL);
+	g_autoptr(GError) error = NULL;
+	if (!file_tree_remove(stale, &error) || rename(dir, stale) != 0 || !file_tree_remove(stale, &error))
+		g_warning("retiring the outdated summary %s: %s", dir, error != NULL ? error->message : g_strerror(errno));
+	else
+		g_message("summary %s was written by an older version: computing it again", dir);
+}
+
 /* The run of a variant, started if needed; NULL when the variant is ready (or cannot start,
  * with error set). */
 static SummaryRun *
@@ -412,8 +441,10 @@ summary_tracker_ensure_run(SummaryTracker *self, const char *capture_id, const c
 	*summary_dir_out = g_strdup(summary_dir);
 	if (run != NULL)
 		return run;
-	if (g_file_test(summary_dir, G_FILE_TEST_IS_DIR))
+	if (summary_folder_is_current(summary_dir, list))
 		return NULL;
+	if (g_file_test(summary_dir, G_FILE_TEST_IS_DIR))
+		summary_folder_retire(summary_dir);
 
 	run = g_new0(SummaryRun, 1);
 	run->tracker = self;
@@ -527,7 +558,7 @@ summary_tracker_resume_all(SummaryTracker *self)
 		const char *id = g_ptr_array_index(ids, i);
 		g_autoptr(StoreCapture) capture = store_capture_get(self->store, id, NULL);
 		g_autofree char *dir = store_capture_summary_dir(self->store, id, "default");
-		if (capture == NULL || *capture->analysis_failed != '\0' || g_file_test(dir, G_FILE_TEST_IS_DIR))
+		if (capture == NULL || *capture->analysis_failed != '\0' || summary_folder_is_current(dir, FALSE))
 			continue;
 		summary_tracker_start(self, id);
 		resumed++;
@@ -673,7 +704,7 @@ summary_tracker_get_state(SummaryTracker *self, const char *capture_id, double *
 		*progress = run->progress;
 		return running ? SUMMARY_STATE_RUNNING : SUMMARY_STATE_QUEUED;
 	}
-	if (g_file_test(dir, G_FILE_TEST_IS_DIR)) {
+	if (summary_folder_is_current(dir, FALSE)) {
 		*progress = 1;
 		return SUMMARY_STATE_READY;
 	}
