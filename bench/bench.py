@@ -405,6 +405,8 @@ def main(argv):
     ap.add_argument("--wrk-seconds", type=int, default=10)
     ap.add_argument("--workers", type=int, default=0, help="server workers (0: its default)")
     ap.add_argument("--label", default="")
+    ap.add_argument("--packets-only", action="store_true",
+                    help="upload, then only the packet-level rows (bench_packets.py)")
     args = ap.parse_args(argv[1:])
 
     capture = os.path.abspath(args.capture)
@@ -428,6 +430,9 @@ def main(argv):
     try:
         # ingest
         capture_id, uploaded, ingest = measure_ingest(server, capture)
+        if args.packets_only:
+            bench_packets.measure_packets(server, capture_id, capture, frames, env, data_dir, row, verdict)
+            return 0
         runs = tshark_summary_runs(capture, env)
         tshark_sum = sum(t for _, t in runs)
         sharkd_load, sharkd_tap = sharkd_taps(capture, env)

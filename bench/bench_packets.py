@@ -12,6 +12,7 @@ follow stream, against sharkd's frames/frame/follow and tshark on the same captu
 Python 3 standard library only.
 SPDX-License-Identifier: GPL-2.0-or-later
 """
+import http.client
 import json
 import os
 import random
@@ -68,7 +69,14 @@ class Sharkd:
 
 def get_timed(server, conn, path, expect_cache=None):
     started = time.perf_counter()
-    body = server.get(conn, path, expect_cache)
+    try:
+        body = server.get(conn, path, expect_cache)
+    except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
+        # The server closes a keep-alive connection left idle (during a long oracle run): again,
+        # on a new one, timed from there.
+        conn.close()
+        started = time.perf_counter()
+        body = server.get(conn, path, expect_cache)
     return time.perf_counter() - started, body
 
 
