@@ -103,7 +103,8 @@ def _run_fresh(argv, stdin, timeout, cached):
                             env=_env(), timeout=timeout)
     answer = (result.returncode, result.stdout.decode("utf-8", "replace"),
               result.stderr.decode("utf-8", "replace"))
-    if cached is not None:
+    # A run killed by a signal (a suite stopped midway, the OOM killer) is no answer to keep.
+    if cached is not None and result.returncode >= 0:
         # Written whole under a private name, then renamed: concurrent suites never read half.
         os.makedirs(_CACHE_DIR, exist_ok=True)
         fd, temporary = tempfile.mkstemp(dir=_CACHE_DIR, suffix=".tmp")
