@@ -432,6 +432,14 @@ await step('rows-coloured-as-wireshark-rules', async () => {
 			for (const row of await listRows())
 				seen.set(row.frame, row);
 			const done = await page.$eval('#packet-list', (grid) => grid.scrollTop + grid.clientHeight >= grid.scrollHeight - 1);
+			if (done && seen.size < total) {
+				// The last scroll's rows may not be drawn yet: wait for the list's last row, then read again.
+				await page.waitForFunction((last) => [...document.querySelectorAll('#packet-list .packet-rows [role="row"]')]
+					.some((row) => Number(row.getAttribute('aria-rowindex')) === last && row.dataset.frame), total + 1);
+				await waitListLoaded({ colored: true });
+				for (const row of await listRows())
+					seen.set(row.frame, row);
+			}
 			if (done && seen.size === total)
 				break;
 			check(!done, `reached the end having seen ${seen.size} of ${total} frames`);
