@@ -153,7 +153,9 @@ def measure_packets(server, capture_id, capture, frames, env, data_dir, row, ver
         row("frames/N one pass, frame %d" % near_end, "%.2f s" % one_pass, "tshark -T pdml %.2f s" % theirs,
             "%.3f" % (one_pass / theirs), "<= 1", verdict(one_pass / theirs, 1.0))
 
-        # Follow: the TCP stream with the most bytes.
+        # Follow: the TCP stream with the most bytes. The connection sat idle through tshark's
+        # PDML run: the server has closed it.
+        conn.close()
         tcp = json.loads(server.get(conn, base + "stats/conversations?protocol=tcp"))["data"]["convs"]
         biggest = max(tcp, key=lambda conv: conv["totalb"])
         query = urllib.parse.urlencode({"fields": "tcp.stream", "filter": biggest["filter"], "limit": 1})
