@@ -63,3 +63,11 @@ engine_merge_lines_write(char *const *parts, guint n_parts, const char *key, Jso
 	json_writer_end_object(writer);
 	return TRUE;
 }
+
+void
+engine_merge_line_append(GString *out, guint32 frame, JsonWriter *record)
+{
+	g_string_append_printf(out, "%u ", frame);
+	g_string_append_len(out, json_writer_get_data(record), (gssize)json_writer_get_length(record));
+	g_string_append_c(out, '\n');
+}

@@ -12,6 +12,9 @@ G_BEGIN_DECLS
  * order); the lookups' JSON is copied, not parsed. A malformed part is a 500. */
 gboolean engine_dns_merge_write(char *const *parts, guint n_parts, JsonWriter *writer, GError **error);
 
+/* One line of such a partial result: "<first frame> <record's JSON>\n". */
+void engine_merge_line_append(GString *out, guint32 frame, JsonWriter *record);
+
 /* The same for any partial result of "<first frame> <JSON>" lines (engine_http_write_partial,
  * engine_tls_write_partial): writes {"<key>": [records in frame order]}. */
 gboolean engine_merge_lines_write(char *const *parts, guint n_parts, const char *key, JsonWriter *writer,

@@ -26,7 +26,6 @@ typedef struct {
 	EngineFieldValues *values;
 	GArray *order; /* indexes into values, by name (JSON members are alphabetical) */
 	dfilter_t *filter;
-	epan_dissect_t *edt;
 	/* output */
 	JsonWriter *writer;
 	gboolean ndjson;
@@ -45,7 +44,6 @@ engine_fields_clear(EngineFields *self)
 	if (self->order != NULL)
 		g_array_free(g_steal_pointer(&self->order), TRUE);
 	g_clear_pointer(&self->filter, dfilter_free);
-	g_clear_pointer(&self->edt, epan_dissect_free);
 	g_clear_pointer(&self->writer, json_writer_free);
 	g_clear_error(&self->data_error);
 }
@@ -193,32 +191,16 @@ static gboolean
 engine_fields_dissect(EngineFields *self, Engine *engine, const EngineFieldsRequest *request,
 		      const EngineProgress *progress, GError **error)
 {
-	g_autoptr(EngineSession) owned = NULL;
-	EngineSession *session;
 	EngineLoop loop = {
+	    .cinfo = engine_field_values_needs_columns(self->values) ? engine_field_values_get_columns(self->values)
+								     : NULL,
 	    .prime = engine_fields_prime_cb,
 	    .frame = engine_fields_frame_cb,
 	    .user_data = self,
 	    .progress = *progress,
 	};
-	gboolean ok;
-
-	session = engine_open_for_passes(engine, request->capture, request->passes, &loop.progress, &owned, error);
-	if (session == NULL)
-		return FALSE;
-	if (engine_field_values_needs_columns(self->values))
-		loop.cinfo = engine_field_values_get_columns(self->values);
-	self->edt = epan_dissect_new(engine_session_get_epan(session), TRUE,
-				     engine_field_values_needs_visible_tree(self->values));
-	loop.edt = self->edt;
-	if (request->passes == 2)
-		ok = engine_session_run_second_pass(session, &loop, error);
-	else
-		ok = engine_session_run_single_pass(session, &loop, error);
-	g_clear_pointer(&self->edt, epan_dissect_free);
-	if (!ok && request->passes == 2)
-		engine_drop_warm(engine);
-	return ok;
+	return engine_run_passes(engine, request->capture, request->passes, &loop, TRUE,
+				 engine_field_values_needs_visible_tree(self->values), NULL, error);
 }
 
 gboolean

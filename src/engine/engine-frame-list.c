@@ -152,7 +152,6 @@ static gboolean
 engine_frame_list_dissect(EngineFrameList *self, Engine *engine, const EngineFrameListRequest *request,
 			  EngineProgress *progress, GError **error)
 {
-	g_autoptr(EngineSession) owned = NULL;
 	EngineLoop loop = {
 	    .cinfo = self->custom == NULL ? &self->columns
 		     : engine_field_values_needs_columns(self->custom) ? engine_field_values_get_columns(self->custom)
@@ -162,22 +161,8 @@ engine_frame_list_dissect(EngineFrameList *self, Engine *engine, const EngineFra
 	    .user_data = self,
 	    .progress = *progress,
 	};
-	EngineSession *session =
-	    engine_open_for_passes(engine, request->capture, request->passes, &loop.progress, &owned, error);
-	gboolean ok;
-
-	if (session == NULL)
-		return FALSE;
-	loop.edt = epan_dissect_new(engine_session_get_epan(session), TRUE,
-				    self->custom != NULL && engine_field_values_needs_visible_tree(self->custom));
-	if (request->passes == 2)
-		ok = engine_session_run_second_pass(session, &loop, error);
-	else
-		ok = engine_session_run_single_pass(session, &loop, error);
-	epan_dissect_free(loop.edt);
-	if (!ok && request->passes == 2)
-		engine_drop_warm(engine);
-	return ok;
+	return engine_run_passes(engine, request->capture, request->passes, &loop, TRUE,
+				 self->custom != NULL && engine_field_values_needs_visible_tree(self->custom), NULL, error);
 }
 
 gboolean

@@ -12,6 +12,7 @@
 
 #include "engine/engine-http.h"
 
+#include "engine/engine-dns-merge.h"
 #include "engine/engine-field-roles.h"
 #include "engine/engine-dns-carrier.h"
 
@@ -409,9 +410,7 @@ engine_http_write_line_cb(const EngineHttpMessage *request, const EngineHttpMess
 	GString *out = user_data;
 	g_autoptr(JsonWriter) writer = json_writer_new();
 	engine_http_write_record(writer, request, response);
-	g_string_append_printf(out, "%u ", (request != NULL ? request : response)->frame);
-	g_string_append_len(out, json_writer_get_data(writer), json_writer_get_length(writer));
-	g_string_append_c(out, '\n');
+	engine_merge_line_append(out, (request != NULL ? request : response)->frame, writer);
 }
 
 void

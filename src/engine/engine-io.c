@@ -615,37 +615,23 @@ engine_io_run(Engine *engine, const EngineIoRequest *request, EngineProgressFunc
 	      gpointer progress_data, guint64 *rows, GError **error)
 {
 	g_auto(EngineIo) io = {0};
-	g_autoptr(EngineSession) owned = NULL;
+	gint64 elapsed_ns = 0;
 	EngineLoop loop = {
 	    .frame = engine_io_frame_cb,
 	    .user_data = &io,
 	    .progress = {progress, progress_data, 0.0, 1.0},
 	};
-	gboolean ok;
 
 	*rows = 0;
-	if (!engine_io_prepare(&io, request, error))
+	if (!engine_io_prepare(&io, request, error) ||
+	    !engine_run_passes(engine, request->capture, request->passes, &loop, TRUE, FALSE, &elapsed_ns, error))
 		return FALSE;
-	EngineSession *session =
-		engine_open_for_passes(engine, request->capture, (guint)request->passes, &loop.progress, &owned, error);
-	if (session == NULL)
-		return FALSE;
-	loop.edt = epan_dissect_new(engine_session_get_epan(session), TRUE, FALSE);
-	if (request->passes == 2)
-		ok = engine_session_run_second_pass(session, &loop, error);
-	else
-		ok = engine_session_run_single_pass(session, &loop, error);
-	epan_dissect_free(loop.edt);
-	if (!ok) {
-		if (request->passes == 2)
-			engine_drop_warm(engine);
-		return FALSE;
-	}
 	if (io.too_many_rows) {
 		g_set_error(error, SHARKAPI_ERROR, SHARKAPI_ERROR_BAD_REQUEST,
 			    "interval: %s seconds gives more than %d intervals over this capture", request->interval,
 			    ENGINE_IO_MAX_ROWS);
 		return FALSE;
 	}
-	return engine_io_write(&io, request, engine_session_get_elapsed(session), rows, error);
+	nstime_t elapsed = {(time_t)(elapsed_ns / 1000000000), (int)(elapsed_ns % 1000000000)};
+	return engine_io_write(&io, request, elapsed, rows, error);
 }

@@ -187,33 +187,17 @@ engine_objects_run(Engine *engine, const EngineObjectsRequest *request, EnginePr
 		   gpointer progress_data, guint *count, GError **error)
 {
 	g_auto(EngineObjects) objects = {0};
-	g_autoptr(EngineSession) owned = NULL;
 	EngineLoop loop = {
 	    .frame = engine_objects_frame_cb,
 	    .user_data = &objects,
 	    .progress = {progress, progress_data, 0.0, 1.0},
 	};
-	gboolean ok;
 
 	*count = 0;
-	if (!engine_objects_prepare(&objects, request->protocol, error))
-		return FALSE;
-	EngineSession *session =
-		engine_open_for_passes(engine, request->capture, (guint)request->passes, &loop.progress, &owned, error);
-	if (session == NULL)
-		return FALSE;
 	/* No tree, as tshark dissects for --export-objects alone. */
-	loop.edt = epan_dissect_new(engine_session_get_epan(session), FALSE, FALSE);
-	if (request->passes == 2)
-		ok = engine_session_run_second_pass(session, &loop, error);
-	else
-		ok = engine_session_run_single_pass(session, &loop, error);
-	epan_dissect_free(loop.edt);
-	if (!ok) {
-		if (request->passes == 2)
-			engine_drop_warm(engine);
+	if (!engine_objects_prepare(&objects, request->protocol, error) ||
+	    !engine_run_passes(engine, request->capture, request->passes, &loop, FALSE, FALSE, NULL, error))
 		return FALSE;
-	}
 	if (!engine_objects_write(&objects, request, error))
 		return FALSE;
 	*count = objects.entries->len;

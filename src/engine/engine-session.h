@@ -36,7 +36,7 @@ typedef EngineFrameResult (*EngineFrameFunc)(epan_dissect_t *edt, frame_data *fd
 typedef epan_dissect_t *(*EngineSelectFunc)(guint32 number, gpointer user_data);
 
 /* One dissecting loop: the caller owns edt and cinfo. */
-typedef struct {
+typedef struct EngineLoop {
 	epan_dissect_t *edt;
 	column_info *cinfo;    /* NULL unless a column is needed */
 	EnginePrimeFunc prime; /* before each dissection; may be NULL */

@@ -15,6 +15,7 @@
 
 #include "engine/engine-tls.h"
 
+#include "engine/engine-dns-merge.h"
 #include "engine/engine-field-roles.h"
 #include "engine/engine-dns-carrier.h"
 #include "engine/engine-ja4.h"
@@ -605,9 +606,7 @@ engine_tls_write_line_cb(const EngineTlsHello *client, const EngineTlsHello *ser
 	GString *out = user_data;
 	g_autoptr(JsonWriter) writer = json_writer_new();
 	engine_tls_write_record(writer, client, server);
-	g_string_append_printf(out, "%u ", client->frame);
-	g_string_append_len(out, json_writer_get_data(writer), json_writer_get_length(writer));
-	g_string_append_c(out, '\n');
+	engine_merge_line_append(out, client->frame, writer);
 }
 
 void

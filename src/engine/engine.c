@@ -82,6 +82,31 @@ engine_set_tls_keys(Engine *self, const char *path, GError **error)
 }
 
 gboolean
+engine_run_passes(Engine *self, const char *path, int passes, EngineLoop *loop, gboolean tree, gboolean visible,
+		  gint64 *elapsed_ns, GError **error)
+{
+	g_autoptr(EngineSession) owned = NULL;
+	EngineSession *session = engine_open_for_passes(self, path, (guint)passes, &loop->progress, &owned, error);
+	gboolean ok;
+
+	if (session == NULL)
+		return FALSE;
+	loop->edt = epan_dissect_new(engine_session_get_epan(session), tree, visible);
+	if (passes == 2)
+		ok = engine_session_run_second_pass(session, loop, error);
+	else
+		ok = engine_session_run_single_pass(session, loop, error);
+	g_clear_pointer(&loop->edt, epan_dissect_free);
+	if (!ok && passes == 2)
+		engine_drop_warm(self);
+	if (ok && elapsed_ns != NULL) {
+		nstime_t elapsed = engine_session_get_elapsed(session);
+		*elapsed_ns = (gint64)elapsed.secs * G_GINT64_CONSTANT(1000000000) + elapsed.nsecs;
+	}
+	return ok;
+}
+
+gboolean
 engine_check_filter(const char *text, GError **error)
 {
 	g_autoptr(dfilter_t) filter = NULL;

@@ -53,6 +53,15 @@ gboolean engine_is_warm(Engine *self, const char *path);
 EngineSession *engine_open_for_passes(Engine *self, const char *path, guint passes, EngineProgress *progress,
 				      EngineSession **owned, GError **error);
 
+/* Runs loop (engine-session.h) over every frame of path in the session passes asks for
+ * (engine_open_for_passes(): one fresh pass, or the second pass of the kept first one; the
+ * first half of loop->progress covers a first pass run now), dissecting into a tree of its own
+ * (loop->edt is set for the run: tree and visible as epan_dissect_new() takes them). A failed
+ * two-pass run drops the warm session. *elapsed_ns (may be NULL) gets the capture's elapsed time. */
+typedef struct EngineLoop EngineLoop;
+gboolean engine_run_passes(Engine *self, const char *path, int passes, EngineLoop *loop, gboolean tree,
+			   gboolean visible, gint64 *elapsed_ns, GError **error);
+
 /* Forgets the warm session (after a failure left it in doubt). */
 void engine_drop_warm(Engine *self);
 

@@ -44,9 +44,7 @@ void
 routes_analysis_write_status(JsonWriter *writer, const StoreCapture *capture, SummaryState state, double progress,
 			     guint first_passes)
 {
-	double duration = capture->has_times && capture->num_packets >= 2
-				  ? (double)(capture->end_time_ns - capture->start_time_ns) / 1e9
-				  : 0;
+	double duration = store_capture_duration(capture);
 	json_writer_begin_object(writer);
 	json_writer_key(writer, "data");
 	json_writer_begin_object(writer);

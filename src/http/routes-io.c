@@ -35,14 +35,6 @@ io_query_clear(IoQuery *query)
 	query->n_columns = 0;
 }
 
-static double
-io_capture_duration(const StoreCapture *capture)
-{
-	if (!capture->has_times || capture->num_packets < 2 || capture->end_time_ns <= capture->start_time_ns)
-		return 0;
-	return (double)(capture->end_time_ns - capture->start_time_ns) / 1e9;
-}
-
 static gboolean
 io_check_interval(const char *text, double duration, GError **error)
 {
@@ -70,7 +62,8 @@ io_query_init(IoQuery *query, HttpRequest *request, const StoreCapture *capture,
 	/* Copied: the request's parameters go when the handler returns, the query may wait. */
 	char **columns = g_strdupv((char **)given);
 	const char *interval = http_request_get(request, "interval");
-	double duration = io_capture_duration(capture);
+	/* Out-of-order times (a negative duration) count as none. */
+	double duration = MAX(store_capture_duration(capture), 0);
 
 	query->passes = (guint)http_request_get_integer(request, "passes");
 	query->columns = columns;

@@ -33,6 +33,14 @@ store_capture_free(StoreCapture *capture)
 	g_free(capture);
 }
 
+double
+store_capture_duration(const StoreCapture *capture)
+{
+	if (!capture->has_times || capture->num_packets < 2)
+		return 0;
+	return (double)(capture->end_time_ns - capture->start_time_ns) / 1e9;
+}
+
 gboolean
 store_capture_id_is_valid(const char *id)
 {

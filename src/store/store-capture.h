@@ -43,6 +43,10 @@ typedef struct {
 void store_capture_free(StoreCapture *capture);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(StoreCapture, store_capture_free)
 
+/* Seconds from the first frame to the last (capinfos' duration); 0 without times or with fewer
+ * than two frames. Out-of-order times can make it negative, as capinfos prints it. */
+double store_capture_duration(const StoreCapture *capture);
+
 typedef struct {
 	const char *filename;
 	const char *comments;

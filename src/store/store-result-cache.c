@@ -189,31 +189,52 @@ result_cache_key(const char *const *parts)
 	return g_strdup(g_checksum_get_string(checksum));
 }
 
-GInputStream *
-result_cache_open(ResultCache *self, const char *capture_id, const char *key)
+/* The entry of key, or NULL (a miss, counted). */
+static ResultCacheEntry *
+result_cache_find(ResultCache *self, const char *capture_id, const char *key)
 {
 	g_autofree char *path = result_cache_path(self, capture_id, key);
 	ResultCacheEntry *entry = g_hash_table_lookup(self->entries, path);
-	if (entry == NULL) {
+	if (entry == NULL)
 		self->misses++;
-		return NULL;
-	}
-	g_autoptr(GFile) file = g_file_new_for_path(path);
-	g_autoptr(GError) error = NULL;
-	GFileInputStream *stream = g_file_read(file, NULL, &error);
-	if (stream == NULL) {
-		/* Gone behind our back (a deleted capture, a hand-cleaned data dir): a miss. */
-		g_message("cached answer unreadable, forgetting it: %s", error->message);
-		result_cache_remove_entry(self, entry);
-		self->misses++;
-		return NULL;
-	}
+	return entry;
+}
+
+/* The entry's file could be opened: a hit, and the most recently used. */
+static void
+result_cache_hit(ResultCache *self, ResultCacheEntry *entry)
+{
 	self->hits++;
 	g_queue_unlink(&self->recency, entry->link);
 	g_queue_push_head_link(&self->recency, entry->link);
 	/* mtime carries recency across restarts. */
-	if (utimes(path, NULL) != 0)
-		g_debug("touching %s: %s", path, g_strerror(errno));
+	if (utimes(entry->path, NULL) != 0)
+		g_debug("touching %s: %s", entry->path, g_strerror(errno));
+}
+
+/* The entry's file is gone behind our back (a deleted capture, a hand-cleaned data dir): a miss. */
+static void
+result_cache_unreadable(ResultCache *self, ResultCacheEntry *entry, const GError *error)
+{
+	g_message("cached answer unreadable, forgetting it: %s", error->message);
+	result_cache_remove_entry(self, entry);
+	self->misses++;
+}
+
+GInputStream *
+result_cache_open(ResultCache *self, const char *capture_id, const char *key)
+{
+	ResultCacheEntry *entry = result_cache_find(self, capture_id, key);
+	if (entry == NULL)
+		return NULL;
+	g_autoptr(GFile) file = g_file_new_for_path(entry->path);
+	g_autoptr(GError) error = NULL;
+	GFileInputStream *stream = g_file_read(file, NULL, &error);
+	if (stream == NULL) {
+		result_cache_unreadable(self, entry, error);
+		return NULL;
+	}
+	result_cache_hit(self, entry);
 	return G_INPUT_STREAM(stream);
 }
 
@@ -374,25 +395,16 @@ result_cache_adopt(ResultCache *self, const char *capture_id, const char *key, c
 GMappedFile *
 result_cache_map(ResultCache *self, const char *capture_id, const char *key)
 {
-	g_autofree char *path = result_cache_path(self, capture_id, key);
-	ResultCacheEntry *entry = g_hash_table_lookup(self->entries, path);
-	if (entry == NULL) {
-		self->misses++;
+	ResultCacheEntry *entry = result_cache_find(self, capture_id, key);
+	if (entry == NULL)
 		return NULL;
-	}
 	g_autoptr(GError) error = NULL;
-	GMappedFile *mapped = g_mapped_file_new(path, FALSE, &error);
+	GMappedFile *mapped = g_mapped_file_new(entry->path, FALSE, &error);
 	if (mapped == NULL) {
-		g_message("cached answer unreadable, forgetting it: %s", error->message);
-		result_cache_remove_entry(self, entry);
-		self->misses++;
+		result_cache_unreadable(self, entry, error);
 		return NULL;
 	}
-	self->hits++;
-	g_queue_unlink(&self->recency, entry->link);
-	g_queue_push_head_link(&self->recency, entry->link);
-	if (utimes(path, NULL) != 0)
-		g_debug("touching %s: %s", path, g_strerror(errno));
+	result_cache_hit(self, entry);
 	return mapped;
 }
 
