@@ -115,6 +115,19 @@ typedef enum {
 #define WORKER_RESULT_EXPERT "expert.json"
 #define WORKER_RESULT_HTTP_REQUESTS "http-requests.json"
 #define WORKER_RESULT_TLS_HANDSHAKES "tls-handshakes.json"
+/* An unfiltered summary's all-frames I/O series (stats/io without columns), one file per
+ * automatic interval that gives at most WORKER_IO_AUTO_ROWS + 1 rows (the last interval: any
+ * number an io job accepts): io/<interval>.json, the stats/io answer body exactly as an io job
+ * writes it. */
+#define WORKER_RESULT_IO_FOLDER "io"
+/* stats/io's automatic intervals, smallest first: the first giving at most WORKER_IO_AUTO_ROWS
+ * intervals over the capture's duration is used (API.md). */
+#define WORKER_IO_AUTO_INTERVALS {"0.001", "0.01", "0.1", "1", "10", "60", "600"}
+#define WORKER_IO_AUTO_ROWS 1000
+/* The summary folder's format: "format" holds WORKER_SUMMARY_FORMAT and a newline. A folder an
+ * older version wrote (another number, or none) is computed again, not answered from. */
+#define WORKER_RESULT_FORMAT "format"
+#define WORKER_SUMMARY_FORMAT "2"
 
 /* A frame_list job's results, relative to its output DIR. */
 #define WORKER_RESULT_FRAME_COLUMNS "columns.json"

@@ -500,7 +500,7 @@ test_forget_running(TrackerFixture *fixture, gconstpointer data)
 }
 
 /* After a restart: a capture without its default summary is started, a failed one and a ready
- * one are not; one an older version wrote (without the TLS handshakes file) is computed again. */
+ * one are not; one an older version wrote (its format file older, or none) is computed again. */
 static void
 test_resume_all(TrackerFixture *fixture, gconstpointer data)
 {
@@ -512,10 +512,12 @@ test_resume_all(TrackerFixture *fixture, gconstpointer data)
 	g_assert_true(store_capture_set_analysis_failed(fixture->store, failed, "crashed twice", &error));
 	g_autofree char *ready_dir = store_capture_summary_dir(fixture->store, ready, "default");
 	g_assert_cmpint(g_mkdir_with_parents(ready_dir, 0750), ==, 0);
-	g_autofree char *newest = g_build_filename(ready_dir, WORKER_RESULT_TLS_HANDSHAKES, NULL);
-	g_assert_true(g_file_set_contents(newest, "{\"handshakes\":[]}", -1, &error));
+	g_autofree char *newest = g_build_filename(ready_dir, WORKER_RESULT_FORMAT, NULL);
+	g_assert_true(g_file_set_contents(newest, WORKER_SUMMARY_FORMAT "\n", -1, &error));
 	g_autofree char *outdated_dir = store_capture_summary_dir(fixture->store, outdated, "default");
 	g_assert_cmpint(g_mkdir_with_parents(outdated_dir, 0750), ==, 0);
+	g_autofree char *older = g_build_filename(outdated_dir, WORKER_RESULT_FORMAT, NULL);
+	g_assert_true(g_file_set_contents(older, "1\n", -1, &error));
 	g_assert_cmpint(state_of(fixture, outdated), ==, SUMMARY_STATE_QUEUED);
 
 	summary_tracker_resume_all(fixture->tracker);
@@ -524,8 +526,12 @@ test_resume_all(TrackerFixture *fixture, gconstpointer data)
 	g_assert_cmpint(state_of(fixture, ready), ==, SUMMARY_STATE_READY);
 	WAIT_FOR(state_of(fixture, pending) == SUMMARY_STATE_READY);
 	WAIT_FOR(state_of(fixture, outdated) == SUMMARY_STATE_READY);
-	g_autofree char *recomputed = g_build_filename(outdated_dir, WORKER_RESULT_TLS_HANDSHAKES, NULL);
-	g_assert_true(g_file_test(recomputed, G_FILE_TEST_EXISTS));
+	g_autofree char *recomputed = g_build_filename(outdated_dir, WORKER_RESULT_FORMAT, NULL);
+	g_autofree char *format = NULL;
+	g_assert_true(g_file_get_contents(recomputed, &format, NULL, &error));
+	g_assert_cmpstr(format, ==, WORKER_SUMMARY_FORMAT "\n");
+	g_autofree char *series = g_build_filename(outdated_dir, WORKER_RESULT_IO_FOLDER, NULL);
+	g_assert_true(g_file_test(series, G_FILE_TEST_IS_DIR));
 	g_assert_cmpuint(job_queue_count_idle_workers(fixture->jobs), ==, 1);
 	g_assert_false(variant_exists(fixture, failed, NULL, 1));
 }

@@ -87,7 +87,8 @@ def interval_text(value):
 
 def tshark(path, interval, columns, objects_dir=None):
     """tshark's io,stat table as API.md's rows (and every handler's files into objects_dir)."""
-    argv = ["tshark", "-n", "-r", path, "-q", "-z", "io,stat,%s,%s" % (interval, ",".join(columns))]
+    stat = "io,stat,%s" % interval if columns == [""] else "io,stat,%s,%s" % (interval, ",".join(columns))
+    argv = ["tshark", "-n", "-r", path, "-q", "-z", stat]
     if objects_dir is not None:
         for handler in HANDLERS:
             os.makedirs(os.path.join(objects_dir, handler), exist_ok=True)
@@ -163,6 +164,7 @@ def check_capture_cheap(path):
           % (name, data["interval"], duration, want))
     objects_dir = os.path.join(work_dir, name)
     theirs = tshark(path, want, CHEAP_COLUMNS, objects_dir)
+    check_default_series(name, capture_id, want, frames, [{"start": row["start"], "values": row["values"][:1]} for row in theirs])
     if not theirs:
         # A zero duration: tshark prints no row, API.md asks for one holding every frame.
         check(len(data["rows"]) == 1 and data["rows"][0]["start"] == 0, "%s: %s" % (name, data["rows"]))
@@ -172,6 +174,27 @@ def check_capture_cheap(path):
         compare_io(name + " @" + want, data["rows"], theirs, CHEAP_COLUMNS)
         check(sum(row["values"][0]["frames"] for row in data["rows"]) <= frames, "%s: more frames than the capture" % name)
     return check_objects(path, objects_dir)
+
+
+def check_default_series(name, capture_id, want, frames, theirs):
+    """stats/io without columns or interval: the all-frames series the summary pass wrote, so the
+    first request after the upload is ready is already a hit (no io job ran); tshark's "" column."""
+    r = io_query(capture_id, [])
+    check(r.status == 200, "%s default stats/io: %d %s" % (name, r.status, r.body[:300]))
+    check(r.header("X-Sharkapi-Cache") == "hit", "%s: the default series is not the summary pass's (%s)"
+          % (name, r.header("X-Sharkapi-Cache")))
+    data = r.json()["data"]
+    check(data["columns"] == [""] and interval_text(data["interval"]) == want, "%s default: %s @%s"
+          % (name, data["columns"], data["interval"]))
+    if not theirs:
+        check(len(data["rows"]) == 1 and data["rows"][0]["values"][0]["frames"] == frames,
+              "%s default: one row of %d frames: %s" % (name, frames, data["rows"]))
+    else:
+        compare_io(name + " default @" + want, data["rows"], theirs, [""])
+    # The same interval written out is the same file.
+    again = io_query(capture_id, [], want)
+    check(again.status == 200 and again.body == r.body and again.header("X-Sharkapi-Cache") == "hit",
+          "%s: interval=%s differs from the automatic one" % (name, want))
 
 
 def test_io_and_objects_every_capture():
@@ -225,6 +248,14 @@ def test_io_two_passes_and_cache():
     check(two_pass_counts == want, "passes=2 counts %d http.response_in, tshark -2 %d" % (two_pass_counts, want))
     check(one_pass_counts == 0 and two_pass_counts > 0, "one pass has no forward references (%d, %d)"
           % (one_pass_counts, two_pass_counts))
+    # The all-frames series at an interval the summary pass does not keep (more than 1,001 rows:
+    # this capture is longer than 1.001 s): an io job computes it, equal to tshark.
+    duration = float(status(capture_id)["duration"])
+    check(duration > 1.001, "%s lasts %s s" % (path, duration))
+    fine = io_query(capture_id, [], "0.001")
+    check(fine.status == 200 and fine.header("X-Sharkapi-Cache") == "miss",
+          "0.001 s series: %d %s" % (fine.status, fine.header("X-Sharkapi-Cache")))
+    compare_io("0.001 s series", fine.json()["data"]["rows"], tshark(path, "0.001", [""]), [""])
 
 
 def test_io_bad_input():

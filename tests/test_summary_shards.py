@@ -120,6 +120,7 @@ def routes():
     yield "expert", {}
     yield "http/requests", {}
     yield "tls/handshakes", {}
+    yield "stats/io", {}  # the all-frames series: the first shard counted every frame
     for table in tables:
         yield "stats/endpoints", {"protocol": table}
         yield "stats/conversations", {"protocol": table}

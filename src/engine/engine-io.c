@@ -16,10 +16,12 @@
 #include "engine/engine-io.h"
 
 #include "engine/engine-answer-file.h"
+#include "engine/engine-output.h"
 #include "engine/engine-filter.h"
 #include "engine/engine-session.h"
 #include "json-writer.h"
 #include "sharkapi-error.h"
+#include "worker-protocol.h"
 
 #include <wireshark.h>
 #include <epan/epan_dissect.h>
@@ -327,18 +329,17 @@ engine_io_add_load(EngineIoColumn *column, guint current, field_info *finfo)
 	}
 }
 
-static tap_packet_status
-engine_io_packet_cb(void *tapdata, packet_info *pinfo, epan_dissect_t *edt, const void *data,
-		    tap_flags_t flags)
+/* Counts a frame of pkt_len bytes at rel_ts (its time relative to the first frame) into its
+ * interval of column; NULL when that interval is beyond ENGINE_IO_MAX_ROWS (or max_rows). */
+static EngineIoItem *
+engine_io_count_frame(EngineIoColumn *column, const nstime_t *rel_ts, guint32 pkt_len, guint64 max_rows)
 {
-	EngineIoColumn *column = tapdata;
 	EngineIo *io = column->io;
 	guint64 relative_time;
 
 	/* A frame before the first gets the time of the last frame seen (tshark). */
-	if (pinfo->rel_ts.secs >= 0 && pinfo->rel_ts.nsecs >= 0) {
-		relative_time = (guint64)pinfo->rel_ts.secs * ENGINE_IO_US_PER_SECOND +
-				(guint64)((pinfo->rel_ts.nsecs + 500) / 1000);
+	if (rel_ts->secs >= 0 && rel_ts->nsecs >= 0) {
+		relative_time = (guint64)rel_ts->secs * ENGINE_IO_US_PER_SECOND + (guint64)((rel_ts->nsecs + 500) / 1000);
 		io->last_relative_time = relative_time;
 	} else {
 		relative_time = io->last_relative_time;
@@ -347,18 +348,29 @@ engine_io_packet_cb(void *tapdata, packet_info *pinfo, epan_dissect_t *edt, cons
 	/* A frame older than the latest interval counts in the latest (tshark only moves on). */
 	if (column->items->len > 0 && index < column->items->len - 1)
 		index = column->items->len - 1;
-	if (index > ENGINE_IO_MAX_ROWS) {
+	if (index > max_rows) {
 		io->too_many_rows = TRUE;
-		return TAP_PACKET_DONT_REDRAW;
+		return NULL;
 	}
 	if (column->items->len <= index)
 		g_array_set_size(column->items, (guint)index + 1);
 	EngineIoItem *item = engine_io_item(column, (guint)index);
 	item->frames++;
-	if (column->function == ENGINE_IO_FRAMES_AND_BYTES) {
-		item->counter += pinfo->fd->pkt_len;
+	if (column->function == ENGINE_IO_FRAMES_AND_BYTES)
+		item->counter += pkt_len;
+	return item;
+}
+
+static tap_packet_status
+engine_io_packet_cb(void *tapdata, packet_info *pinfo, epan_dissect_t *edt, const void *data,
+		    tap_flags_t flags)
+{
+	EngineIoColumn *column = tapdata;
+	EngineIoItem *item = engine_io_count_frame(column, &pinfo->rel_ts, pinfo->fd->pkt_len, ENGINE_IO_MAX_ROWS);
+	guint index = column->items->len - 1;
+
+	if (item == NULL || column->function == ENGINE_IO_FRAMES_AND_BYTES)
 		return TAP_PACKET_DONT_REDRAW;
-	}
 	GPtrArray *found = proto_get_finfo_ptr_array(edt->tree, column->hf_index);
 	if (found == NULL)
 		return TAP_PACKET_DONT_REDRAW;
@@ -368,7 +380,7 @@ engine_io_packet_cb(void *tapdata, packet_info *pinfo, epan_dissect_t *edt, cons
 	}
 	for (guint i = 0; i < found->len; i++) {
 		if (column->function == ENGINE_IO_LOAD)
-			engine_io_add_load(column, (guint)index, found->pdata[i]);
+			engine_io_add_load(column, index, found->pdata[i]);
 		else
 			engine_io_add_value(column, item, found->pdata[i], item->frames == 1 && i == 0);
 	}
@@ -540,10 +552,12 @@ engine_io_write_value(JsonWriter *writer, const EngineIoColumn *column, const En
 	json_writer_end_object(writer);
 }
 
+/* Hands what writer holds to file once it is large (always: whatever it holds); without a file
+ * the answer stays whole in writer. */
 static gboolean
 engine_io_flush(JsonWriter *writer, EngineAnswerFile *file, gboolean always, GError **error)
 {
-	if (!always && json_writer_get_length(writer) < ENGINE_IO_FLUSH_BYTES)
+	if (file == NULL || (!always && json_writer_get_length(writer) < ENGINE_IO_FLUSH_BYTES))
 		return TRUE;
 	g_autoptr(GBytes) bytes = json_writer_take(writer);
 	gsize length = 0;
@@ -551,33 +565,23 @@ engine_io_flush(JsonWriter *writer, EngineAnswerFile *file, gboolean always, GEr
 	return engine_answer_file_write(file, data, length, error);
 }
 
+/* The answer body, {"data": {"columns", "interval", "rows"}}, into writer (and file). */
 static gboolean
-engine_io_write(EngineIo *self, const EngineIoRequest *request, nstime_t elapsed, guint64 *rows, GError **error)
+engine_io_write_body(EngineIo *self, const char *const *columns, guint n_columns, const char *interval,
+		     EngineIoTable table, JsonWriter *writer, EngineAnswerFile *file, GError **error)
 {
-	EngineIoTable table = engine_io_table(self, elapsed);
-	g_autoptr(EngineAnswerFile) file = NULL;
-	g_autoptr(JsonWriter) writer = json_writer_new();
 	static const EngineIoItem empty = {0};
 
-	if (table.n_rows > ENGINE_IO_MAX_ROWS) {
-		g_set_error(error, SHARKAPI_ERROR, SHARKAPI_ERROR_BAD_REQUEST,
-			    "interval: %s seconds gives %" G_GUINT64_FORMAT " intervals over this capture, more than %d",
-			    request->interval, table.n_rows, ENGINE_IO_MAX_ROWS);
-		return FALSE;
-	}
-	file = engine_answer_file_open(request->output, error);
-	if (file == NULL)
-		return FALSE;
 	json_writer_begin_object(writer);
 	json_writer_key(writer, "data");
 	json_writer_begin_object(writer);
 	json_writer_key(writer, "columns");
 	json_writer_begin_array(writer);
-	for (guint i = 0; i < MAX(request->n_columns, 1); i++)
-		json_writer_string(writer, request->n_columns > 0 ? request->columns[i] : "");
+	for (guint i = 0; i < MAX(n_columns, 1); i++)
+		json_writer_string(writer, n_columns > 0 ? columns[i] : "");
 	json_writer_end_array(writer);
 	json_writer_key(writer, "interval");
-	json_writer_double(writer, g_ascii_strtod(request->interval, NULL));
+	json_writer_double(writer, g_ascii_strtod(interval, NULL));
 	json_writer_key(writer, "rows");
 	json_writer_begin_array(writer);
 	for (guint64 row = 0; row < table.n_rows; row++) {
@@ -604,7 +608,27 @@ engine_io_write(EngineIo *self, const EngineIoRequest *request, nstime_t elapsed
 	json_writer_end_array(writer);
 	json_writer_end_object(writer);
 	json_writer_end_object(writer);
-	if (!engine_io_flush(writer, file, TRUE, error) || !engine_answer_file_commit(file, error))
+	return engine_io_flush(writer, file, TRUE, error);
+}
+
+static gboolean
+engine_io_write(EngineIo *self, const EngineIoRequest *request, nstime_t elapsed, guint64 *rows, GError **error)
+{
+	EngineIoTable table = engine_io_table(self, elapsed);
+	g_autoptr(EngineAnswerFile) file = NULL;
+	g_autoptr(JsonWriter) writer = json_writer_new();
+
+	if (table.n_rows > ENGINE_IO_MAX_ROWS) {
+		g_set_error(error, SHARKAPI_ERROR, SHARKAPI_ERROR_BAD_REQUEST,
+			    "interval: %s seconds gives %" G_GUINT64_FORMAT " intervals over this capture, more than %d",
+			    request->interval, table.n_rows, ENGINE_IO_MAX_ROWS);
+		return FALSE;
+	}
+	file = engine_answer_file_open(request->output, error);
+	if (file == NULL ||
+	    !engine_io_write_body(self, request->columns, request->n_columns, request->interval, table, writer, file,
+				  error) ||
+	    !engine_answer_file_commit(file, error))
 		return FALSE;
 	*rows = table.n_rows;
 	return TRUE;
@@ -634,4 +658,95 @@ engine_io_run(Engine *engine, const EngineIoRequest *request, EngineProgressFunc
 	}
 	nstime_t elapsed = {(time_t)(elapsed_ns / 1000000000), (int)(elapsed_ns % 1000000000)};
 	return engine_io_write(&io, request, elapsed, rows, error);
+}
+
+/* ---- the summary pass's all-frames series ---- */
+
+static const char *const engine_io_auto_intervals[] = WORKER_IO_AUTO_INTERVALS;
+#define ENGINE_IO_N_AUTO G_N_ELEMENTS(engine_io_auto_intervals)
+
+/* Rows kept of an automatic interval: the last one is used however many rows it gives. */
+static guint64
+engine_io_series_max_rows(gsize interval_index)
+{
+	return interval_index == ENGINE_IO_N_AUTO - 1 ? ENGINE_IO_MAX_ROWS : WORKER_IO_AUTO_ROWS + 1;
+}
+
+struct EngineIoSeries {
+	/* One all-frames column per automatic interval; an interval that passed its rows
+	 * (engine_io_series_max_rows) stops counting (too_many_rows). */
+	EngineIo io[ENGINE_IO_N_AUTO];
+	gboolean seen_first;
+	nstime_t first;   /* the time reference: the first frame's time, as in a pass */
+	nstime_t elapsed; /* the latest time relative to it (the pass's elapsed time) */
+};
+
+EngineIoSeries *
+engine_io_series_new(void)
+{
+	EngineIoSeries *self = g_new0(EngineIoSeries, 1);
+	for (gsize i = 0; i < ENGINE_IO_N_AUTO; i++) {
+		EngineIo *io = &self->io[i];
+		gboolean parsed = engine_io_parse_interval(io, engine_io_auto_intervals[i], NULL);
+		g_assert(parsed);
+		io->columns = g_ptr_array_new_with_free_func((GDestroyNotify)engine_io_column_free);
+		g_ptr_array_add(io->columns, engine_io_parse_column(io, "", NULL));
+	}
+	return self;
+}
+
+void
+engine_io_series_free(EngineIoSeries *self)
+{
+	if (self == NULL)
+		return;
+	for (gsize i = 0; i < ENGINE_IO_N_AUTO; i++)
+		engine_io_clear(&self->io[i]);
+	g_free(self);
+}
+
+void
+engine_io_series_add(EngineIoSeries *self, const frame_data *fdata)
+{
+	nstime_t relative;
+
+	/* As frame_data_set_before_dissect() and the tap's pinfo->rel_ts reckon it. */
+	if (!self->seen_first) {
+		self->first = fdata->abs_ts;
+		self->seen_first = TRUE;
+	}
+	nstime_delta(&relative, &fdata->abs_ts, &self->first);
+	if ((gint32)self->elapsed.secs < relative.secs ||
+	    ((gint32)self->elapsed.secs == relative.secs && self->elapsed.nsecs < relative.nsecs))
+		self->elapsed = relative;
+	for (gsize i = 0; i < ENGINE_IO_N_AUTO; i++) {
+		EngineIo *io = &self->io[i];
+		EngineIoColumn *column = g_ptr_array_index(io->columns, 0);
+		if (io->too_many_rows)
+			continue;
+		if (engine_io_count_frame(column, &relative, fdata->pkt_len, engine_io_series_max_rows(i)) == NULL)
+			g_array_set_size(column->items, 0); /* never written: its memory goes now */
+	}
+}
+
+gboolean
+engine_io_series_write(EngineIoSeries *self, EngineOutput *output, GError **error)
+{
+	for (gsize i = 0; i < ENGINE_IO_N_AUTO; i++) {
+		EngineIo *io = &self->io[i];
+		EngineIoTable table = engine_io_table(io, self->elapsed);
+		g_autoptr(JsonWriter) writer = json_writer_new();
+		g_autofree char *name = NULL;
+
+		if (io->too_many_rows || table.n_rows > engine_io_series_max_rows(i))
+			continue;
+		if (!engine_io_write_body(io, NULL, 0, engine_io_auto_intervals[i], table, writer, NULL, error))
+			return FALSE;
+		name = g_strdup_printf("%s/%s.json", WORKER_RESULT_IO_FOLDER, engine_io_auto_intervals[i]);
+		gsize length = json_writer_get_length(writer);
+		g_autofree char *text = json_writer_steal_string(writer);
+		if (!engine_output_write(output, name, text, length, error))
+			return FALSE;
+	}
+	return TRUE;
 }

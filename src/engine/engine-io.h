@@ -10,6 +10,9 @@
 #include <glib.h>
 
 #include "engine/engine.h"
+#include "engine/engine-output.h"
+
+#include <epan/frame_data.h>
 
 G_BEGIN_DECLS
 
@@ -30,5 +33,15 @@ typedef struct {
 /* Bad columns and intervals are 400s naming the parameter. *rows gets the rows written. */
 gboolean engine_io_run(Engine *engine, const EngineIoRequest *request, EngineProgressFunc progress,
 		       gpointer progress_data, guint64 *rows, GError **error);
+
+/* The all-frames series (stats/io without columns) at every automatic interval, counted from
+ * the summary pass's frames, dissected or skipped: io/<interval>.json (worker-protocol.h). */
+typedef struct EngineIoSeries EngineIoSeries;
+EngineIoSeries *engine_io_series_new(void);
+void engine_io_series_free(EngineIoSeries *self);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(EngineIoSeries, engine_io_series_free)
+/* Every frame of the capture, in file order. */
+void engine_io_series_add(EngineIoSeries *self, const frame_data *fdata);
+gboolean engine_io_series_write(EngineIoSeries *self, EngineOutput *output, GError **error);
 
 G_END_DECLS

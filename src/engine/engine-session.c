@@ -325,7 +325,7 @@ engine_session_run_single_pass(EngineSession *self, const EngineLoop *loop, GErr
 		self->frame_count++;
 		frame_data_init(&fdata, self->frame_count, &self->rec, offset, self->cum_bytes);
 		if (loop->skip != NULL &&
-		    loop->skip(&self->rec, ws_buffer_start_ptr(&self->buffer), loop->user_data)) {
+		    loop->skip(&self->rec, ws_buffer_start_ptr(&self->buffer), &fdata, loop->user_data)) {
 			/* The first frame still becomes the time reference, as in a full pass. */
 			engine_session_before_dissect(self, &fdata);
 			result = ENGINE_FRAME_DISPLAYED;

@@ -28,8 +28,10 @@ typedef enum {
 } EngineFrameResult;
 
 typedef void (*EnginePrimeFunc)(epan_dissect_t *edt, gpointer user_data);
-/* Decides from a record's bytes, before dissection, that a frame is not dissected at all. */
-typedef gboolean (*EngineSkipFunc)(const wtap_rec *rec, const guint8 *data, gpointer user_data);
+/* Decides from a record's bytes, before dissection, that a frame is not dissected at all;
+ * fdata is the frame as frame_data_init() made it (number, times, lengths). */
+typedef gboolean (*EngineSkipFunc)(const wtap_rec *rec, const guint8 *data, const frame_data *fdata,
+				   gpointer user_data);
 typedef EngineFrameResult (*EngineFrameFunc)(epan_dissect_t *edt, frame_data *fdata,
 					     gpointer user_data);
 /* The tree a frame is dissected into, when not the loop's edt (one frame's visible tree). */

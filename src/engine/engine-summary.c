@@ -6,7 +6,8 @@
  * A shard's run (engine-shard.h) dissects only its frames, keeps the guard's verdict and writes
  * partial results; engine_summary_merge() turns all shards' partial results into the files one
  * pass writes. Expert information (a tap), HTTP requests and TLS handshakes (read from the
- * primed tree, as DNS) are collected in the same pass.
+ * primed tree, as DNS) and, without a filter, the all-frames I/O series are collected in the
+ * same pass.
  * Must not prime frame.* fields: that would put a "frame" node on top of the hierarchy.
  * SPDX-License-Identifier: GPL-2.0-or-later */
 #define G_LOG_DOMAIN "engine"
@@ -17,6 +18,7 @@
 #include "engine/engine-dns-merge.h"
 #include "engine/engine-expert.h"
 #include "engine/engine-http.h"
+#include "engine/engine-io.h"
 #include "engine/engine-tls.h"
 #include "engine/engine-filter.h"
 #include "engine/engine-session.h"
@@ -47,6 +49,7 @@ typedef struct {
 	EngineExpert *expert;
 	EngineHttp *http;
 	EngineTls *tls;
+	EngineIoSeries *io; /* unfiltered summaries only (and of shards, the first) */
 	GArray *dns_hfids; /* every id the modules read from the tree: DNS, HTTP, TLS */
 	/* Shards only: which frames are dissected, and the exactness guard. */
 	guint shard;
@@ -65,6 +68,7 @@ engine_summary_clear(EngineSummary *self)
 	g_clear_pointer(&self->expert, engine_expert_free);
 	g_clear_pointer(&self->http, engine_http_free);
 	g_clear_pointer(&self->tls, engine_tls_free);
+	g_clear_pointer(&self->io, engine_io_series_free);
 	g_clear_pointer(&self->guard, engine_shard_guard_free);
 	if (self->guarded_tables != NULL)
 		g_array_free(self->guarded_tables, TRUE);
@@ -87,6 +91,8 @@ engine_summary_prepare(EngineSummary *self, Engine *engine, const char *filter, 
 	self->expert = engine_expert_new(filter);
 	self->http = engine_http_new();
 	self->tls = engine_tls_new();
+	if (engine_filter_is_empty(filter))
+		self->io = engine_io_series_new();
 	self->dns_hfids = g_array_new(FALSE, FALSE, sizeof(int));
 	engine_dns_prime_hfids(self->dns, self->dns_hfids);
 	engine_http_prime_hfids(self->http, self->dns_hfids);
@@ -120,6 +126,8 @@ static EngineFrameResult
 engine_summary_frame_cb(epan_dissect_t *edt, frame_data *fdata, gpointer user_data)
 {
 	EngineSummary *self = user_data;
+	if (self->io != NULL)
+		engine_io_series_add(self->io, fdata);
 	if (self->filter == NULL || dfilter_apply_edt(self->filter, edt)) {
 		engine_dns_frame(self->dns, edt, fdata);
 		engine_http_frame(self->http, edt, fdata);
@@ -139,10 +147,16 @@ engine_summary_frame_cb(epan_dissect_t *edt, frame_data *fdata, gpointer user_da
 }
 
 static gboolean
-engine_summary_skip_cb(const wtap_rec *rec, const guint8 *data, gpointer user_data)
+engine_summary_skip_cb(const wtap_rec *rec, const guint8 *data, const frame_data *fdata, gpointer user_data)
 {
 	EngineSummary *self = user_data;
-	return engine_shard_of_record(rec, data, self->n_shards) != self->shard;
+	if (engine_shard_of_record(rec, data, self->n_shards) == self->shard)
+		return FALSE;
+	/* The I/O series counts every frame: the shard that keeps it sees them all here or in
+	 * engine_summary_frame_cb(). */
+	if (self->io != NULL)
+		engine_io_series_add(self->io, fdata);
+	return TRUE;
 }
 
 static void
@@ -197,6 +211,13 @@ engine_summary_write_file(EngineOutput *output, const char *relative_path, JsonW
 	gsize length = json_writer_get_length(writer);
 	g_autofree char *text = json_writer_steal_string(writer);
 	return engine_output_write(output, relative_path, text, length, error);
+}
+
+static gboolean
+engine_summary_write_format(EngineOutput *output, GError **error)
+{
+	static const char format[] = WORKER_SUMMARY_FORMAT "\n";
+	return engine_output_write(output, WORKER_RESULT_FORMAT, format, sizeof(format) - 1, error);
 }
 
 static gboolean
@@ -284,6 +305,10 @@ engine_summary_write(EngineSummary *self, const char *dir, gboolean partial, GEr
 	}
 	if (!engine_summary_write_forensics(self, output, partial, error))
 		return FALSE;
+	if (self->io != NULL && !engine_io_series_write(self->io, output, error))
+		return FALSE;
+	if (!partial && !engine_summary_write_format(output, error))
+		return FALSE;
 	return engine_output_commit(output, error);
 }
 
@@ -328,6 +353,8 @@ engine_summary_run_shard(Engine *engine, const EngineSummaryRequest *request,
 		return FALSE;
 	summary.shard = request->shard;
 	summary.n_shards = request->n_shards;
+	if (request->shard != 0)
+		g_clear_pointer(&summary.io, engine_io_series_free); /* the first shard counts it */
 	summary.guard = engine_shard_guard_new(request->shard, request->n_shards);
 	summary.guarded_tables = g_array_new(FALSE, FALSE, sizeof(guint));
 	for (guint i = 0; i < engine_table_taps_get_n_tables(summary.tables); i++) {
@@ -450,6 +477,29 @@ engine_summary_merge_forensics(const char *const *parts, guint n_parts, EngineOu
 	       engine_summary_write_file(output, WORKER_RESULT_TLS_HANDSHAKES, tls_writer, error);
 }
 
+/* The first shard counted the I/O series over every frame: its files are the answer. */
+static gboolean
+engine_summary_merge_io(const char *first_part, EngineOutput *output, GError **error)
+{
+	g_autofree char *folder = g_build_filename(first_part, WORKER_RESULT_IO_FOLDER, NULL);
+	g_autoptr(GDir) dir = g_dir_open(folder, 0, NULL);
+	const char *name;
+
+	while (dir != NULL && (name = g_dir_read_name(dir)) != NULL) {
+		g_autofree char *relative = g_build_filename(WORKER_RESULT_IO_FOLDER, name, NULL);
+		g_autofree char *path = g_build_filename(folder, name, NULL);
+		g_autofree char *text = NULL;
+		gsize length = 0;
+		if (!g_file_get_contents(path, &text, &length, NULL)) {
+			g_set_error(error, SHARKAPI_ERROR, SHARKAPI_ERROR_INTERNAL, "a shard's %s cannot be read", relative);
+			return FALSE;
+		}
+		if (!engine_output_write(output, relative, text, length, error))
+			return FALSE;
+	}
+	return TRUE;
+}
+
 gboolean
 engine_summary_merge(const char *const *parts, guint n_parts, const char *output_dir, GError **error)
 {
@@ -482,7 +532,8 @@ engine_summary_merge(const char *const *parts, guint n_parts, const char *output
 	if (!engine_dns_merge_write((char *const *)dns_parts->pdata, dns_parts->len, dns_writer, error) ||
 	    !engine_summary_write_file(output, WORKER_RESULT_DNS, dns_writer, error))
 		return FALSE;
-	if (!engine_summary_merge_forensics(parts, n_parts, output, error))
+	if (!engine_summary_merge_forensics(parts, n_parts, output, error) ||
+	    !engine_summary_merge_io(parts[0], output, error) || !engine_summary_write_format(output, error))
 		return FALSE;
 	return engine_output_commit(output, error);
 }

@@ -1,8 +1,9 @@
 /* routes-io.c: GET /api/v2/analysis/<id>/stats/io, tshark's -z io,stat as JSON (API.md).
  * The route checks what it can without libwireshark (how many columns, the interval against
- * the capture's duration, and picks the automatic interval); the worker's io job parses the
- * columns with libwireshark and computes the table (engine-io.h); the answer is kept in the
- * result cache, so a repeat is a file read.
+ * the capture's duration, and picks the automatic interval). The all-frames series at an
+ * automatic interval, in one pass, is a file the summary pass wrote (io/<interval>.json);
+ * anything else is a worker's io job, which parses the columns with libwireshark and computes
+ * the table (engine-io.h), the answer kept in the result cache, so a repeat is a file read.
  * SPDX-License-Identifier: GPL-2.0-or-later */
 #define G_LOG_DOMAIN "io"
 
@@ -15,16 +16,18 @@
 #include "http/http-reply.h"
 #include "http/routes-answer-file.h"
 #include "jobs/job-requests.h"
+#include "jobs/summary-tracker.h"
+#include "metrics.h"
 #include "sharkapi-error.h"
 #include "store/store-capture.h"
 #include "store/store-result-cache.h"
+#include "worker-protocol.h"
 
 #define IO_MAX_COLUMNS 64
 #define IO_MAX_COLUMN_LENGTH 4096
 #define IO_MAX_INTERVALS 1000000
-/* The automatic interval: the first giving at most IO_AUTO_INTERVALS rows (API.md). */
-#define IO_AUTO_INTERVALS 1000
-static const char *const io_auto_intervals[] = {"0.001", "0.01", "0.1", "1", "10", "60", "600"};
+/* The automatic interval: the first giving at most WORKER_IO_AUTO_ROWS rows (API.md). */
+static const char *const io_auto_intervals[] = WORKER_IO_AUTO_INTERVALS;
 
 void
 io_query_clear(IoQuery *query)
@@ -88,7 +91,7 @@ io_query_init(IoQuery *query, HttpRequest *request, const StoreCapture *capture,
 	} else {
 		guint i = 0;
 		while (i + 1 < G_N_ELEMENTS(io_auto_intervals) &&
-		       duration / g_ascii_strtod(io_auto_intervals[i], NULL) > IO_AUTO_INTERVALS)
+		       duration / g_ascii_strtod(io_auto_intervals[i], NULL) > WORKER_IO_AUTO_ROWS)
 			i++;
 		query->interval = g_strdup(io_auto_intervals[i]);
 	}
@@ -145,6 +148,151 @@ io_query_free(IoQuery *query)
 	g_free(query);
 }
 
+/* ---- the summary pass's series ---- */
+
+/* The all-frames series at an automatic interval, one pass: the summary pass counted it. */
+static gboolean
+io_query_is_summary_series(const IoQuery *query)
+{
+	if (query->n_columns > 0 || query->passes != 1)
+		return FALSE;
+	for (gsize i = 0; i < G_N_ELEMENTS(io_auto_intervals); i++) {
+		if (g_str_equal(query->interval, io_auto_intervals[i]))
+			return TRUE;
+	}
+	return FALSE;
+}
+
+/* A request waiting for the default summary, then for an io job if the summary has no file
+ * for its interval (more than WORKER_IO_AUTO_ROWS + 1 rows). */
+typedef struct {
+	HttpServer *server;
+	SoupServerMessage *msg;
+	char *capture_id;
+	char *cache_key;
+	IoQuery *query;
+	SummaryWaiter *waiter;
+	AnswerFile *fetch;
+	gboolean in_handler; /* io_series_reply() has not returned: it ends the request */
+	gboolean waited;     /* for the summary: a miss */
+	gulong finished_handler;
+} IoSeriesRequest;
+
+static void
+io_series_request_free(IoSeriesRequest *self)
+{
+	if (self->finished_handler != 0)
+		g_signal_handler_disconnect(self->msg, self->finished_handler);
+	g_object_unref(self->msg);
+	g_free(self->capture_id);
+	g_free(self->cache_key);
+	io_query_free(self->query);
+	g_free(self);
+}
+
+/* The reply is set: send it, unless the handler is still on the stack (it sends it). */
+static void
+io_series_finish(IoSeriesRequest *self)
+{
+	if (self->in_handler)
+		return;
+	soup_server_message_unpause(self->msg);
+	io_series_request_free(self);
+}
+
+static char *
+io_series_job_line_cb(const char *output, gpointer user_data)
+{
+	IoSeriesRequest *self = user_data;
+	return io_query_job_line(self->query, output);
+}
+
+static void
+io_series_job_ready_cb(GMappedFile *answer, gboolean hit, const GError *error, gpointer user_data)
+{
+	IoSeriesRequest *self = user_data;
+	self->fetch = NULL;
+	io_reply_cb(self->msg, answer, hit, error, self->query);
+	io_series_finish(self);
+}
+
+static void
+io_series_summary_ready_cb(const char *summary_dir, const GError *error, gpointer user_data)
+{
+	IoSeriesRequest *self = user_data;
+	g_autoptr(GError) error_local = NULL;
+	self->waiter = NULL;
+	if (error != NULL) {
+		http_reply_error(self->msg, error);
+		io_series_finish(self);
+		return;
+	}
+	g_autofree char *name = g_strconcat(self->query->interval, ".json", NULL);
+	g_autofree char *path = g_build_filename(summary_dir, WORKER_RESULT_IO_FOLDER, name, NULL);
+	if (!g_file_test(path, G_FILE_TEST_EXISTS)) {
+		/* Too many rows for the summary to keep: an io job computes it. NULL: answered
+		 * already (self may be gone). */
+		AnswerFile *fetch = answer_file_fetch(self->server, self->capture_id, self->cache_key, "cache=\"io\"",
+						      io_series_job_line_cb, NULL, io_series_job_ready_cb, self);
+		if (fetch != NULL)
+			self->fetch = fetch;
+		return;
+	}
+	/* Mapped, not through the file cache: that one wraps summary files in {"data": ...},
+	 * and this file is the whole answer, as an io job writes it. */
+	g_autoptr(GMappedFile) answer = g_mapped_file_new(path, FALSE, &error_local);
+	if (answer == NULL) {
+		g_warning("reading %s: %s", path, error_local->message);
+		http_reply_error_literal(self->msg, 500, "a persisted analysis result could not be read");
+	} else {
+		metrics_inc(self->waited ? "sharkapi_cache_misses_total" : "sharkapi_cache_hits_total", "cache=\"io\"");
+		io_reply_cb(self->msg, answer, !self->waited, NULL, self->query);
+	}
+	io_series_finish(self);
+}
+
+/* The client left while parked: withdraw what it waits for. */
+static void
+io_series_finished_cb(SoupServerMessage *msg, gpointer user_data)
+{
+	IoSeriesRequest *self = user_data;
+	if (self->waiter != NULL)
+		summary_waiter_cancel(self->waiter);
+	else if (self->fetch != NULL)
+		answer_file_cancel(self->fetch);
+	else
+		return;
+	io_series_request_free(self);
+}
+
+static void
+io_series_reply(HttpRequest *request, IoQuery *query, char *cache_key)
+{
+	HttpServer *server = request->server;
+	IoSeriesRequest *self = g_new0(IoSeriesRequest, 1);
+	self->server = server;
+	self->msg = g_object_ref(request->msg);
+	self->capture_id = g_strdup(request->capture_id);
+	self->cache_key = cache_key;
+	self->query = query;
+	summary_tracker_touch(server->summaries, request->capture_id, "default");
+	self->in_handler = TRUE;
+	soup_server_message_pause(request->msg);
+	SummaryWaiter *waiter =
+		summary_tracker_wait(server->summaries, request->capture_id, NULL, 1, io_series_summary_ready_cb, self);
+	self->in_handler = FALSE;
+	if (waiter == NULL && self->fetch == NULL) {
+		/* Answered from the summary's file (or an error) already. */
+		soup_server_message_unpause(request->msg);
+		io_series_request_free(self);
+		return;
+	}
+	self->waiter = waiter;
+	self->waited = waiter != NULL;
+	self->finished_handler = g_signal_connect(self->msg, "finished", G_CALLBACK(io_series_finished_cb), self);
+	http_request_park(request);
+}
+
 void
 routes_analysis_io(HttpRequest *request)
 {
@@ -161,7 +309,12 @@ routes_analysis_io(HttpRequest *request)
 		http_reply_error(request->msg, error);
 		return;
 	}
-	g_autofree char *key = io_cache_key(query);
+	char *key = io_cache_key(query);
+	if (io_query_is_summary_series(query)) {
+		io_series_reply(request, query, key);
+		return;
+	}
 	answer_file_reply(request, key, "cache=\"io\"", io_job_line_cb, query->passes == 2 ? query->capture_path : NULL,
 			  io_reply_cb, query, (GDestroyNotify)io_query_free);
+	g_free(key);
 }

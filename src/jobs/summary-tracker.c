@@ -400,9 +400,9 @@ summary_tracker_set_sharding(SummaryTracker *self, guint shards, guint64 min_fra
 	self->shard_min_frames = min_frames;
 }
 
-/* A summary folder an older sharkapi wrote, before the pass carried expert info, HTTP requests
- * and TLS handshakes, lacks their files: it is computed again rather than answered with a 500.
- * Packet lists have none of those files. */
+/* A summary folder an older sharkapi wrote lacks results this one answers from (expert info,
+ * HTTP requests, TLS handshakes, the I/O series): its format file says so, and it is computed
+ * again rather than answered with a 500. Packet lists have no format file. */
 static gboolean
 summary_folder_is_current(const char *dir, gboolean list)
 {
@@ -410,8 +410,11 @@ summary_folder_is_current(const char *dir, gboolean list)
 		return FALSE;
 	if (list)
 		return TRUE;
-	g_autofree char *newest = g_build_filename(dir, WORKER_RESULT_TLS_HANDSHAKES, NULL);
-	return g_file_test(newest, G_FILE_TEST_EXISTS);
+	g_autofree char *path = g_build_filename(dir, WORKER_RESULT_FORMAT, NULL);
+	g_autofree char *format = NULL;
+	if (!g_file_get_contents(path, &format, NULL, NULL))
+		return FALSE;
+	return g_str_equal(g_strchomp(format), WORKER_SUMMARY_FORMAT);
 }
 
 /* Moves an outdated folder out of the way (its *.tmp name is swept at start if removing fails). */
