@@ -331,10 +331,12 @@ engine_tls_read_value(EngineTls *self, EngineTlsReader *reader, EngineTlsRole ro
 		if (reader->extension != ENGINE_TLS_EXTENSION_ALPN)
 			break;
 		g_ptr_array_add(reader->alpn, (gpointer)engine_tls_text(self, fi));
-		/* JA4 reads the value's bytes, not its printable form. */
-		if (!reader->has_first_alpn && fi->ds_tvb != NULL && fi->length > 0) {
-			g_byte_array_append(reader->first_alpn, tvb_get_ptr(fi->ds_tvb, fi->start, fi->length),
-					    (guint)fi->length);
+		/* JA4 reads the first value's bytes, not its printable form; an empty first value
+		 * is JA4's "00", never the next value's characters. */
+		if (!reader->has_first_alpn) {
+			if (fi->ds_tvb != NULL && fi->length > 0)
+				g_byte_array_append(reader->first_alpn, tvb_get_ptr(fi->ds_tvb, fi->start, fi->length),
+						    (guint)fi->length);
 			reader->has_first_alpn = TRUE;
 		}
 		break;

@@ -1,0 +1,216 @@
+#!/usr/bin/env python3
+"""test_ja4_hellos.py: tls/handshakes' JA4 on ClientHellos built here, one per edge of the JA4
+specification (FoxIO-LLC/ja4, technical_details/JA4.md) that the corpus does not reach.
+
+The hellos are written byte by byte into a temporary pcap (Ethernet, IPv4, one TCP segment or
+UDP datagram each, well-formed extensions so that libwireshark 4.0 dissects all of them), then
+`sharkapi analyze FILE tls/handshakes` answers, and every hello's ja4 is compared with the
+expected value. Two hellos carry the lists of captures in FoxIO's repository (commit 0e54bc83
+and later), with FoxIO's expected JA4 where FoxIO's implementations follow the specification;
+the others are derived by hand from the specification's text (the derivation is in the comment).
+SPDX-License-Identifier: GPL-2.0-or-later
+"""
+import json
+import os
+import struct
+import subprocess
+import tempfile
+
+from harness import BUILD_DIR, check, run
+
+SHARKAPI = os.path.join(BUILD_DIR, "sharkapi")
+CLIENT = bytes([10, 0, 0, 1])
+SERVER = bytes([10, 0, 0, 2])
+
+CHROME_CIPHERS = [0x1301, 0x1302, 0x1303, 0xc02b, 0xc02f, 0xc02c, 0xc030, 0xcca9, 0xcca8, 0xc013, 0xc014,
+                  0x009c, 0x009d, 0x002f, 0x0035]
+CHROME_ALGORITHMS = [0x0403, 0x0804, 0x0401, 0x0503, 0x0805, 0x0501, 0x0806, 0x0601]
+
+
+def u8(v):
+    return struct.pack("!B", v)
+
+
+def u16(v):
+    return struct.pack("!H", v)
+
+
+def vec8(data):
+    return u8(len(data)) + data
+
+
+def vec16(data):
+    return u16(len(data)) + data
+
+
+def u16s(values):
+    return b"".join(u16(v) for v in values)
+
+
+def extension_body(kind, hello):
+    """A well-formed body for each extension type used here (unknown types get raw bytes)."""
+    if kind == 0x0000:
+        name = hello["sni"].encode()
+        return vec16(u8(0) + vec16(name))
+    if kind == 0x0010:
+        return vec16(b"".join(vec8(p) for p in hello["alpn"]))
+    if kind == 0x000d:
+        return vec16(u16s(hello["algorithms"]))
+    if kind == 0x002b:
+        return vec8(u16s(hello["versions"]))
+    if kind == 0x000a:
+        return vec16(u16s([0x3a3a, 0x001d, 0x0017, 0x0018]))
+    if kind == 0x0033:
+        return vec16(u16(0x3a3a) + vec16(b"\0") + u16(0x001d) + vec16(bytes(range(32))))
+    if kind == 0x000b:
+        return vec8(b"\0")
+    if kind == 0x002d:
+        return vec8(b"\1")
+    if kind == 0xff01:
+        return vec8(b"")
+    if kind == 0x0005:
+        return u8(1) + vec16(b"") + vec16(b"")
+    if kind == 0x001b:
+        return vec8(u16(0x0002))
+    if kind in (0x4469, 0x44cd):  # application_settings: the protocols it has settings for
+        return vec16(vec8(b"h2"))
+    if kind == 0xfe0d:  # encrypted_client_hello, outer: HPKE suite, config id, enc, payload
+        return u8(0) + u16(0x0001) + u16(0x0001) + u8(7) + vec16(bytes(32)) + vec16(bytes(48))
+    if kind == 0x0015:
+        return bytes(20)
+    if (kind & 0x0f0f) == 0x0a0a:
+        return b"\0" if kind == hello["extensions"][-1] else b""
+    return b""
+
+
+def client_hello(hello):
+    """The ClientHello handshake message (type 1): TLS layout, or DTLS's with cookie and
+    fragment fields."""
+    dtls = hello["transport"] == "udp"
+    body = u16(hello["version"]) + bytes(range(32)) + vec8(bytes(32) if not dtls else b"")
+    if dtls:
+        body += vec8(b"")  # cookie
+    body += vec16(u16s(hello["ciphers"])) + vec8(b"\0")
+    if hello["extensions"] is not None:
+        body += vec16(b"".join(u16(k) + vec16(extension_body(k, hello)) for k in hello["extensions"]))
+    header = u8(1) + struct.pack("!I", len(body))[1:]
+    if dtls:  # message_seq, fragment_offset, fragment_length
+        header += u16(0) + b"\0\0\0" + struct.pack("!I", len(body))[1:]
+    return header + body
+
+
+def record(hello):
+    message = client_hello(hello)
+    if hello["transport"] == "udp":  # DTLS: epoch 0, sequence number 0
+        return u8(22) + u16(0xfeff) + u16(0) + bytes(6) + vec16(message)
+    return u8(22) + u16(0x0301) + vec16(message)
+
+
+def ip_checksum(header):
+    total = sum(struct.unpack("!10H", header))
+    total = (total >> 16) + (total & 0xffff)
+    total += total >> 16
+    return ~total & 0xffff
+
+
+def frame(hello, port):
+    payload = record(hello)
+    if hello["transport"] == "udp":
+        l4 = u16(port) + u16(4433) + u16(8 + len(payload)) + u16(0) + payload
+        proto = 17
+    else:  # one segment, PSH+ACK, mid-stream: port 443 makes it TLS
+        l4 = u16(port) + u16(443) + struct.pack("!II", 1000, 1) + u8(5 << 4) + u8(0x18) + u16(65535) + u16(0) + u16(0)
+        l4 += payload
+        proto = 6
+    ip = u8(0x45) + u8(0) + u16(20 + len(l4)) + u16(port) + u16(0x4000) + u8(64) + u8(proto) + u16(0) + CLIENT + SERVER
+    ip = ip[:10] + u16(ip_checksum(ip)) + ip[12:]
+    return bytes.fromhex("020000000002020000000001") + u16(0x0800) + ip + l4
+
+
+def write_pcap(path, hellos):
+    with open(path, "wb") as f:
+        f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
+        for i, (port, hello) in enumerate(hellos):
+            data = frame(hello, port)
+            f.write(struct.pack("<IIII", 1700000000 + i, 0, len(data), len(data)) + data)
+
+
+def chrome_like(**changes):
+    hello = {"transport": "tcp", "version": 0x0303, "versions": [0x8a8a, 0x0304, 0x0303],
+             "ciphers": [0x4a4a] + CHROME_CIPHERS, "algorithms": CHROME_ALGORITHMS, "sni": "example.com",
+             "alpn": [b"h2", b"http/1.1"]}
+    hello.update(changes)
+    return hello
+
+
+# client port -> (hello, expected JA4, why)
+CASES = {
+    40001: (chrome_like(
+        # FoxIO pcap/sigalg-grease.pcapng (Chromium 152): the cipher, extension and algorithm
+        # lists of its JA4_ro (python/test/testdata/sigalg-grease.pcapng.json), GREASE put back
+        # where Chromium puts it, one GREASE value in signature_algorithms too.
+        extensions=[0x7a7a, 0xfe0d, 0x0010, 0x0017, 0x0033, 0x44cd, 0xff01, 0x000a, 0x000d, 0x0023, 0x002b,
+                    0x000b, 0xca34, 0x002d, 0x0000, 0x0005, 0x001b, 0x0012, 0x2a2a],
+        algorithms=[0x1a1a, 0x0904, 0x0905, 0x0906] + CHROME_ALGORITHMS,
+        sni="optimizationguide-pa.googleapis.com"),
+        # FoxIO rust/ja4/src/snapshots/ja4__insta@sigalg-grease.pcapng.snap (and the Python
+        # test data): GREASE in signature_algorithms is ignored like everywhere else.
+        "t13d1517h2_8daaf6152771_cb7bf5808d99", "GREASE in signature_algorithms"),
+    40002: (chrome_like(
+        # FoxIO pcap/tls-non-ascii-alpn.pcapng: its lists (JA4_ro in
+        # python/test/testdata/tls-non-ascii-alpn.pcapng.json) and its first ALPN value, the
+        # bytes 0xba 0xad.
+        extensions=[0x9a9a, 0xff01, 0x0033, 0x002d, 0x0005, 0x4469, 0x000d, 0x0010, 0x0023, 0x001b, 0x002b,
+                    0x0000, 0x0012, 0x000a, 0x0017, 0x000b, 0x6a6a, 0x0015],
+        alpn=[b"\xba\xad", b"http/1.1"], sni="clientservices.googleapis.com"),
+        # FoxIO's b and c parts (rust/ja4/src/snapshots/ja4__insta@tls-non-ascii-alpn.pcapng.snap:
+        # t13d151699_8daaf6152771_e5627efa2ab1); the ALPN characters by the specification's
+        # current rule (not alphanumeric: the first and last hex digits of 0xbaad, "bd"), which
+        # FoxIO's Rust and Python code predate ("99", FoxIO-LLC/ja4 issue #326).
+        "t13d1516bd_8daaf6152771_e5627efa2ab1", "ALPN bytes that are not letters or digits"),
+    40003: (chrome_like(
+        extensions=[0x9a9a, 0xff01, 0x0033, 0x002d, 0x0005, 0x4469, 0x000d, 0x0010, 0x0023, 0x001b, 0x002b,
+                    0x0000, 0x0012, 0x000a, 0x0017, 0x000b, 0x6a6a, 0x0015],
+        alpn=[b"", b"h2"]),
+        # The same lists; "the first ALPN value is empty" -> "00", not the second value's "h2".
+        "t13d151600_8daaf6152771_e5627efa2ab1", "empty first ALPN value"),
+    40004: ({"transport": "tcp", "version": 0x0300, "ciphers": [0x0035, 0x000a, 0x0005], "extensions": None},
+            # SSL 3.0 without extensions: "s3", no SNI, 3 ciphers, 0 extensions, no ALPN;
+            # sha256("0005,000a,0035")[:12]; no extensions -> twelve zeros.
+            "ts3i030000_2405fb08ebeb_000000000000", "SSL 3.0, no extensions"),
+    40005: ({"transport": "tcp", "version": 0x0303, "ciphers": list(range(1, 121)), "extensions": [0x0017]},
+            # 120 ciphers count as 99; all 120 are hashed: sha256("0001,0002,...,0078")[:12];
+            # extensions "0017" alone: sha256("0017")[:12].
+            "t12i990100_0f8860b09f90_1ca028f07214", "more than 99 ciphers"),
+    40006: ({"transport": "udp", "version": 0xfefd, "versions": [0xfefc, 0xfefd], "ciphers": [0x1301, 0xc02b],
+             "extensions": [0x0000, 0x000d, 0x002b, 0x0010], "sni": "example.com", "algorithms": [0x0403, 0x0804],
+             "alpn": [b"webrtc"]},
+            # DTLS: "d"; supported_versions' highest is DTLS 1.3 (0xfefc, versions count down),
+            # "d3"; sha256("1301,c02b")[:12]; sha256("000d,002b_0403,0804")[:12].
+            "dd3d0204wc_777cda164f4b_ef5f37ab036a", "DTLS 1.3 supported_versions"),
+}
+
+
+def test_ja4_hellos():
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "hellos.pcap")
+        write_pcap(path, [(port, hello) for port, (hello, _, _) in CASES.items()])
+        out = subprocess.run([SHARKAPI, "analyze", "--no-progress", path, "tls/handshakes"], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, timeout=240)
+        check(out.returncode == 0, "analyze: %s %s" % (out.stdout[-300:], out.stderr[-300:]))
+        handshakes = json.loads(out.stdout)["data"]["handshakes"]
+    by_port = {h["client_port"]: h for h in handshakes}
+    problems = []
+    for port, (hello, want, why) in CASES.items():
+        h = by_port.get(port)
+        have = h["ja4"] if h else None
+        if have != want:
+            problems.append("%s (port %d): JA4 %s, expected %s" % (why, port, have, want))
+        elif h["transport"] != hello["transport"]:
+            problems.append("%s (port %d): transport %s" % (why, port, h["transport"]))
+    check(not problems, "\n".join(problems))
+    check(len(handshakes) == len(CASES), "%d handshakes for %d hellos" % (len(handshakes), len(CASES)))
+
+
+if __name__ == "__main__":
+    run([test_ja4_hellos])
