@@ -12,8 +12,9 @@ if [ "${1:-}" = "--test" ] || [ "${1:-}" = "--bench" ]; then
 	# runs the HTTP test suites; node and chromium run the web UI's browser test (it installs
 	# playwright-core from npm itself), node also the OpenAPI validator (its test installs it from
 	# npm into the build dir); dpkg-dev, groff-base and systemd check the Debian package
-	# (dpkg-shlibdeps, the man page, the unit).
-	packages="$packages tshark wireshark-common python3 nodejs chromium dpkg-dev groff-base systemd"
+	# (dpkg-shlibdeps, the man page, the unit); python3-cryptography encrypts the QUIC Initial
+	# packets of test_ja4_hellos.py.
+	packages="$packages tshark wireshark-common python3 python3-cryptography nodejs chromium dpkg-dev groff-base systemd"
 	# Reliability suites: strace (no network), openssl (a TLS test certificate), clang and its
 	# libFuzzer runtime (fuzz-short), wrk (bench/soak.sh).
 	packages="$packages strace openssl clang libclang-rt-14-dev wrk"

@@ -2,12 +2,15 @@
 """test_ja4_hellos.py: tls/handshakes' JA4 on ClientHellos built here, one per edge of the JA4
 specification (FoxIO-LLC/ja4, technical_details/JA4.md) that the corpus does not reach.
 
-The hellos are written byte by byte into a temporary pcap (Ethernet, IPv4, one TCP segment or
-UDP datagram each, well-formed extensions so that libwireshark 4.0 dissects all of them), then
-`sharkapi analyze FILE tls/handshakes` answers, and every hello's ja4 is compared with the
-expected value. Two hellos carry the lists of captures in FoxIO's repository (commit 0e54bc83
-and later), with FoxIO's expected JA4 where FoxIO's implementations follow the specification;
-the others are derived by hand from the specification's text (the derivation is in the comment).
+The hellos are written byte by byte into a temporary pcap (Ethernet, IPv4; one TCP segment, one
+DTLS datagram, or QUIC v1 Initial packets encrypted with the Initial keys; well-formed extensions
+so that libwireshark 4.0 dissects all of them), then `sharkapi analyze FILE tls/handshakes`
+answers, and every hello's ja4 is compared with the expected value. Three hellos carry the lists
+of captures in FoxIO's repository (FoxIO-LLC/ja4 at 0e54bc83; sigalg-grease from its later
+commits 53567a24 and 758b4654) with FoxIO's expected JA4 where FoxIO's implementations follow the
+specification; the others are derived by hand from the specification's text (the derivation is
+in the comment). The QUIC hellos need Python's cryptography module; without it they are left
+out, and the output says so.
 SPDX-License-Identifier: GPL-2.0-or-later
 """
 import json
@@ -60,8 +63,11 @@ def extension_body(kind, hello):
         return vec8(u16s(hello["versions"]))
     if kind == 0x000a:
         return vec16(u16s([0x3a3a, 0x001d, 0x0017, 0x0018]))
-    if kind == 0x0033:
-        return vec16(u16(0x3a3a) + vec16(b"\0") + u16(0x001d) + vec16(bytes(range(32))))
+    if kind == 0x0033:  # a GREASE share, the hello's large shares (ML-KEM: 1216 bytes), x25519
+        shares = [(0x3a3a, b"\0")] + hello.get("large_shares", []) + [(0x001d, bytes(range(32)))]
+        return vec16(b"".join(u16(group) + vec16(key) for group, key in shares))
+    if kind == 0x0039:  # quic_transport_parameters: initial_max_data, initial_source_connection_id
+        return b"\x04\x04\x80\x0f\x00\x00" + b"\x0f\x08" + QUIC_SCID
     if kind == 0x000b:
         return vec8(b"\0")
     if kind == 0x002d:
@@ -113,15 +119,72 @@ def ip_checksum(header):
     return ~total & 0xffff
 
 
-def frame(hello, port):
-    payload = record(hello)
+# QUIC v1 Initial packets (RFC 9001 5.2, 5.3, 5.4): keys from the client's destination
+# connection id, AES-128-GCM payload, AES header protection. Needs the cryptography module.
+QUIC_INITIAL_SALT = bytes.fromhex("38762cf7f55934b34d179ae6a4c80cadccbb7f0a")
+QUIC_SCID = bytes.fromhex("0102030405060708")
+
+
+def quic_varint(v):
+    return u8(v) if v < 64 else u16(0x4000 | v)
+
+
+def quic_initials(crypto, chunk, dcid):
+    """The CRYPTO stream in Initial packets of chunk bytes each, every datagram 1200 bytes; dcid
+    tells the connections apart (libwireshark follows QUIC connections by their ids)."""
+    from cryptography.hazmat.primitives import hashes, hmac
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDFExpand
+
+    def expand_label(secret, label, length):
+        full = b"tls13 " + label.encode()
+        return HKDFExpand(hashes.SHA256(), length, u16(length) + vec8(full) + vec8(b"")).derive(secret)
+
+    extract = hmac.HMAC(QUIC_INITIAL_SALT, hashes.SHA256())
+    extract.update(dcid)
+    secret = expand_label(extract.finalize(), "client in", 32)
+    key, iv, hp = (expand_label(secret, "quic key", 16), expand_label(secret, "quic iv", 12),
+                   expand_label(secret, "quic hp", 16))
+    packets = []
+    for number, offset in enumerate(range(0, len(crypto), chunk)):
+        data = crypto[offset:offset + chunk]
+        frames = b"\x06" + quic_varint(offset) + quic_varint(len(data)) + data
+        frames += bytes(1162 - len(frames))  # PADDING
+        pn = struct.pack("!I", number)
+        header = (u8(0xc3) + struct.pack("!I", 1) + vec8(dcid) + vec8(QUIC_SCID) + quic_varint(0)
+                  + quic_varint(len(pn) + len(frames) + 16))
+        pn_offset = len(header)
+        header += pn
+        nonce = bytes(a ^ b for a, b in zip(iv, bytes(8) + pn))
+        sealed = AESGCM(key).encrypt(nonce, frames, header)
+        encryptor = Cipher(algorithms.AES(hp), modes.ECB()).encryptor()
+        mask = encryptor.update(sealed[:16]) + encryptor.finalize()  # sample: 4 bytes after pn
+        protected = bytearray(header)
+        protected[0] ^= mask[0] & 0x0f
+        for i in range(4):
+            protected[pn_offset + i] ^= mask[1 + i]
+        packets.append(bytes(protected) + sealed)
+    return packets
+
+
+def payloads(hello, port):
+    """(IP protocol, server port, payload) of each packet carrying the hello."""
+    if hello["transport"] == "quic":
+        dcid = bytes(6) + u16(port)
+        packets = quic_initials(client_hello(hello), hello["chunk"], dcid)
+        return [(17, 443, p) for p in (reversed(packets) if hello.get("reversed") else packets)]
     if hello["transport"] == "udp":
-        l4 = u16(port) + u16(4433) + u16(8 + len(payload)) + u16(0) + payload
-        proto = 17
-    else:  # one segment, PSH+ACK, mid-stream: port 443 makes it TLS
-        l4 = u16(port) + u16(443) + struct.pack("!II", 1000, 1) + u8(5 << 4) + u8(0x18) + u16(65535) + u16(0) + u16(0)
-        l4 += payload
-        proto = 6
+        return [(17, 4433, record(hello))]
+    return [(6, 443, record(hello))]  # one segment, mid-stream: port 443 makes it TLS
+
+
+def frame(proto, server_port, payload, port):
+    if proto == 17:
+        l4 = u16(port) + u16(server_port) + u16(8 + len(payload)) + u16(0) + payload
+    else:  # PSH+ACK
+        l4 = u16(port) + u16(server_port) + struct.pack("!II", 1000, 1) + u8(5 << 4) + u8(0x18) + u16(65535)
+        l4 += u16(0) + u16(0) + payload
     ip = u8(0x45) + u8(0) + u16(20 + len(l4)) + u16(port) + u16(0x4000) + u8(64) + u8(proto) + u16(0) + CLIENT + SERVER
     ip = ip[:10] + u16(ip_checksum(ip)) + ip[12:]
     return bytes.fromhex("020000000002020000000001") + u16(0x0800) + ip + l4
@@ -130,9 +193,12 @@ def frame(hello, port):
 def write_pcap(path, hellos):
     with open(path, "wb") as f:
         f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
-        for i, (port, hello) in enumerate(hellos):
-            data = frame(hello, port)
-            f.write(struct.pack("<IIII", 1700000000 + i, 0, len(data), len(data)) + data)
+        seconds = 1700000000
+        for port, hello in hellos:
+            for proto, server_port, payload in payloads(hello, port):
+                data = frame(proto, server_port, payload, port)
+                f.write(struct.pack("<IIII", seconds, 0, len(data), len(data)) + data)
+                seconds += 1
 
 
 def chrome_like(**changes):
@@ -190,18 +256,41 @@ CASES = {
             "dd3d0204wc_777cda164f4b_ef5f37ab036a", "DTLS 1.3 supported_versions"),
 }
 
+# Chrome's QUIC ClientHello in FoxIO pcap/quic-tls-handshake.pcapng (its lists as tshark 4.0
+# shows them); FoxIO's expected JA4 for it: rust/ja4/src/snapshots/
+# ja4__insta@quic-tls-handshake.pcapng.snap, q13d0310h3_55b375c5d22e_cd85d2d88918.
+QUIC_CHROME = {"transport": "quic", "version": 0x0303, "versions": [0x0304], "ciphers": [0x1301, 0x1302, 0x1303],
+               "extensions": [0x002d, 0x001b, 0x4469, 0x000d, 0x002b, 0x0000, 0x000a, 0x0039, 0x0010, 0x0033],
+               "algorithms": CHROME_ALGORITHMS + [0x0201], "alpn": [b"h3"], "sni": "www.google.com", "chunk": 1100}
+QUIC_CASES = {
+    40007: (QUIC_CHROME, "q13d0310h3_55b375c5d22e_cd85d2d88918", "QUIC Initial"),
+    # The same hello with an ML-KEM key share, as Chrome sends since 2024: too large for one
+    # Initial packet, its CRYPTO data in two (libwireshark reassembles them); JA4 unchanged.
+    40008: (dict(QUIC_CHROME, large_shares=[(0x11ec, bytes(1216))], chunk=1000),
+            "q13d0310h3_55b375c5d22e_cd85d2d88918", "ClientHello over two QUIC Initial packets"),
+    # The second packet first (reordered or the first one lost and sent again).
+    40009: (dict(QUIC_CHROME, large_shares=[(0x11ec, bytes(1216))], chunk=1000, reversed=True),
+            "q13d0310h3_55b375c5d22e_cd85d2d88918", "ClientHello over two QUIC Initial packets, out of order"),
+}
+
 
 def test_ja4_hellos():
+    cases = dict(CASES)
+    try:
+        import cryptography  # noqa: F401 (QUIC Initial packets are encrypted)
+        cases.update(QUIC_CASES)
+    except ImportError:
+        print("  (QUIC hellos not built: no Python cryptography module)")
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "hellos.pcap")
-        write_pcap(path, [(port, hello) for port, (hello, _, _) in CASES.items()])
+        write_pcap(path, [(port, hello) for port, (hello, _, _) in cases.items()])
         out = subprocess.run([SHARKAPI, "analyze", "--no-progress", path, "tls/handshakes"], stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, timeout=240)
         check(out.returncode == 0, "analyze: %s %s" % (out.stdout[-300:], out.stderr[-300:]))
         handshakes = json.loads(out.stdout)["data"]["handshakes"]
     by_port = {h["client_port"]: h for h in handshakes}
     problems = []
-    for port, (hello, want, why) in CASES.items():
+    for port, (hello, want, why) in cases.items():
         h = by_port.get(port)
         have = h["ja4"] if h else None
         if have != want:
@@ -209,7 +298,7 @@ def test_ja4_hellos():
         elif h["transport"] != hello["transport"]:
             problems.append("%s (port %d): transport %s" % (why, port, h["transport"]))
     check(not problems, "\n".join(problems))
-    check(len(handshakes) == len(CASES), "%d handshakes for %d hellos" % (len(handshakes), len(CASES)))
+    check(len(handshakes) == len(cases), "%d handshakes for %d hellos" % (len(handshakes), len(cases)))
 
 
 if __name__ == "__main__":
