@@ -127,7 +127,7 @@ typedef enum {
 /* The summary folder's format: "format" holds WORKER_SUMMARY_FORMAT and a newline. A folder an
  * older version wrote (another number, or none) is computed again, not answered from. */
 #define WORKER_RESULT_FORMAT "format"
-#define WORKER_SUMMARY_FORMAT "2"
+#define WORKER_SUMMARY_FORMAT "3"
 
 /* A frame_list job's results, relative to its output DIR. */
 #define WORKER_RESULT_FRAME_COLUMNS "columns.json"

@@ -280,7 +280,8 @@ engine_tls_finish_client(EngineTls *self, EngineTlsReader *reader)
 	reader->hello.alpn_json = engine_tls_keep(self, json_writer_get_data(writer));
 }
 
-/* The hello being read is complete: kept, with the stream its node gives it. */
+/* The hello being read is complete: kept (unless it is a fragment), with the stream its node
+ * gives it. */
 static void
 engine_tls_finish(EngineTls *self, gboolean *reading, GArray *finished)
 {
@@ -288,6 +289,12 @@ engine_tls_finish(EngineTls *self, gboolean *reading, GArray *finished)
 	if (!*reading)
 		return;
 	*reading = FALSE;
+	/* A DTLS handshake fragment carries its message type and nothing of the message (it is
+	 * dissected where the fragments are reassembled): not a hello, or it would be a second,
+	 * empty ClientHello, or a ServerHello taking the real one's place. Every hello's body
+	 * starts with its version. */
+	if (reader->legacy_version_name == NULL)
+		return;
 	if (reader->hello.is_client) {
 		engine_tls_finish_client(self, reader);
 	} else {
