@@ -87,10 +87,16 @@ test_ja4_versions(void)
 	static const guint16 dtls[] = {0xfefd, 0xfefc, 0x1a1a};
 	EngineJa4Hello hello = {.transport = 'd', .version = 0xfefd, .supported_versions = dtls,
 				.n_supported_versions = G_N_ELEMENTS(dtls)};
-	/* DTLS versions count down: 0xfefc (1.3) is higher than 0xfefd (1.2). */
+	/* "The highest value in the extension": 0xfefd (DTLS 1.2) is above 0xfefc (DTLS 1.3), as
+	 * FoxIO's DTLS implementations (Zeek, Wireshark, Arkime) take it. */
+	assert_ja4(&hello, "dd2i000000_000000000000_000000000000");
+	/* A client of DTLS 1.3 alone. */
+	hello.n_supported_versions = 1;
+	hello.supported_versions = dtls + 1;
 	assert_ja4(&hello, "dd3i000000_000000000000_000000000000");
 	hello.n_supported_versions = 0;
-	assert_ja4(&hello, "dd2i000000_000000000000_000000000000");
+	hello.version = 0xfeff;
+	assert_ja4(&hello, "dd1i000000_000000000000_000000000000");
 }
 
 /* The specification's ALPN list: letters and digits as they are, else hex's first and last. */

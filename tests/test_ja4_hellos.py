@@ -261,20 +261,22 @@ CASES = {
             # 120 ciphers count as 99; all 120 are hashed: sha256("0001,0002,...,0078")[:12];
             # extensions "0017" alone: sha256("0017")[:12].
             "t12i990100_0f8860b09f90_1ca028f07214", "more than 99 ciphers"),
-    40006: ({"transport": "udp", "version": 0xfefd, "versions": [0xfefc, 0xfefd], "ciphers": [0x1301, 0xc02b],
+    40006: ({"transport": "udp", "version": 0xfefd, "versions": [0xfefc], "ciphers": [0x1301, 0xc02b],
              "extensions": [0x0000, 0x000d, 0x002b, 0x0010], "sni": "example.com", "algorithms": [0x0403, 0x0804],
              "alpn": [b"webrtc"]},
-            # DTLS: "d"; supported_versions' highest is DTLS 1.3 (0xfefc, versions count down),
-            # "d3"; sha256("1301,c02b")[:12]; sha256("000d,002b_0403,0804")[:12].
+            # DTLS: "d"; supported_versions holds DTLS 1.3 alone, "d3"; sha256("1301,c02b")[:12];
+            # sha256("000d,002b_0403,0804")[:12].
             "dd3d0204wc_777cda164f4b_ef5f37ab036a", "DTLS 1.3 supported_versions"),
     40010: (chrome_like(
         # The specification's example lists (those of FoxIO's tls-non-ascii-alpn.pcapng too)
-        # over DTLS 1.3 with an ML-KEM share: 1.5 KB in two handshake fragments, two datagrams.
-        # One hello, read where libwireshark reassembles it; the first fragment is none.
+        # over DTLS with an ML-KEM share: 1.5 KB in two handshake fragments, two datagrams.
+        # One hello, read where libwireshark reassembles it; the first fragment is none. The
+        # version is the highest value, 0xfefd (DTLS 1.2) over 0xfefc (DTLS 1.3): "d2", as
+        # FoxIO's Zeek, Wireshark and Arkime code has it.
         transport="udp", version=0xfefd, versions=[0xfefc, 0xfefd], large_shares=[(0x11ec, bytes(1216))],
         fragment=800, extensions=[0x9a9a, 0xff01, 0x0033, 0x002d, 0x0005, 0x4469, 0x000d, 0x0010, 0x0023, 0x001b,
                                   0x002b, 0x0000, 0x0012, 0x000a, 0x0017, 0x000b, 0x6a6a, 0x0015]),
-        "dd3d1516h2_8daaf6152771_e5627efa2ab1", "DTLS ClientHello in two fragments"),
+        "dd2d1516h2_8daaf6152771_e5627efa2ab1", "DTLS ClientHello in two fragments"),
 }
 
 # Chrome's QUIC ClientHello in FoxIO pcap/quic-tls-handshake.pcapng (its lists as tshark 4.0

@@ -20,15 +20,6 @@ engine_ja4_is_grease(guint16 value)
 	return (value & 0x0f0f) == 0x0a0a && (value >> 8) == (value & 0xff);
 }
 
-/* Versions in the order "highest" means: DTLS counts down from 0xfeff. */
-static int
-engine_ja4_version_rank(guint16 version)
-{
-	if (version >= 0xfe00)
-		return 0x10000 + (0xffff - version);
-	return version;
-}
-
 static const char *
 engine_ja4_version_code(guint16 version)
 {
@@ -46,7 +37,10 @@ engine_ja4_version_code(guint16 version)
 	}
 }
 
-/* The highest non-GREASE supported version, else the hello's own version. */
+/* The highest non-GREASE value in supported_versions, else the hello's own version. "Highest"
+ * is the value's, as the specification says and as FoxIO's DTLS implementations (Zeek,
+ * Wireshark, Arkime) take it: a DTLS 1.3 client offering 1.2 too (0xfefc, 0xfefd) is "d2",
+ * and a TLS 1.3 draft (0x7f1c) above 0x0304 is "00". */
 static guint16
 engine_ja4_version(const EngineJa4Hello *hello)
 {
@@ -56,8 +50,7 @@ engine_ja4_version(const EngineJa4Hello *hello)
 		guint16 version = hello->supported_versions[i];
 		if (engine_ja4_is_grease(version))
 			continue;
-		if (!found || engine_ja4_version_rank(version) > engine_ja4_version_rank(best))
-			best = version;
+		best = MAX(best, version);
 		found = TRUE;
 	}
 	return found ? best : hello->version;
