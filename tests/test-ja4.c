@@ -112,6 +112,9 @@ test_ja4_alpn(void)
 		{"\xab", 1, "ab"},       {"\x20", 1, "20"},     {"\xab\xcd", 2, "ad"},
 		{"\x20\x61", 2, "21"},   {"\x30\xab", 2, "3b"}, {"\x61\x20", 2, "60"},
 		{"\x30\x31\xab\xcd", 4, "3d"}, {"\x30\xab\xcd\x31", 4, "01"}, {"", 0, "00"},
+		/* FoxIO-LLC/ja4-nginx-module test/pytest/test_alpn.py */
+		{"h", 1, "hh"},          {"h ", 2, "60"},       {" h", 2, "28"},
+		{"  ", 2, "20"},         {"--", 2, "2d"},
 	};
 	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
 		EngineJa4Hello hello = {.transport = 't', .version = 0x0303, .alpn = (const guint8 *)cases[i].bytes,
@@ -157,7 +160,8 @@ parse_list_greased(const char *text, guint16 grease)
 }
 
 static const struct {
-	const char *source; /* FoxIO-LLC/ja4 python/test/testdata/<source>.json, the hello's JA4.1 */
+	const char *source; /* FoxIO-LLC/ja4 python/test/testdata/<source>.json, the hello's JA4.1;
+			     * or FoxIO-LLC/ja4-nginx-module test/testdata/<source> */
 	guint16 version;
 	const char *ciphers, *extensions, *algorithms; /* JA4_ro's lists */
 	const char *alpn;
@@ -200,6 +204,19 @@ static const struct {
 	{"tls-non-ascii-alpn.pcapng", 0x0303, "1301,1302,1303,c02b,c02f,c02c,c030,cca9,cca8,c013,c014,009c,009d,002f,0035",
 	 "ff01,0033,002d,0005,4469,000d,0010,0023,001b,002b,0000,0012,000a,0017,000b,0015",
 	 "0403,0804,0401,0503,0805,0501,0806,0601", "\xba\xad", 2, "t13d1516bd_8daaf6152771_e5627efa2ab1"},
+	/* FoxIO's nginx module: its "JA4 String" lists (sorted, SNI and ALPN left out: put back
+	 * here). ECH and the new ALPS code point. */
+	{"ech_alps.txt", 0x0303, "002f,0035,009c,009d,1301,1302,1303,c013,c014,c02b,c02c,c02f,c030,cca8,cca9",
+	 "0000,0010,0005,000a,000b,000d,0012,0017,001b,0023,002b,002d,0033,44cd,fe0d,ff01",
+	 "0403,0804,0401,0503,0805,0501,0806,0601", "h2", 2, "t13d1516h2_8daaf6152771_d8a2da3f94cd"},
+	/* No SNI, 30 ciphers, ML-DSA and brainpool algorithms. */
+	{"no_sni_ip.txt", 0x0303,
+	 "002f,0033,0035,0039,003c,003d,0067,006b,009c,009d,009e,009f,1301,1302,1303,c009,c00a,c013,c014,c023,c024,c027,"
+	 "c028,c02b,c02c,c02f,c030,cca8,cca9,ccaa",
+	 "0010,000a,000b,000d,0016,0017,002b,002d,0031,0033,ff01",
+	 "0905,0906,0904,0403,0503,0603,0807,0808,081a,081b,081c,0809,080a,080b,0804,0805,0806,0401,0501,0601,0303,0301,"
+	 "0302,0402,0502,0602",
+	 "h2", 2, "t13i3011h2_1d37bd780c83_882d495ac381"},
 };
 
 static void
