@@ -331,13 +331,13 @@ static char *
 tag_rows(Store *store, const char *capture_id)
 {
 	g_autoptr(GError) error = NULL;
-	g_autoptr(sqlite3_stmt) stmt = store_db_prepare(
+	g_autoptr(StoreSqlStatement) stmt = store_sql_prepare(
 		store->db, "SELECT tag FROM capture_tags WHERE capture_id = ? ORDER BY tag", &error);
 	g_assert_no_error(error);
-	sqlite3_bind_text(stmt, 1, capture_id, -1, SQLITE_STATIC);
+	store_sql_bind_text(stmt, 1, capture_id);
 	g_autoptr(GPtrArray) tags = g_ptr_array_new_with_free_func(g_free);
-	while (sqlite3_step(stmt) == SQLITE_ROW)
-		g_ptr_array_add(tags, g_strdup((const char *)sqlite3_column_text(stmt, 0)));
+	while (store_sql_step(stmt, NULL) == STORE_SQL_ROW)
+		g_ptr_array_add(tags, g_strdup(store_sql_column_text(stmt, 0)));
 	g_ptr_array_add(tags, NULL);
 	return g_strjoinv(",", (char **)tags->pdata);
 }

@@ -2,7 +2,8 @@
  * A SQLite commit waits for fsync; with a 200 MB upload being written the disk can take a
  * while, and the main loop must not wait for it. Adding a capture (its file and its row) and
  * recording a deep search's pool of up to 10,000 captures therefore run in worker threads,
- * through this connection. WAL mode lets the main loop's reads go on meanwhile.
+ * through this connection. WAL mode lets the main loop's reads go on meanwhile. With PostgreSQL
+ * it is a second connection to the same database, for the same reasons.
  *
  * One holder at a time (a mutex): a transaction on the connection is never interleaved with
  * another thread's. Reference counted: a thread that holds a reference finishes its commit even
@@ -18,7 +19,7 @@ G_BEGIN_DECLS
 
 typedef struct _StoreWriter StoreWriter;
 
-StoreWriter *store_writer_open(const char *data_dir, GError **error);
+StoreWriter *store_writer_open(const char *data_dir, const char *database, GError **error);
 StoreWriter *store_writer_ref(StoreWriter *self);
 void store_writer_unref(StoreWriter *self);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(StoreWriter, store_writer_unref)
