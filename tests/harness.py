@@ -13,6 +13,7 @@ import os
 import re
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -24,6 +25,59 @@ import urllib.parse
 BUILD_DIR = os.environ.get("SHARKAPI_BUILD_DIR", os.path.join(os.path.dirname(__file__), "..", "build"))
 # The test corpus lives in the repository (tests/captures/README.md: provenance and licences).
 CAPTURES_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "captures")
+
+
+# The metadata store of the servers this process starts: "sqlite" (the default: the data dir's
+# sharkapi.db) or "postgres" (SHARKAPI_TEST_STORE=postgres: one PostgreSQL for the whole process,
+# started on first use from tests/postgres_fixture.py, and one database per data dir, so a suite
+# that restarts a server on its data dir finds its metadata again).
+STORE = os.environ.get("SHARKAPI_TEST_STORE", "sqlite")
+_postgres = None
+_databases = {}  # real path of a data dir -> its database URL
+
+
+def postgres():
+    """The process's PostgreSQL server, started on first use and stopped at exit."""
+    global _postgres
+    if _postgres is None:
+        import postgres_fixture
+        _postgres = postgres_fixture.Postgres().start()
+
+        def stop_postgres():
+            _stop_leftover_servers()  # servers first: they must not see their database vanish
+            _postgres.cleanup()
+        atexit.register(stop_postgres)
+    return _postgres
+
+
+def database_for(data_dir):
+    """The --database URL for a data dir's servers and CLI commands; None with SQLite."""
+    if STORE != "postgres":
+        return None
+    key = os.path.realpath(data_dir)
+    if key not in _databases:
+        _databases[key] = postgres().create_database()
+    return _databases[key]
+
+
+def store_args(data_dir):
+    """["--data-dir", DIR] plus --database when the run uses PostgreSQL: for `sharkapi token` etc."""
+    url = database_for(data_dir)
+    return ["--data-dir", data_dir] + (["--database", url] if url else [])
+
+
+def _number_or_text(value):
+    return int(value) if re.fullmatch(r"-?\d+", value) else value
+
+
+def db_query(data_dir, sql, params=()):
+    """Runs SQL (with ? placeholders) on a data dir's metadata database, SQLite or PostgreSQL; returns
+    its rows as tuples (whole numbers as int)."""
+    url = database_for(data_dir)
+    if url is not None:
+        return [tuple(_number_or_text(v) for v in row) for row in postgres().query(url, sql, params)]
+    with sqlite3.connect(os.path.join(data_dir, "sharkapi.db"), timeout=10) as db:
+        return db.execute(sql, params).fetchall()
 
 
 def build_is_sanitized():
@@ -104,10 +158,12 @@ def _stop_leftover_servers():
 
 
 class Server:
-    def __init__(self, data_dir=None, args=()):
+    def __init__(self, data_dir=None, args=(), database=None):
         self.own_dir = data_dir is None
         self.data_dir = data_dir or tempfile.mkdtemp(prefix="sharkapi-test-")
         self.args = list(args)
+        # --database URL: given, or the run's own (SHARKAPI_TEST_STORE=postgres), or none (SQLite).
+        self.database = database or database_for(self.data_dir)
         self.proc = None
         self.port = None
         self.log = []
@@ -115,6 +171,8 @@ class Server:
     def start(self, timeout=120):
         cmd = [os.path.join(BUILD_DIR, "sharkapi"), "serve", "--listen", "127.0.0.1:0",
                "--data-dir", self.data_dir] + self.args
+        if self.database:
+            cmd += ["--database", self.database]
         self.proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
         track_server_process(self.proc)
         deadline = time.time() + timeout
@@ -158,6 +216,8 @@ class Server:
 
     def token(self, permissions=None, name="tester"):
         cmd = [os.path.join(BUILD_DIR, "sharkapi"), "token", "create", "--data-dir", self.data_dir, "--name", name]
+        if self.database:
+            cmd += ["--database", self.database]
         if permissions is not None:
             cmd += ["--permissions", permissions]
         return subprocess.run(cmd, check=True, capture_output=True, text=True).stdout.strip()

@@ -180,11 +180,15 @@ def test_tokens_and_permissions():
     check(r.status == 405 and r.json()["status"] == 405, "wrong method")
     r = server.request("GET", "/api/v2/nothing/here", headers={"Authorization": token})
     check(r.status == 404 and r.json()["status"] == 404, "unknown route")
-    subprocess.run([os.path.join(harness.BUILD_DIR, "sharkapi"), "token", "revoke", "--data-dir",
-                    server.data_dir, "reader"], check=True)
+    subprocess.run([os.path.join(harness.BUILD_DIR, "sharkapi"), "token", "revoke"]
+                   + harness.store_args(server.data_dir) + ["reader"], check=True)
     r = server.request("GET", "/api/v1/%s/info/%s" % (reader, capture_id))
     check(r.status == 401, "revoked token still works")
-    db = open(os.path.join(server.data_dir, "sharkapi.db"), "rb").read()
+    if server.database:
+        db = repr(harness.db_query(server.data_dir, "SELECT * FROM tokens")).encode()
+        check(not os.path.exists(os.path.join(server.data_dir, "sharkapi.db")), "a SQLite file beside PostgreSQL")
+    else:
+        db = open(os.path.join(server.data_dir, "sharkapi.db"), "rb").read()
     check(token.encode() not in db and analyst.encode() not in db, "a token is stored in clear")
 
 

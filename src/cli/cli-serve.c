@@ -43,7 +43,7 @@ cli_serve(int argc, char **argv)
 		fprintf(stderr, "sharkapi serve: %s\n", error->message);
 		return 1;
 	}
-	g_autoptr(Store) store = store_open(config->data_dir, &error);
+	g_autoptr(Store) store = store_open_with_database(config->data_dir, config->database, &error);
 	if (store == NULL) {
 		fprintf(stderr, "sharkapi serve: %s\n", error->message);
 		return 1;

@@ -1,5 +1,6 @@
-/* cli-token.c: `sharkapi token create|list|revoke`, working on the data dir's database
- * directly, so a token created while the server runs works at once.
+/* cli-token.c: `sharkapi token create|list|revoke`, working on the data dir's database (or the
+ * PostgreSQL database --database names) directly, so a token created while the server runs
+ * works at once.
  * SPDX-License-Identifier: GPL-2.0-or-later */
 #define G_LOG_DOMAIN "cli"
 
@@ -20,9 +21,10 @@ int
 cli_token(int argc, char **argv)
 {
 	g_autoptr(GError) error = NULL;
-	g_autofree char *data_dir = NULL, *permissions = NULL, *name = NULL;
+	g_autofree char *data_dir = NULL, *permissions = NULL, *name = NULL, *database = NULL;
 	GOptionEntry entries[] = {
 		{"data-dir", 0, 0, G_OPTION_ARG_FILENAME, &data_dir, "Data directory (default ./sharkapi-data)", "DIR"},
+		{"database", 0, 0, G_OPTION_ARG_STRING, &database, "The server's PostgreSQL database (as serve --database)", "URL"},
 		{"permissions", 0, 0, G_OPTION_ARG_STRING, &permissions, "create: comma separated permissions (default all)", "LIST"},
 		{"name", 0, 0, G_OPTION_ARG_STRING, &name, "create: a name for the token (shown as 'user')", "NAME"},
 		{NULL},
@@ -35,7 +37,7 @@ cli_token(int argc, char **argv)
 		fprintf(stderr, "sharkapi token: create, list or revoke?\n");
 		return 2;
 	}
-	g_autoptr(Store) store = store_open(data_dir != NULL ? data_dir : "sharkapi-data", &error);
+	g_autoptr(Store) store = store_open_with_database(data_dir != NULL ? data_dir : "sharkapi-data", database, &error);
 	if (store == NULL)
 		return cli_token_fail(error);
 

@@ -60,6 +60,7 @@ sharkapi_config_free(SharkapiConfig *self)
 		return;
 	g_free(self->listen);
 	g_free(self->data_dir);
+	g_free(self->database);
 	g_free(self->worker_path);
 	g_free(self->tls_cert);
 	g_free(self->tls_key);
@@ -108,6 +109,9 @@ sharkapi_config_set(SharkapiConfig *self, const char *key, const char *value, GE
 	} else if (g_str_equal(key, "data-dir")) {
 		g_free(self->data_dir);
 		self->data_dir = g_strdup(value);
+	} else if (g_str_equal(key, "database")) {
+		g_free(self->database);
+		self->database = *value != '\0' ? g_strdup(value) : NULL;
 	} else if (g_str_equal(key, "worker-path")) {
 		g_free(self->worker_path);
 		self->worker_path = g_strdup(value);
@@ -202,11 +206,12 @@ sharkapi_config_parse_serve_args(SharkapiConfig *self, int *argc, char ***argv, 
 	g_autofree char *max_frames = NULL, *tls_cert = NULL, *tls_key = NULL;
 	g_autofree char *metrics_token = NULL, *log_format = NULL;
 	g_autofree char *result_cache = NULL, *worker_recycle = NULL, *shard_min_frames = NULL;
-	g_autofree char *filtered_summary = NULL;
+	g_autofree char *filtered_summary = NULL, *database = NULL;
 	GOptionEntry entries[] = {
 		{"config", 0, 0, G_OPTION_ARG_FILENAME, &config_file, "Read settings from FILE ([sharkapi] group)", "FILE"},
 		{"listen", 0, 0, G_OPTION_ARG_STRING, &listen, "Address and port (default 127.0.0.1:8080)", "ADDR:PORT"},
 		{"data-dir", 0, 0, G_OPTION_ARG_FILENAME, &data_dir, "Data directory, created if missing (default ./sharkapi-data)", "DIR"},
+		{"database", 0, 0, G_OPTION_ARG_STRING, &database, "Keep the metadata in PostgreSQL (postgresql://... or a libpq key=value string) instead of SQLite in the data dir", "URL"},
 		{"workers", 0, 0, G_OPTION_ARG_STRING, &workers, "Dissection worker processes (default: cores)", "N"},
 		{"max-upload-size", 0, 0, G_OPTION_ARG_STRING, &max_upload, "Largest upload body (default 2147483648)", "BYTES"},
 		{"wait-limit", 0, 0, G_OPTION_ARG_STRING, &wait_limit, "Seconds a request waits for an analysis (default 120)", "SECONDS"},
@@ -245,7 +250,7 @@ sharkapi_config_parse_serve_args(SharkapiConfig *self, int *argc, char ***argv, 
 		{"metrics-token", metrics_token}, {"log-format", log_format},
 		{"result-cache-size", result_cache}, {"worker-recycle-rss", worker_recycle},
 		{"filtered-summary-size", filtered_summary},
-		{"summary-shard-min-frames", shard_min_frames},
+		{"summary-shard-min-frames", shard_min_frames}, {"database", database},
 	};
 	for (guint i = 0; i < G_N_ELEMENTS(given); i++) {
 		if (given[i].value != NULL && !sharkapi_config_set(self, given[i].key, given[i].value, error))

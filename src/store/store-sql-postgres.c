@@ -20,7 +20,7 @@
 #include "store/store-sql-backend.h"
 
 /* Seconds libpq may spend connecting; milliseconds a statement may run. */
-#define STORE_SQL_POSTGRES_CONNECT_TIMEOUT "3"
+#define STORE_SQL_POSTGRES_CONNECT_TIMEOUT "2" /* libpq's least */
 #define STORE_SQL_POSTGRES_STATEMENT_TIMEOUT_MS 15000
 /* Microseconds between reconnection attempts while the server is away. */
 #define STORE_SQL_POSTGRES_RETRY_US G_USEC_PER_SEC
@@ -112,7 +112,9 @@ store_sql_postgres_set_unavailable(StoreSqlPostgres *self, GError **error, const
 		g_warning("PostgreSQL is unavailable: %s; answering 503 until it is back", trimmed);
 		self->down = TRUE;
 	}
-	g_set_error(error, SHARKAPI_ERROR, SHARKAPI_ERROR_UNAVAILABLE, "the database is unavailable: %s", trimmed);
+	/* The reason is the operator's (logged above), not the client's: it names hosts and paths. */
+	g_set_error_literal(error, SHARKAPI_ERROR, SHARKAPI_ERROR_UNAVAILABLE,
+			    "the metadata database is unavailable; try again later");
 }
 
 /* With the lock held: a working connection, or FALSE with an UNAVAILABLE error. */
@@ -121,7 +123,7 @@ store_sql_postgres_ensure(StoreSqlPostgres *self, GError **error)
 {
 	if (self->transaction_lost) {
 		g_set_error(error, SHARKAPI_ERROR, SHARKAPI_ERROR_UNAVAILABLE,
-			    "the database connection was lost inside a transaction");
+			    "the metadata database connection was lost inside a transaction; try again later");
 		return FALSE;
 	}
 	if (self->conn != NULL && PQstatus(self->conn) == CONNECTION_OK)
