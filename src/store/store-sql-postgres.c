@@ -13,6 +13,7 @@
 #define G_LOG_DOMAIN "store"
 
 #include <libpq-fe.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -117,6 +118,23 @@ store_sql_postgres_set_unavailable(StoreSqlPostgres *self, GError **error, const
 			    "the metadata database is unavailable; try again later");
 }
 
+/* FALSE when the server has closed the connection since its last use (a restart, a fast
+ * shutdown): libpq notices only when it reads, so read what is waiting, without blocking, and
+ * the next statement goes to a new connection instead of failing on the old one. */
+static gboolean
+store_sql_postgres_is_alive(PGconn *conn)
+{
+	struct pollfd waiting = {.fd = PQsocket(conn), .events = POLLIN};
+	if (waiting.fd < 0)
+		return FALSE;
+	/* A terminated backend sends its FATAL message, then closes: the close is a second read. */
+	for (int reads = 0; reads < 4 && PQstatus(conn) == CONNECTION_OK && poll(&waiting, 1, 0) > 0; reads++) {
+		if (!PQconsumeInput(conn))
+			break;
+	}
+	return PQstatus(conn) == CONNECTION_OK;
+}
+
 /* With the lock held: a working connection, or FALSE with an UNAVAILABLE error. */
 static gboolean
 store_sql_postgres_ensure(StoreSqlPostgres *self, GError **error)
@@ -126,7 +144,7 @@ store_sql_postgres_ensure(StoreSqlPostgres *self, GError **error)
 			    "the metadata database connection was lost inside a transaction; try again later");
 		return FALSE;
 	}
-	if (self->conn != NULL && PQstatus(self->conn) == CONNECTION_OK)
+	if (self->conn != NULL && store_sql_postgres_is_alive(self->conn))
 		return TRUE;
 	if (self->in_transaction) {
 		self->transaction_lost = TRUE;
