@@ -583,7 +583,7 @@ def test_schema_version_1_is_migrated():
         old = harness.Server(data_dir=data_dir, args=["--workers", "1"]).start()
         t = old.token()
         with sqlite3.connect(os.path.join(data_dir, "sharkapi.db")) as db:
-            check(db.execute("PRAGMA user_version").fetchone()[0] == 2, "schema not at version 2")
+            check(db.execute("PRAGMA user_version").fetchone()[0] == 3, "schema not at version 3")
         r = old.request("GET", "/api/v1/%s/search?search[tags][]=kept" % t)
         check([c["id"] for c in r.json()] == ["00000000abcd"], "tags of a version 1 row: %s" % r.body)
         r = old.request("GET", "/api/v1/%s/search?search[comments]=VERSION" % t)

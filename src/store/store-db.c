@@ -177,14 +177,47 @@ static const char *const store_db_postgres_schema_v2 =
 	"  SELECT id, trim(tag) FROM captures, unnest(string_to_array(tag_list, ',')) AS tag"
 	"  WHERE trim(tag) <> '' ON CONFLICT DO NOTHING;";
 
+/* Schema version 3: several nodes (src/jobs/cluster.c). The jobs any node may claim, one row per
+ * capture and summary folder, and the nodes with their heartbeats. Only PostgreSQL has them: a
+ * SQLite data dir is one node, whose jobs never leave its own queue. */
+static const char *const store_db_schema_v3 = "SELECT 1;";
+static const char *const store_db_postgres_schema_v3 =
+	"CREATE TABLE cluster_jobs ("
+	"  key TEXT PRIMARY KEY,"              /* <capture>/<variant> */
+	"  capture_id TEXT NOT NULL,"
+	"  variant TEXT NOT NULL,"             /* the summary folder: default, v-..., l-... */
+	"  filter TEXT NOT NULL,"
+	"  passes INTEGER NOT NULL,"
+	"  list BOOLEAN NOT NULL,"
+	"  columns TEXT,"
+	"  state TEXT NOT NULL,"               /* queued, running, done, failed */
+	"  node TEXT,"                         /* the node running it */
+	"  lease_until TIMESTAMPTZ,"
+	"  attempts INTEGER NOT NULL DEFAULT 0," /* claims so far: a third is a 422 */
+	"  progress DOUBLE PRECISION NOT NULL DEFAULT 0,"
+	"  error_code INTEGER,"
+	"  error TEXT,"
+	"  queued_at TIMESTAMPTZ NOT NULL DEFAULT now(),"
+	"  started_at TIMESTAMPTZ,"
+	"  finished_at TIMESTAMPTZ);"
+	"CREATE INDEX cluster_jobs_queue ON cluster_jobs(queued_at) WHERE state IN ('queued', 'running');"
+	"CREATE INDEX cluster_jobs_capture ON cluster_jobs(capture_id);"
+	"CREATE TABLE cluster_nodes ("
+	"  name TEXT PRIMARY KEY,"
+	"  workers INTEGER NOT NULL,"
+	"  started_at TIMESTAMPTZ NOT NULL,"
+	"  heartbeat_at TIMESTAMPTZ NOT NULL);";
+
 /* Schema steps in order: steps[i] takes a database from version i to version i + 1. */
 static const char *const store_db_schema_steps[] = {
 	store_db_schema_v1,
 	store_db_schema_v2,
+	store_db_schema_v3,
 };
 static const char *const store_db_postgres_schema_steps[] = {
 	store_db_postgres_schema_v1,
 	store_db_postgres_schema_v2,
+	store_db_postgres_schema_v3,
 };
 G_STATIC_ASSERT(G_N_ELEMENTS(store_db_schema_steps) == G_N_ELEMENTS(store_db_postgres_schema_steps));
 #define STORE_DB_LATEST_VERSION ((int)G_N_ELEMENTS(store_db_schema_steps))

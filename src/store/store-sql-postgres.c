@@ -105,6 +105,13 @@ store_sql_postgres_connect(const char *conninfo, char **reason)
 	return conn;
 }
 
+PGconn *
+store_sql_postgres_new_connection(StoreSql *base, char **reason)
+{
+	g_return_val_if_fail(store_sql_backend(base) == STORE_SQL_POSTGRES, NULL);
+	return store_sql_postgres_connect(store_sql_postgres(base)->conninfo, reason);
+}
+
 static void
 store_sql_postgres_set_unavailable(StoreSqlPostgres *self, GError **error, const char *reason)
 {

@@ -39,6 +39,9 @@ void store_sql_close(StoreSql *self);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(StoreSql, store_sql_close)
 
 StoreSqlBackend store_sql_backend(StoreSql *self);
+/* PostgreSQL only: another connection to the same server with the same settings, for a caller
+ * that needs libpq itself (LISTEN); NULL with *reason when it cannot connect. */
+struct pg_conn *store_sql_postgres_new_connection(StoreSql *self, char **reason);
 /* The statement text for this connection's dialect. */
 const char *store_sql_pick(StoreSql *self, const char *sqlite_text, const char *postgres_text);
 

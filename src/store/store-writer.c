@@ -52,6 +52,16 @@ store_writer_unref(StoreWriter *self)
 	g_free(self);
 }
 
+void
+store_writer_set_tmp_dir(StoreWriter *self, const char *tmp_dir)
+{
+	g_mutex_lock(&self->lock);
+	g_free(self->view.tmp_dir);
+	self->view.tmp_dir = g_strdup(tmp_dir);
+	self->view.shared = TRUE;
+	g_mutex_unlock(&self->lock);
+}
+
 Store *
 store_writer_acquire(StoreWriter *self)
 {

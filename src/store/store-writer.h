@@ -24,6 +24,8 @@ StoreWriter *store_writer_ref(StoreWriter *self);
 void store_writer_unref(StoreWriter *self);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(StoreWriter, store_writer_unref)
 
+/* Where the writer's temp files go (store_share_with_nodes()). */
+void store_writer_set_tmp_dir(StoreWriter *self, const char *tmp_dir);
 /* Waits for the connection and returns a view of the store whose db is it: any store_*
  * function may be called on the view, from this thread, until store_writer_release(). */
 Store *store_writer_acquire(StoreWriter *self);

@@ -69,6 +69,19 @@ store_free(Store *self)
 	g_free(self);
 }
 
+gboolean
+store_share_with_nodes(Store *self, const char *node_name, GError **error)
+{
+	g_autofree char *tmp_dir = g_build_filename(self->data_dir, "tmp", node_name, NULL);
+	if (!store_mkdir(tmp_dir, error))
+		return FALSE;
+	g_free(self->tmp_dir);
+	self->tmp_dir = g_strdup(tmp_dir);
+	self->shared = TRUE;
+	store_writer_set_tmp_dir(self->writer, tmp_dir);
+	return TRUE;
+}
+
 char *
 store_new_temp_file(Store *self, const char *prefix, GError **error)
 {
@@ -123,6 +136,10 @@ store_recover(Store *self)
 		if (file_tree_remove(path, NULL))
 			removed++;
 	}
+	/* Another node may be writing any capture or result folder right now: it finishes or
+	 * sweeps its own (a rerun job replaces a half-written folder). */
+	if (self->shared)
+		return removed;
 	g_autoptr(GDir) captures = g_dir_open(self->captures_dir, 0, NULL);
 	while (captures != NULL && (name = g_dir_read_name(captures)) != NULL) {
 		g_autofree char *path = g_build_filename(self->captures_dir, name, NULL);

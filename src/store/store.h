@@ -21,6 +21,7 @@ typedef struct {
 	char *tmp_dir;
 	char *worker_home;
 	char *database; /* NULL: SQLite in the data dir; else the PostgreSQL URL */
+	gboolean shared; /* several nodes use this data dir (store_share_with_nodes()) */
 	StoreSql *db;
 	/* The second connection, for commits made in worker threads (store-writer.h); NULL in a
 	 * writer's own view. */
@@ -34,8 +35,13 @@ Store *store_open_with_database(const char *data_dir, const char *database, GErr
 void store_free(Store *self);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(Store, store_free)
 
+/* Several nodes use this data dir (on a shared mount): this one's temp files go into
+ * tmp/<node_name>/, and store_recover() leaves everything else to its owner. */
+gboolean store_share_with_nodes(Store *self, const char *node_name, GError **error);
+
 /* After a crash: empties tmp/, removes capture folders without a database row and half-written
- * result folders (*.tmp). Returns how many entries it removed. */
+ * result folders (*.tmp); for a node sharing the data dir, only its own tmp/<node>/. Returns how
+ * many entries it removed. */
 guint store_recover(Store *self);
 
 /* A new temp file path in tmp/ (the file is created empty, mode 0600). */
