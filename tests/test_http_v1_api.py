@@ -219,7 +219,7 @@ def test_merge_duplicates_and_client_styles():
                     "merge without info")
         check_error(v1("POST", "merge?capture_ids=%s,%s" % (a, b), server.token("info", name="no-upload")), 403,
                     "merge without upload")
-        check(os.listdir(os.path.join(server.data_dir, "tmp")) == [], "merge left temp files")
+        check(harness.temp_files(server.data_dir) == [], "merge left temp files")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -260,7 +260,7 @@ def test_merge_keeps_complete_frames_of_a_cut_capture():
                        env=harness.oracle_env())
         check(len(frame_table(complete)) > 0, "the oracle kept no frame of the cut capture")
         check(frame_table(download(r.json()["id"], work)) == frame_table(oracle), "frames differ from the oracle's")
-        check(os.listdir(os.path.join(server.data_dir, "tmp")) == [], "merge left temp files")
+        check(harness.temp_files(server.data_dir) == [], "merge left temp files")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -290,7 +290,7 @@ def test_merge_output_within_the_upload_limits():
             listed = limited.request("GET", "/api/v1/%s/search" % t).json()
             want = 4 + (1 if three.status == 200 else 0)
             check(len(listed) == want, "after a refused merge: %d captures, want %d" % (len(listed), want))
-            check(os.listdir(os.path.join(limited.data_dir, "tmp")) == [], "a refused merge left temp files")
+            check(harness.temp_files(limited.data_dir) == [], "a refused merge left temp files")
             check(limited.alive(), "server died")
         finally:
             limited.cleanup()

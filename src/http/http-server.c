@@ -316,6 +316,14 @@ http_server_request_started_cb(SoupServer *soup, SoupServerMessage *msg, gpointe
 	http_metrics_request_started(msg);
 }
 
+/* Another node deleted a capture or changed its keys (several nodes). */
+static void
+http_server_capture_changed_cb(const char *capture_id, gboolean deleted, gpointer user_data)
+{
+	HttpServer *self = user_data;
+	capture_service_changed_elsewhere(&self->captures, capture_id, deleted);
+}
+
 HttpServer *
 http_server_new(SharkapiConfig *config, Store *store, JobQueue *jobs, SummaryTracker *summaries)
 {
@@ -326,6 +334,7 @@ http_server_new(SharkapiConfig *config, Store *store, JobQueue *jobs, SummaryTra
 	self->summaries = summaries;
 	self->results = result_cache_new(store, config->result_cache_size);
 	self->captures = (CaptureService){.store = store, .jobs = jobs, .summaries = summaries, .results = self->results};
+	summary_tracker_set_capture_func(summaries, http_server_capture_changed_cb, self);
 	/* As many match jobs per search as there are workers: searches use them all. */
 	self->deep_searches = deep_search_runner_new(store, jobs, config->workers);
 	deep_search_runner_resume_all(self->deep_searches);
@@ -348,6 +357,7 @@ http_server_free(HttpServer *self)
 {
 	if (self == NULL)
 		return;
+	summary_tracker_set_capture_func(self->summaries, NULL, NULL);
 	/* First: it holds answered messages of idle connections. */
 	http_listener_free(self->listener);
 	if (self->soup != NULL) {

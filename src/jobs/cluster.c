@@ -18,8 +18,9 @@
 #include "sharkapi-error.h"
 #include "store/store-capture.h"
 
-/* A lease outlives three missed renewals; a dead node's jobs move on within it. */
-#define CLUSTER_LEASE_SECONDS 10
+/* A lease outlives four missed renewals (a PostgreSQL restart of ten seconds keeps it); a dead
+ * node's jobs move on within it. */
+#define CLUSTER_LEASE_SECONDS 15
 #define CLUSTER_RENEW_MS 3000
 /* The listening connection, when lost, is tried again this often. */
 #define CLUSTER_RECONNECT_MS 1000
@@ -27,6 +28,8 @@
 #define CLUSTER_MAX_ATTEMPTS 2
 #define CLUSTER_CHANNEL_QUEUED "sharkapi_job_queued"
 #define CLUSTER_CHANNEL_ENDED "sharkapi_job_ended"
+/* Payload "deleted <node> <capture>" or "keys <node> <capture>". */
+#define CLUSTER_CHANNEL_CAPTURE "sharkapi_capture_changed"
 
 struct Cluster {
 	Store *store;
@@ -267,6 +270,7 @@ cluster_claim(Cluster *self)
 /* ---- notifications ---- */
 
 static void cluster_listen_start(Cluster *self);
+static void cluster_capture_changed_elsewhere(Cluster *self, const char *payload);
 
 static gboolean
 cluster_reconnect_cb(gpointer user_data)
@@ -344,6 +348,8 @@ cluster_listen_cb(gint fd, GIOCondition condition, gpointer user_data)
 	while ((notify = PQnotifies(self->listener)) != NULL) {
 		if (g_str_equal(notify->relname, CLUSTER_CHANNEL_ENDED))
 			cluster_check_watched(self, notify->extra);
+		else if (g_str_equal(notify->relname, CLUSTER_CHANNEL_CAPTURE))
+			cluster_capture_changed_elsewhere(self, notify->extra);
 		else
 			queued = TRUE;
 		PQfreemem(notify);
@@ -361,7 +367,8 @@ cluster_listen_start(Cluster *self)
 	self->listener_source = 0;
 	self->listener = store_sql_postgres_new_connection(self->store->db, &reason);
 	if (self->listener != NULL) {
-		PGresult *result = PQexec(self->listener, "LISTEN " CLUSTER_CHANNEL_QUEUED "; LISTEN " CLUSTER_CHANNEL_ENDED);
+		PGresult *result = PQexec(self->listener, "LISTEN " CLUSTER_CHANNEL_QUEUED "; LISTEN " CLUSTER_CHANNEL_ENDED
+						  "; LISTEN " CLUSTER_CHANNEL_CAPTURE);
 		if (PQresultStatus(result) != PGRES_COMMAND_OK) {
 			reason = g_strdup(PQerrorMessage(self->listener));
 			g_clear_pointer(&self->listener, PQfinish);
@@ -539,12 +546,23 @@ cluster_job_state(Cluster *self, const char *capture_id, const char *variant, gb
 }
 
 void
-cluster_forget_capture(Cluster *self, const char *capture_id)
+cluster_capture_changed(Cluster *self, const char *capture_id, gboolean deleted)
 {
 	g_autoptr(GError) error = NULL;
-	if (!cluster_run(self, "DELETE FROM cluster_jobs WHERE capture_id = ?1", "dropping a deleted capture's jobs",
-			 &error, capture_id))
+	g_autofree char *payload = g_strdup_printf("%s %s %s", deleted ? "deleted" : "keys", self->node_name, capture_id);
+	if (deleted && !cluster_run(self, "DELETE FROM cluster_jobs WHERE capture_id = ?1",
+				    "dropping a deleted capture's jobs", &error, capture_id))
 		g_warning("%s", error->message);
+	cluster_notify(self, CLUSTER_CHANNEL_CAPTURE, payload);
+}
+
+static void
+cluster_capture_changed_elsewhere(Cluster *self, const char *payload)
+{
+	g_auto(GStrv) parts = g_strsplit(payload, " ", 3);
+	if (g_strv_length(parts) != 3 || g_str_equal(parts[1], self->node_name))
+		return; /* ours: done already */
+	self->callbacks.capture_changed(parts[2], g_str_equal(parts[0], "deleted"), self->user_data);
 }
 
 gboolean

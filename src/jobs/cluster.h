@@ -37,6 +37,9 @@ typedef struct {
 	gboolean (*claimed)(const ClusterJob *job, gpointer user_data);
 	/* A job this node waits for ended on another node (error NULL: its folder is written). */
 	void (*ended)(const char *capture_id, const char *variant, const GError *error, gpointer user_data);
+	/* Another node deleted a capture (deleted) or changed its TLS keys: what this node derived
+	 * from it goes. */
+	void (*capture_changed)(const char *capture_id, gboolean deleted, gpointer user_data);
 } ClusterCallbacks;
 
 /* Joins the cluster of store's PostgreSQL database as node_name. Jobs this node held before a
@@ -64,8 +67,9 @@ void cluster_job_progress(Cluster *self, const char *capture_id, const char *var
 /* A job as the database sees it: FALSE when it has no row (or PostgreSQL is down). */
 gboolean cluster_job_state(Cluster *self, const char *capture_id, const char *variant, gboolean *running,
 			   double *progress);
-/* A deleted capture: its jobs are dropped. */
-void cluster_forget_capture(Cluster *self, const char *capture_id);
+/* This node deleted a capture (its jobs are dropped) or changed its TLS keys: the other nodes
+ * are told (callbacks->capture_changed). */
+void cluster_capture_changed(Cluster *self, const char *capture_id, gboolean deleted);
 
 /* GET /api/v2/cluster's data: nodes with their workers and last heartbeat, running and queued
  * jobs. */

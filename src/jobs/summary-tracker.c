@@ -77,6 +77,8 @@ struct SummaryTracker {
 	guint deferred_source;
 	StoreSummaryBudget *budget; /* not owned; NULL: filtered summaries are kept for good */
 	Cluster *cluster;           /* several nodes: runs are cluster jobs; NULL: this node alone */
+	SummaryCaptureFunc capture_func; /* another node changed a capture */
+	gpointer capture_data;
 };
 
 /* How often deferred default summaries try the queue again. */
@@ -818,8 +820,20 @@ summary_tracker_stop_all(SummaryTracker *self, const char *capture_id, const GEr
 		summary_run_drop_shards(run);
 		summary_run_complete(run, reason);
 	}
-	if (self->cluster != NULL && g_error_matches(reason, SHARKAPI_ERROR, SHARKAPI_ERROR_NOT_FOUND))
-		cluster_forget_capture(self->cluster, capture_id);
+}
+
+void
+summary_tracker_capture_changed(SummaryTracker *self, const char *capture_id, gboolean deleted)
+{
+	if (self->cluster != NULL)
+		cluster_capture_changed(self->cluster, capture_id, deleted);
+}
+
+void
+summary_tracker_set_capture_func(SummaryTracker *self, SummaryCaptureFunc func, gpointer user_data)
+{
+	self->capture_func = func;
+	self->capture_data = user_data;
 }
 
 /* ---- several nodes ---- */
@@ -881,6 +895,14 @@ summary_tracker_ended_cb(const char *capture_id, const char *variant, const GErr
 		summary_run_complete(run, error);
 }
 
+static void
+summary_tracker_capture_changed_cb(const char *capture_id, gboolean deleted, gpointer user_data)
+{
+	SummaryTracker *self = user_data;
+	if (self->capture_func != NULL)
+		self->capture_func(capture_id, deleted, self->capture_data);
+}
+
 gboolean
 summary_tracker_join_cluster(SummaryTracker *self, const char *node_name, guint workers, GError **error)
 {
@@ -888,6 +910,7 @@ summary_tracker_join_cluster(SummaryTracker *self, const char *node_name, guint 
 		.idle_workers = summary_tracker_idle_workers_cb,
 		.claimed = summary_tracker_claimed_cb,
 		.ended = summary_tracker_ended_cb,
+		.capture_changed = summary_tracker_capture_changed_cb,
 	};
 	self->cluster = cluster_new(self->store, node_name, workers, &callbacks, self, error);
 	if (self->cluster == NULL)
