@@ -10,6 +10,8 @@ nodes on loopback ports, one worker each, all with --database and the same --dat
     (summary passes and claims counted over the nodes, and the jobs' rows in PostgreSQL);
   - kill -9 of the node running a summary pass: another node claims it when its lease ends and
     finishes it, and the request parked meanwhile on a third node is answered;
+  - the shared data dir gone (moved away): every node answers 503 with Retry-After and logs why,
+    and serves again when it is back;
   - PostgreSQL stopped for 10 s under load: requests get 200 or 503 with Retry-After, never a
     500, never a hang; nothing acknowledged is lost; full service within seconds of its restart.
 Every wait is for a condition, with a deadline.
@@ -200,6 +202,40 @@ def test_kill_node_running_summary():
     wait_for(lambda: all(n["alive"] for n in cluster_view(nodes["n1"])["nodes"]), "all nodes alive again")
 
 
+def test_shared_mount_lost():
+    """The data dir vanishing under the nodes (a lost mount, simulated by moving it away): 503
+    with Retry-After and a log line saying why, and service again when it is back."""
+    small = os.path.join(harness.CAPTURES_DIR, "sv-dns-udp-a-aaaa-mx.pcap")
+    known = nodes["n1"].upload_put(token, small).json()["id"]
+    wait_for(lambda: status(nodes["n2"], known) == "ready", "a capture ready before the mount goes")
+    away = data_dir + ".gone"
+    os.rename(data_dir, away)
+    try:
+        for name in NAMES:
+            # Within a look or two of the watch (every 2 s) the node says why.
+            r = wait_for(lambda: (lambda r: r if r.status == 503 and b"data directory" in r.body else None)(
+                nodes[name].v2(token, known, "stats/hierarchy")), "503 from %s without its data dir" % name, 60)
+            check(r.header("Retry-After") is not None, "%s: 503 without Retry-After" % name)
+            check(any("data dir is unreachable" in line for line in nodes[name].log), "%s does not log why" % name)
+            up = nodes[name].upload_put(token, small)
+            check(up.status == 503, "%s: an upload without the data dir: %d" % (name, up.status))
+    finally:
+        os.rename(away, data_dir)
+    for name in NAMES:
+        last = {}
+
+        def serving():
+            last["r"] = nodes[name].v2(token, known, "stats/hierarchy")
+            return last["r"].status == 200
+        try:
+            wait_for(serving, "%s serving again" % name, 60)
+        except AssertionError:
+            raise AssertionError("%s not serving again: %d %s" % (name, last["r"].status, last["r"].body[:300]))
+    after = nodes["n3"].upload_put(token, small)
+    check(after.status == 200, "uploads after the mount came back: %d" % after.status)
+    wait_for(lambda: status(nodes["n1"], after.json()["id"]) == "ready", "the upload after the mount came back, analysed")
+
+
 def test_postgres_outage_under_load():
     small = os.path.join(harness.CAPTURES_DIR, "sv-dns-udp-a-aaaa-mx.pcap")
     known = nodes["n1"].upload_put(token, small).json()["id"]
@@ -267,8 +303,8 @@ def main():
         for name in NAMES:
             start_node(name)
         token = nodes["n1"].token()
-        harness.run([test_every_node_answers_one_pass, test_cluster_route, test_200_concurrent_uploads,
-                     test_kill_node_running_summary, test_postgres_outage_under_load])
+        harness.run([test_every_node_answers_one_pass, test_cluster_route, test_shared_mount_lost,
+                     test_200_concurrent_uploads, test_kill_node_running_summary, test_postgres_outage_under_load])
     finally:
         for node in nodes.values():
             node.stop()

@@ -244,7 +244,16 @@ summary_job_done_cb(Job *job, JsonObject *result, const GError *error, gpointer 
 {
 	SummaryRun *run = user_data;
 	SummaryTracker *self = run->tracker;
+	g_autoptr(GError) unreachable = NULL;
 	run->job = NULL;
+	/* A capture file that is not there (a shared mount gone, a capture deleted meanwhile) says
+	 * nothing about the capture: no verdict, a 503. */
+	if (error != NULL && error->code == SHARKAPI_ERROR_UNPROCESSABLE &&
+	    !g_file_test(run->capture_path, G_FILE_TEST_EXISTS)) {
+		unreachable = g_error_new_literal(SHARKAPI_ERROR, SHARKAPI_ERROR_UNAVAILABLE,
+						  "the capture's file cannot be reached now; try again later");
+		error = unreachable;
+	}
 	if (error != NULL) {
 		g_warning("summary of %s (%s) failed: %s", run->capture_id, run->variant, error->message);
 		/* Only a crash verdict is final; a full queue or a time limit may pass. */

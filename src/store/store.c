@@ -69,6 +69,13 @@ store_free(Store *self)
 	g_free(self);
 }
 
+char **
+store_get_folders(Store *self)
+{
+	const char *const folders[] = {self->captures_dir, self->tmp_dir, NULL};
+	return g_strdupv((char **)folders);
+}
+
 gboolean
 store_share_with_nodes(Store *self, const char *node_name, GError **error)
 {

@@ -39,6 +39,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(Store, store_free)
  * tmp/<node_name>/, and store_recover() leaves everything else to its owner. */
 gboolean store_share_with_nodes(Store *self, const char *node_name, GError **error);
 
+/* The folders a node cannot work without (captures/, its tmp/), copied: a watch of a shared
+ * mount looks for them (http-storage-watch.h). */
+char **store_get_folders(Store *self);
+
 /* After a crash: empties tmp/, removes capture folders without a database row and half-written
  * result folders (*.tmp); for a node sharing the data dir, only its own tmp/<node>/. Returns how
  * many entries it removed. */
