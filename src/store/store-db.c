@@ -304,9 +304,13 @@ store_db_open(const char *data_dir, const char *database, GError **error)
 			return NULL;
 		return g_steal_pointer(&db);
 	}
-	g_autofree char *path = database != NULL && *database != '\0'
-					? g_strdup(database)
-					: g_build_filename(data_dir, "sharkapi.db", NULL);
+	/* A typo ("postgresq://...") must not quietly become a new SQLite file of that name. */
+	if (database != NULL && *database != '\0') {
+		g_set_error(error, SHARKAPI_ERROR, SHARKAPI_ERROR_BAD_REQUEST,
+			    "database: '%s' is not a postgresql:// URL or a libpq key=value string", database);
+		return NULL;
+	}
+	g_autofree char *path = g_build_filename(data_dir, "sharkapi.db", NULL);
 	g_autoptr(StoreSql) db = store_sql_open_sqlite(path, error);
 	if (db == NULL)
 		return NULL;
