@@ -443,7 +443,9 @@ store_sql_postgres_begin(StoreSql *base, GError **error)
 	StoreSqlPostgres *self = store_sql_postgres(base);
 	if (!store_sql_postgres_exec(base, "BEGIN", error))
 		return FALSE;
+	g_mutex_lock(&self->lock);
 	self->in_transaction = TRUE;
+	g_mutex_unlock(&self->lock);
 	return TRUE;
 }
 
