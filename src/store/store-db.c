@@ -265,7 +265,10 @@ static gboolean
 store_db_postgres_migrate_locked(StoreSql *db, GError **error)
 {
 	int version = 0;
+	/* No time limits here: a step may build an index over many rows, and a node waits for
+	 * another's migration however long it takes. */
 	if (!store_sql_exec(db,
+			    "SET LOCAL statement_timeout = 0; SET LOCAL lock_timeout = 0;"
 			    "SELECT pg_advisory_xact_lock(" STORE_DB_MIGRATION_LOCK ");"
 			    "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)",
 			    error) ||
