@@ -263,7 +263,7 @@ def test_nodes_starting_together_share_one_schema():
     # The third names its database in a configuration file (database=), not on the command line.
     config = os.path.join(dirs[2], "sharkapi.conf")
     with open(config, "w") as f:
-        f.write("[sharkapi]\ndatabase=%s\n" % url)
+        f.write("[sharkapi]\ndata-dir=%s\ndatabase=%s\n" % (dirs[2], url))
     servers.append(harness.Server(data_dir=dirs[2], args=["--workers", "1", "--config", config]))
     failures = []
     try:
@@ -279,7 +279,8 @@ def test_nodes_starting_together_share_one_schema():
         for t in threads:
             t.join()
         check(not failures, "a node failed to start: %s" % failures)
-        token = servers[0].token(name="shared")
+        # The token command reads the same file.
+        token = cli("token", "create", "--config", config, "--name", "shared").strip()
         r = servers[1].upload_put(token, cap(CAPTURES[1]))
         check(r.status == 200, "upload through the second node: %d" % r.status)
         r = servers[2].request("GET", "/api/v1/%s/info/%s" % (token, r.json()["id"]))
