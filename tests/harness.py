@@ -44,6 +44,10 @@ def postgres():
     global _postgres
     if _postgres is None:
         import postgres_fixture
+        if postgres_fixture.find_bin_dir() is None:
+            # 77: ctest's "skipped" (scripts/install-deps.sh --test installs the server).
+            print("PostgreSQL's server (initdb, pg_ctl) is not installed: skipped", flush=True)
+            sys.exit(77)
         _postgres = postgres_fixture.Postgres().start()
 
         def stop_postgres():

@@ -259,7 +259,12 @@ def test_postgres_stopped_and_back():
 def test_nodes_starting_together_share_one_schema():
     url = harness.postgres().create_database("together")
     dirs = [tempfile.mkdtemp(prefix="sharkapi-node-") for _ in range(3)]
-    servers = [harness.Server(data_dir=d, args=["--workers", "1"], database=url) for d in dirs]
+    servers = [harness.Server(data_dir=d, args=["--workers", "1"], database=url) for d in dirs[:2]]
+    # The third names its database in a configuration file (database=), not on the command line.
+    config = os.path.join(dirs[2], "sharkapi.conf")
+    with open(config, "w") as f:
+        f.write("[sharkapi]\ndata-dir=%s\ndatabase=%s\n" % (dirs[2], url))
+    servers.append(harness.Server(data_dir=dirs[2], args=["--workers", "1", "--config", config]))
     failures = []
     try:
         def start(server):
@@ -274,7 +279,8 @@ def test_nodes_starting_together_share_one_schema():
         for t in threads:
             t.join()
         check(not failures, "a node failed to start: %s" % failures)
-        token = servers[0].token(name="shared")
+        # The token command reads the same file.
+        token = cli("token", "create", "--config", config, "--name", "shared").strip()
         r = servers[1].upload_put(token, cap(CAPTURES[1]))
         check(r.status == 200, "upload through the second node: %d" % r.status)
         r = servers[2].request("GET", "/api/v1/%s/info/%s" % (token, r.json()["id"]))

@@ -8,6 +8,7 @@
 
 #include "auth/auth-tokens.h"
 #include "cli/cli.h"
+#include "config/sharkapi-config.h"
 #include "store/store.h"
 
 static int
@@ -22,7 +23,9 @@ cli_token(int argc, char **argv)
 {
 	g_autoptr(GError) error = NULL;
 	g_autofree char *data_dir = NULL, *permissions = NULL, *name = NULL, *database = NULL;
+	g_autofree char *config_file = NULL;
 	GOptionEntry entries[] = {
+		{"config", 0, 0, G_OPTION_ARG_FILENAME, &config_file, "Take data-dir and database from the server's configuration file", "FILE"},
 		{"data-dir", 0, 0, G_OPTION_ARG_FILENAME, &data_dir, "Data directory (default ./sharkapi-data)", "DIR"},
 		{"database", 0, 0, G_OPTION_ARG_STRING, &database, "The server's PostgreSQL database (as serve --database)", "URL"},
 		{"permissions", 0, 0, G_OPTION_ARG_STRING, &permissions, "create: comma separated permissions (default all)", "LIST"},
@@ -37,7 +40,12 @@ cli_token(int argc, char **argv)
 		fprintf(stderr, "sharkapi token: create, list or revoke?\n");
 		return 2;
 	}
-	g_autoptr(Store) store = store_open_with_database(data_dir != NULL ? data_dir : "sharkapi-data", database, &error);
+	/* As serve reads them: the command line over the file over the defaults. */
+	g_autoptr(SharkapiConfig) config = sharkapi_config_new_default();
+	if (config_file != NULL && !sharkapi_config_load_file(config, config_file, &error))
+		return cli_token_fail(error);
+	g_autoptr(Store) store = store_open_with_database(data_dir != NULL ? data_dir : config->data_dir,
+							  database != NULL ? database : config->database, &error);
 	if (store == NULL)
 		return cli_token_fail(error);
 

@@ -24,6 +24,8 @@ static const char cli_usage[] =
 	"  token list --data-dir DIR [--database URL]\n"
 	"                                   list tokens (never their secrets)\n"
 	"  token revoke --data-dir DIR [--database URL] ID|NAME\n"
+	"                                   (token commands: --config FILE takes data-dir and\n"
+	"                                   database from the server's configuration file)\n"
 	"  migrate --data-dir DIR --database URL\n"
 	"                                   copy the data dir's SQLite metadata into PostgreSQL,\n"
 	"                                   keeping every id and token (safe to run again)\n"

@@ -202,7 +202,7 @@ sharkapi_config_set(SharkapiConfig *self, const char *key, const char *value, GE
 	return TRUE;
 }
 
-static gboolean
+gboolean
 sharkapi_config_load_file(SharkapiConfig *self, const char *path, GError **error)
 {
 	g_autoptr(GKeyFile) file = g_key_file_new();

@@ -40,6 +40,10 @@ SharkapiConfig *sharkapi_config_new_default(void);
 void sharkapi_config_free(SharkapiConfig *self);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(SharkapiConfig, sharkapi_config_free)
 
+/* Applies the [sharkapi] group of a configuration file to self (for commands other than serve
+ * that need its data-dir and database). */
+gboolean sharkapi_config_load_file(SharkapiConfig *self, const char *path, GError **error);
+
 /* Parses `serve` arguments (and the --config file they name) into self. */
 gboolean sharkapi_config_parse_serve_args(SharkapiConfig *self, int *argc, char ***argv, GError **error);
 

@@ -298,7 +298,10 @@ static gboolean
 store_db_postgres_migrate_locked(StoreSql *db, GError **error)
 {
 	int version = 0;
+	/* No time limits here: a step may build an index over many rows, and a node waits for
+	 * another's migration however long it takes. */
 	if (!store_sql_exec(db,
+			    "SET LOCAL statement_timeout = 0; SET LOCAL lock_timeout = 0;"
 			    "SELECT pg_advisory_xact_lock(" STORE_DB_MIGRATION_LOCK ");"
 			    "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)",
 			    error) ||
@@ -337,9 +340,13 @@ store_db_open(const char *data_dir, const char *database, GError **error)
 			return NULL;
 		return g_steal_pointer(&db);
 	}
-	g_autofree char *path = database != NULL && *database != '\0'
-					? g_strdup(database)
-					: g_build_filename(data_dir, "sharkapi.db", NULL);
+	/* A typo ("postgresq://...") must not quietly become a new SQLite file of that name. */
+	if (database != NULL && *database != '\0') {
+		g_set_error(error, SHARKAPI_ERROR, SHARKAPI_ERROR_BAD_REQUEST,
+			    "database: '%s' is not a postgresql:// URL or a libpq key=value string", database);
+		return NULL;
+	}
+	g_autofree char *path = g_build_filename(data_dir, "sharkapi.db", NULL);
 	g_autoptr(StoreSql) db = store_sql_open_sqlite(path, error);
 	if (db == NULL)
 		return NULL;

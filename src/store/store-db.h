@@ -12,7 +12,7 @@
 G_BEGIN_DECLS
 
 /* database NULL or "": DATA_DIR/sharkapi.db (data_dir must exist); a PostgreSQL URL or key=value
- * string (store_sql_is_postgres_url()): that database; anything else: a SQLite file's path. */
+ * string (store_sql_is_postgres_url()): that database; anything else is an error. */
 StoreSql *store_db_open(const char *data_dir, const char *database, GError **error);
 void store_db_close(StoreSql *db);
 

@@ -23,7 +23,8 @@
 /* Seconds libpq may spend connecting; milliseconds a statement may run. */
 #define STORE_SQL_POSTGRES_CONNECT_TIMEOUT "2" /* libpq's least */
 #define STORE_SQL_POSTGRES_STATEMENT_TIMEOUT_MS 15000
-/* Microseconds between reconnection attempts while the server is away. */
+/* Microseconds after a failed connection attempt before the next (an outage costs each request
+ * at most one attempt a second, not one each). */
 #define STORE_SQL_POSTGRES_RETRY_US G_USEC_PER_SEC
 
 typedef struct {
@@ -34,7 +35,7 @@ typedef struct {
 	gboolean down;          /* an outage was logged and has not ended */
 	gboolean in_transaction;
 	gboolean transaction_lost; /* the connection broke inside the transaction */
-	gint64 last_attempt_us;
+	gint64 last_failure_us; /* of the last failed connection attempt; 0 after a success */
 } StoreSqlPostgres;
 
 typedef struct {
@@ -159,17 +160,18 @@ store_sql_postgres_ensure(StoreSqlPostgres *self, GError **error)
 		return FALSE;
 	}
 	gint64 now = g_get_monotonic_time();
-	if (self->last_attempt_us != 0 && now - self->last_attempt_us < STORE_SQL_POSTGRES_RETRY_US) {
+	if (self->last_failure_us != 0 && now - self->last_failure_us < STORE_SQL_POSTGRES_RETRY_US) {
 		store_sql_postgres_set_unavailable(self, error, "reconnecting");
 		return FALSE;
 	}
-	self->last_attempt_us = now;
 	g_autofree char *reason = NULL;
 	PGconn *conn = store_sql_postgres_connect(self->conninfo, &reason);
 	if (conn == NULL) {
+		self->last_failure_us = g_get_monotonic_time();
 		store_sql_postgres_set_unavailable(self, error, reason);
 		return FALSE;
 	}
+	self->last_failure_us = 0;
 	if (self->conn != NULL)
 		PQfinish(self->conn);
 	self->conn = conn;
@@ -450,7 +452,9 @@ store_sql_postgres_begin(StoreSql *base, GError **error)
 	StoreSqlPostgres *self = store_sql_postgres(base);
 	if (!store_sql_postgres_exec(base, "BEGIN", error))
 		return FALSE;
+	g_mutex_lock(&self->lock);
 	self->in_transaction = TRUE;
+	g_mutex_unlock(&self->lock);
 	return TRUE;
 }
 
