@@ -333,7 +333,8 @@ def test_client_leaving_stops_its_job():
 
 def test_grown_worker_is_replaced_unless_warm():
     # A recycle size of one byte: every cold worker is over it after any job.
-    server = harness.Server(args=["--workers", "1", "--worker-recycle-rss", "1"]).start()
+    # A node's own workers are watched: one node.
+    server = harness.Server(args=["--workers", "1", "--worker-recycle-rss", "1"], nodes=1).start()
     try:
         token = server.token()
         capture_id = upload(server, token, DNS)

@@ -205,7 +205,8 @@ cluster_claim_one(Cluster *self)
 	}
 	store_sql_bind_text(stmt, 1, self->node_name);
 	StoreSqlStep step = store_sql_step(stmt, &error);
-	metrics_observe("sharkapi_cluster_claim_seconds", NULL, (double)(g_get_monotonic_time() - started) / 1e6);
+	double claim_seconds = (double)(g_get_monotonic_time() - started) / 1e6;
+	metrics_observe("sharkapi_cluster_claim_seconds", NULL, claim_seconds);
 	if (step != STORE_SQL_ROW) {
 		if (step == STORE_SQL_ERROR)
 			g_debug("claiming a job: %s", error->message);
@@ -230,6 +231,7 @@ cluster_claim_one(Cluster *self)
 	EventLogLine *line = event_log_begin("cluster_claim");
 	event_log_add_string(line, "job", key);
 	event_log_add_int(line, "attempt", attempts);
+	event_log_add_double(line, "claim_ms", claim_seconds * 1e3);
 	event_log_end(line);
 	g_hash_table_insert(self->claimed, g_strdup(key), g_new0(double, 1));
 	ClusterJob job = {capture_id, variant, filter, passes, is_list, columns};

@@ -33,6 +33,7 @@ typedef struct {
 	char *conninfo;
 	PGconn *conn;
 	gboolean down;          /* an outage was logged and has not ended */
+	gboolean ended_by_server; /* the server's FATAL notice came: the connection is done */
 	gboolean in_transaction;
 	gboolean transaction_lost; /* the connection broke inside the transaction */
 	gint64 last_failure_us; /* of the last failed connection attempt; 0 after a success */
@@ -60,11 +61,26 @@ store_sql_postgres_statement(StoreSqlStatement *stmt)
 	return (StoreSqlPostgresStatement *)stmt;
 }
 
-/* libpq's notices ("relation already exists, skipping") are not warnings of ours. */
+/* libpq's notices ("relation already exists, skipping") are not warnings of ours. A FATAL one
+ * arrives when the server ends an idle connection (a restart, pg_terminate_backend) before it
+ * closes the socket: user_data (may be NULL) then marks the connection done. */
 static void
 store_sql_postgres_notice_cb(void *user_data, const char *message)
 {
+	gboolean *ended = user_data;
+	if (ended != NULL && g_str_has_prefix(message, "FATAL"))
+		*ended = TRUE;
 	g_debug("postgresql: %s", message);
+}
+
+static void
+store_sql_postgres_adopt(StoreSqlPostgres *self, PGconn *conn)
+{
+	if (self->conn != NULL)
+		PQfinish(self->conn);
+	self->conn = conn;
+	self->ended_by_server = FALSE;
+	PQsetNoticeProcessor(conn, store_sql_postgres_notice_cb, &self->ended_by_server);
 }
 
 /* Session settings, after every (re)connection. */
@@ -130,8 +146,9 @@ store_sql_postgres_set_unavailable(StoreSqlPostgres *self, GError **error, const
  * shutdown): libpq notices only when it reads, so read what is waiting, without blocking, and
  * the next statement goes to a new connection instead of failing on the old one. */
 static gboolean
-store_sql_postgres_is_alive(PGconn *conn)
+store_sql_postgres_is_alive(StoreSqlPostgres *self)
 {
+	PGconn *conn = self->conn;
 	struct pollfd waiting = {.fd = PQsocket(conn), .events = POLLIN};
 	if (waiting.fd < 0)
 		return FALSE;
@@ -140,7 +157,10 @@ store_sql_postgres_is_alive(PGconn *conn)
 		if (!PQconsumeInput(conn))
 			break;
 	}
-	return PQstatus(conn) == CONNECTION_OK;
+	/* Parses what was read: a FATAL notice read before the close marks the connection done. */
+	if (PQstatus(conn) == CONNECTION_OK)
+		(void)PQisBusy(conn);
+	return PQstatus(conn) == CONNECTION_OK && !self->ended_by_server;
 }
 
 /* With the lock held: a working connection, or FALSE with an UNAVAILABLE error. */
@@ -152,7 +172,7 @@ store_sql_postgres_ensure(StoreSqlPostgres *self, GError **error)
 			    "the metadata database connection was lost inside a transaction; try again later");
 		return FALSE;
 	}
-	if (self->conn != NULL && store_sql_postgres_is_alive(self->conn))
+	if (self->conn != NULL && store_sql_postgres_is_alive(self))
 		return TRUE;
 	if (self->in_transaction) {
 		self->transaction_lost = TRUE;
@@ -172,9 +192,7 @@ store_sql_postgres_ensure(StoreSqlPostgres *self, GError **error)
 		return FALSE;
 	}
 	self->last_failure_us = 0;
-	if (self->conn != NULL)
-		PQfinish(self->conn);
-	self->conn = conn;
+	store_sql_postgres_adopt(self, conn);
 	if (self->down)
 		g_message("PostgreSQL is back: reconnected");
 	self->down = FALSE;
@@ -529,6 +547,6 @@ store_sql_open_postgres(const char *conninfo, GError **error)
 	self->parent.backend = STORE_SQL_POSTGRES;
 	g_mutex_init(&self->lock);
 	self->conninfo = g_strdup(conninfo);
-	self->conn = conn;
+	store_sql_postgres_adopt(self, conn);
 	return &self->parent;
 }
