@@ -6,7 +6,7 @@
 set -eu
 
 packages="build-essential cmake pkg-config libglib2.0-dev libsoup-3.0-dev libjson-glib-dev
-libsqlite3-dev libwireshark-dev libwiretap-dev libwsutil-dev curl jq"
+libsqlite3-dev libpq-dev libwireshark-dev libwiretap-dev libwsutil-dev curl jq"
 if [ "${1:-}" = "--test" ] || [ "${1:-}" = "--bench" ]; then
 	# tshark, sharkd, capinfos, mergecap and editcap (wireshark-common) are the oracles; python3
 	# runs the HTTP test suites; node and chromium run the web UI's browser test (it installs
@@ -18,6 +18,9 @@ if [ "${1:-}" = "--test" ] || [ "${1:-}" = "--bench" ]; then
 	# Reliability suites: strace (no network), openssl (a TLS test certificate), clang and its
 	# libFuzzer runtime (fuzz-short), wrk (bench/soak.sh).
 	packages="$packages strace openssl clang libclang-rt-14-dev wrk"
+	# The PostgreSQL store's suites start their own server (initdb and pg_ctl in a temporary
+	# directory): the server package, with pg_trgm (contrib is part of it in Debian 12).
+	packages="$packages postgresql"
 	# A nodejs from elsewhere (NodeSource) brings its own npm and conflicts with Debian's.
 	command -v npm >/dev/null 2>&1 || packages="$packages npm"
 fi

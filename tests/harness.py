@@ -13,6 +13,7 @@ import os
 import re
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -24,6 +25,74 @@ import urllib.parse
 BUILD_DIR = os.environ.get("SHARKAPI_BUILD_DIR", os.path.join(os.path.dirname(__file__), "..", "build"))
 # The test corpus lives in the repository (tests/captures/README.md: provenance and licences).
 CAPTURES_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "captures")
+
+
+# The metadata store of the servers this process starts: "sqlite" (the default: the data dir's
+# sharkapi.db) or "postgres" (SHARKAPI_TEST_STORE=postgres: one PostgreSQL for the whole process,
+# started on first use from tests/postgres_fixture.py, and one database per data dir, so a suite
+# that restarts a server on its data dir finds its metadata again).
+STORE = os.environ.get("SHARKAPI_TEST_STORE", "sqlite")
+# With PostgreSQL, how many nodes a Server is (SHARKAPI_TEST_NODES=2: a cluster of two nodes on one
+# data dir and database, requests spread round-robin over them; the first node is self.proc).
+NODES = int(os.environ.get("SHARKAPI_TEST_NODES", "1"))
+_postgres = None
+_databases = {}  # real path of a data dir -> its database URL
+
+
+def postgres():
+    """The process's PostgreSQL server, started on first use and stopped at exit."""
+    global _postgres
+    if _postgres is None:
+        import postgres_fixture
+        if postgres_fixture.find_bin_dir() is None:
+            # 77: ctest's "skipped" (scripts/install-deps.sh --test installs the server).
+            print("PostgreSQL's server (initdb, pg_ctl) is not installed: skipped", flush=True)
+            sys.exit(77)
+        _postgres = postgres_fixture.Postgres().start()
+
+        def stop_postgres():
+            _stop_leftover_servers()  # servers first: they must not see their database vanish
+            _postgres.cleanup()
+        atexit.register(stop_postgres)
+    return _postgres
+
+
+def temp_files(data_dir):
+    """Files in a data dir's tmp/ (a node of a cluster has its own tmp/<node>/ there)."""
+    found = []
+    for root, _, files in os.walk(os.path.join(data_dir, "tmp")):
+        found += [os.path.relpath(os.path.join(root, name), data_dir) for name in files]
+    return sorted(found)
+
+
+def database_for(data_dir):
+    """The --database URL for a data dir's servers and CLI commands; None with SQLite."""
+    if STORE != "postgres":
+        return None
+    key = os.path.realpath(data_dir)
+    if key not in _databases:
+        _databases[key] = postgres().create_database()
+    return _databases[key]
+
+
+def store_args(data_dir):
+    """["--data-dir", DIR] plus --database when the run uses PostgreSQL: for `sharkapi token` etc."""
+    url = database_for(data_dir)
+    return ["--data-dir", data_dir] + (["--database", url] if url else [])
+
+
+def _number_or_text(value):
+    return int(value) if re.fullmatch(r"-?\d+", value) else value
+
+
+def db_query(data_dir, sql, params=()):
+    """Runs SQL (with ? placeholders) on a data dir's metadata database, SQLite or PostgreSQL; returns
+    its rows as tuples (whole numbers as int)."""
+    url = database_for(data_dir)
+    if url is not None:
+        return [tuple(_number_or_text(v) for v in row) for row in postgres().query(url, sql, params)]
+    with sqlite3.connect(os.path.join(data_dir, "sharkapi.db"), timeout=10) as db:
+        return db.execute(sql, params).fetchall()
 
 
 def build_is_sanitized():
@@ -104,10 +173,15 @@ def _stop_leftover_servers():
 
 
 class Server:
-    def __init__(self, data_dir=None, args=()):
+    def __init__(self, data_dir=None, args=(), database=None, nodes=None):
         self.own_dir = data_dir is None
         self.data_dir = data_dir or tempfile.mkdtemp(prefix="sharkapi-test-")
         self.args = list(args)
+        # --database URL: given, or the run's own (SHARKAPI_TEST_STORE=postgres), or none (SQLite).
+        self.database = database or database_for(self.data_dir)
+        self.nodes = nodes if nodes is not None else (NODES if self.database else 1)
+        self.peers = []  # the other nodes of a cluster (Server objects of one node each)
+        self.next_node = 0
         self.proc = None
         self.port = None
         self.log = []
@@ -115,6 +189,12 @@ class Server:
     def start(self, timeout=120):
         cmd = [os.path.join(BUILD_DIR, "sharkapi"), "serve", "--listen", "127.0.0.1:0",
                "--data-dir", self.data_dir] + self.args
+        if self.database:
+            cmd += ["--database", self.database]
+        if self.nodes > 1:
+            cmd += ["--node-name", "node1"]
+            self.peers = [Server(self.data_dir, self.args + ["--node-name", "node%d" % (k + 2)], self.database,
+                                 nodes=1).start(timeout) for k in range(self.nodes - 1)]
         self.proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
         track_server_process(self.proc)
         deadline = time.time() + timeout
@@ -136,6 +216,9 @@ class Server:
             self.log.append(line)
 
     def stop(self, sig=signal.SIGTERM, timeout=30):
+        for peer in self.peers:
+            peer.stop(sig, timeout)
+        self.peers = []
         if self.proc is None:
             return None
         self.proc.send_signal(sig)
@@ -154,16 +237,31 @@ class Server:
             shutil.rmtree(self.data_dir, ignore_errors=True)
 
     def alive(self):
-        return self.proc is not None and self.proc.poll() is None
+        return self.proc is not None and self.proc.poll() is None and all(peer.alive() for peer in self.peers)
+
+    def all_worker_pids(self):
+        """The workers of every node."""
+        pids = worker_pids(self.proc.pid)
+        for peer in self.peers:
+            pids += worker_pids(peer.proc.pid)
+        return pids
+
+    def next_port(self):
+        """The node the next request goes to: round-robin over a cluster's nodes."""
+        ports = [self.port] + [peer.port for peer in self.peers]
+        self.next_node += 1
+        return ports[self.next_node % len(ports)]
 
     def token(self, permissions=None, name="tester"):
         cmd = [os.path.join(BUILD_DIR, "sharkapi"), "token", "create", "--data-dir", self.data_dir, "--name", name]
+        if self.database:
+            cmd += ["--database", self.database]
         if permissions is not None:
             cmd += ["--permissions", permissions]
         return subprocess.run(cmd, check=True, capture_output=True, text=True).stdout.strip()
 
     def request(self, method, path, body=None, headers=None, timeout=300):
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        conn = http.client.HTTPConnection("127.0.0.1", self.next_port(), timeout=timeout)
         try:
             conn.request(method, path, body=body, headers=headers or {})
             resp = conn.getresponse()

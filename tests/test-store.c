@@ -29,15 +29,32 @@ typedef struct {
 	Store *store;
 } StoreFixture;
 
+/* SHARKAPI_TEST_DATABASE=URL (tests/with_postgres.py sets it): the same tests with the metadata
+ * in PostgreSQL, each from an empty schema; unset: SQLite in the data dir. */
+static const char *test_database;
+
+static void
+store_fixture_open(StoreFixture *fixture)
+{
+	g_autoptr(GError) error = NULL;
+	fixture->store = store_open_with_database(fixture->data_dir, test_database, &error);
+	g_assert_no_error(error);
+	g_assert_nonnull(fixture->store);
+}
+
 static void
 store_fixture_set_up(StoreFixture *fixture, gconstpointer data)
 {
 	g_autoptr(GError) error = NULL;
 	fixture->data_dir = g_dir_make_tmp("sharkapi-unit-store-XXXXXX", &error);
 	g_assert_no_error(error);
-	fixture->store = store_open(fixture->data_dir, &error);
-	g_assert_no_error(error);
-	g_assert_nonnull(fixture->store);
+	if (test_database != NULL) {
+		g_autoptr(StoreSql) db = store_sql_open_postgres(test_database, &error);
+		g_assert_no_error(error);
+		g_assert_true(store_sql_exec(db, "DROP SCHEMA public CASCADE; CREATE SCHEMA public", &error));
+		g_assert_no_error(error);
+	}
+	store_fixture_open(fixture);
 }
 
 static void
@@ -45,6 +62,10 @@ store_fixture_tear_down(StoreFixture *fixture, gconstpointer data)
 {
 	g_autoptr(GError) error = NULL;
 	g_clear_pointer(&fixture->store, store_free);
+	if (test_database != NULL) {
+		g_autofree char *sqlite_path = g_build_filename(fixture->data_dir, "sharkapi.db", NULL);
+		g_assert_false(g_file_test(sqlite_path, G_FILE_TEST_EXISTS));
+	}
 	g_assert_true(file_tree_remove(fixture->data_dir, &error));
 	g_assert_no_error(error);
 	g_free(fixture->data_dir);
@@ -249,6 +270,10 @@ test_capture_add_missing_file(StoreFixture *fixture, gconstpointer data)
 static void
 test_capture_add_row_refused(StoreFixture *fixture, gconstpointer data)
 {
+	if (test_database != NULL) {
+		g_test_skip("SQLite's one write lock: PostgreSQL's transactions do not hold each other up");
+		return;
+	}
 	Store *store = fixture->store;
 	g_autoptr(GError) error = NULL;
 	g_autofree char *source = corpus_path(SMALL_CAPTURE);
@@ -331,13 +356,13 @@ static char *
 tag_rows(Store *store, const char *capture_id)
 {
 	g_autoptr(GError) error = NULL;
-	g_autoptr(sqlite3_stmt) stmt = store_db_prepare(
+	g_autoptr(StoreSqlStatement) stmt = store_sql_prepare(
 		store->db, "SELECT tag FROM capture_tags WHERE capture_id = ? ORDER BY tag", &error);
 	g_assert_no_error(error);
-	sqlite3_bind_text(stmt, 1, capture_id, -1, SQLITE_STATIC);
+	store_sql_bind_text(stmt, 1, capture_id);
 	g_autoptr(GPtrArray) tags = g_ptr_array_new_with_free_func(g_free);
-	while (sqlite3_step(stmt) == SQLITE_ROW)
-		g_ptr_array_add(tags, g_strdup((const char *)sqlite3_column_text(stmt, 0)));
+	while (store_sql_step(stmt, NULL) == STORE_SQL_ROW)
+		g_ptr_array_add(tags, g_strdup(store_sql_column_text(stmt, 0)));
 	g_ptr_array_add(tags, NULL);
 	return g_strjoinv(",", (char **)tags->pdata);
 }
@@ -573,8 +598,7 @@ test_recover_half_written(StoreFixture *fixture, gconstpointer data)
 
 	/* The restart: a new store on the same data dir. */
 	g_clear_pointer(&fixture->store, store_free);
-	fixture->store = store_open(fixture->data_dir, &error);
-	g_assert_no_error(error);
+	store_fixture_open(fixture);
 	Store *store = fixture->store;
 	/* 2 spools, 2 folders without a row, 3 half-written summaries. */
 	g_assert_cmpuint(store_recover(store), ==, 7);
@@ -597,6 +621,70 @@ test_recover_half_written(StoreFixture *fixture, gconstpointer data)
 	g_assert_true(g_bytes_equal(stored, original));
 }
 
+/* Terminates every other session of the test database and waits until they are gone (their
+ * sockets closed), as a PostgreSQL restart would leave the store's connections. */
+static void
+terminate_other_sessions(StoreSql *admin)
+{
+	g_autoptr(GError) error = NULL;
+	g_assert_true(store_sql_exec(admin,
+				     "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+				     "WHERE datname = current_database() AND pid <> pg_backend_pid()",
+				     &error));
+	g_assert_no_error(error);
+	gint64 deadline = g_get_monotonic_time() + 30 * G_USEC_PER_SEC;
+	for (;;) {
+		g_autoptr(StoreSqlStatement) stmt = store_sql_prepare(
+			admin,
+			"SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()",
+			&error);
+		g_assert_cmpint(store_sql_step(stmt, &error), ==, STORE_SQL_ROW);
+		if (store_sql_column_int64(stmt, 0) == 0)
+			return;
+		g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+		g_usleep(10 * 1000);
+	}
+}
+
+/* PostgreSQL only: a connection the server closed between calls is replaced before use, so the
+ * call succeeds; one closed inside a transaction fails its statements (503) until the rollback,
+ * never carrying on outside the transaction, and the next call after it works. */
+static void
+test_postgres_reconnect(StoreFixture *fixture, gconstpointer data)
+{
+	if (test_database == NULL) {
+		g_test_skip("PostgreSQL only");
+		return;
+	}
+	Store *store = fixture->store;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(StoreSql) admin = store_sql_open_postgres(test_database, &error);
+	g_assert_no_error(error);
+	g_autoptr(StoreCapture) kept = add_corpus_capture(store, SMALL_CAPTURE, "kept");
+
+	terminate_other_sessions(admin);
+	g_autoptr(GPtrArray) ids = store_capture_list_ids(store, &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(ids->len, ==, 1);
+
+	g_assert_true(store_sql_begin(store->db, &error));
+	g_assert_true(store_capture_set_analysis_failed(store, kept->id, "inside", &error));
+	terminate_other_sessions(admin);
+	g_test_expect_message("store", G_LOG_LEVEL_WARNING, "PostgreSQL is unavailable*"); /* once */
+	g_assert_false(store_capture_set_analysis_failed(store, kept->id, "after the loss", &error));
+	g_test_assert_expected_messages();
+	g_assert_error(error, SHARKAPI_ERROR, SHARKAPI_ERROR_UNAVAILABLE);
+	g_clear_error(&error);
+	g_assert_false(store_sql_commit(store->db, &error));
+	g_assert_error(error, SHARKAPI_ERROR, SHARKAPI_ERROR_UNAVAILABLE);
+	g_clear_error(&error);
+	store_sql_rollback(store->db);
+
+	g_autoptr(StoreCapture) capture = store_capture_get(store, kept->id, &error);
+	g_assert_no_error(error);
+	g_assert_cmpstr(capture->analysis_failed, ==, ""); /* neither update outlived the transaction */
+}
+
 static void
 add_store_test(const char *path, void (*func)(StoreFixture *, gconstpointer))
 {
@@ -608,6 +696,7 @@ main(int argc, char **argv)
 {
 	g_autoptr(GError) error = NULL;
 	g_test_init(&argc, &argv, NULL);
+	test_database = g_getenv("SHARKAPI_TEST_DATABASE");
 	if (!capinfo_init(&error))
 		g_error("capinfo_init: %s", error->message);
 	add_store_test("/store/capture/add-get", test_capture_add_get);
@@ -623,5 +712,6 @@ main(int argc, char **argv)
 	add_store_test("/store/summary-budget/least-recently-used", test_summary_budget_lru);
 	add_store_test("/store/summary-budget/newest-kept", test_summary_budget_newest_kept);
 	add_store_test("/store/recover/half-written", test_recover_half_written);
+	add_store_test("/store/postgres/reconnect", test_postgres_reconnect);
 	return g_test_run();
 }

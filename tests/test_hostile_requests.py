@@ -587,7 +587,7 @@ def test_deep_search_limits_and_delete():
 
 def variant_dirs(srv, capture_id):
     summary = os.path.join(srv.data_dir, "captures", capture_id, "summary")
-    return sorted(name for name in os.listdir(summary) if name.startswith("v-") and not name.endswith(".tmp"))
+    return sorted(name for name in os.listdir(summary) if name.startswith("v-") and ".tmp" not in name)
 
 
 def test_filtered_summaries_stay_within_their_budget():

@@ -117,7 +117,7 @@ def test_bad_files_refused_or_truncated():
             check(r.status == 415, "%s: %d %s" % (name, r.status, r.body))
             check(r.json()["status"] == 415 and r.json()["exceptions"][0], "%s: error body" % name)
             check(set(os.listdir(os.path.join(server.data_dir, "captures"))) == before, "%s left files" % name)
-            check(os.listdir(os.path.join(server.data_dir, "tmp")) == [], "%s left temp files" % name)
+            check(harness.temp_files(server.data_dir) == [], "%s left temp files" % name)
     for name in ("truncated-mid-block.pcapng", "truncated-mid-packet.pcap", "truncated-mid-record-header.pcap"):
         r = server.upload_put(token, os.path.join(harness.BAD_DIR, name))
         check(r.status == 200, "%s: %d %s" % (name, r.status, r.body))
@@ -145,7 +145,7 @@ def test_upload_over_limit_is_413():
         check(r.status == 413, "POST over limit: %d" % r.status)
         ok = small.upload_put(t, os.path.join(harness.CAPTURES_DIR, "zeek-empty.pcap"))
         check(ok.status == 200, "small upload after a refusal: %d" % ok.status)
-        check(os.listdir(os.path.join(small.data_dir, "tmp")) == [], "413 left temp files")
+        check(harness.temp_files(small.data_dir) == [], "413 left temp files")
     finally:
         small.cleanup()
 
@@ -180,11 +180,15 @@ def test_tokens_and_permissions():
     check(r.status == 405 and r.json()["status"] == 405, "wrong method")
     r = server.request("GET", "/api/v2/nothing/here", headers={"Authorization": token})
     check(r.status == 404 and r.json()["status"] == 404, "unknown route")
-    subprocess.run([os.path.join(harness.BUILD_DIR, "sharkapi"), "token", "revoke", "--data-dir",
-                    server.data_dir, "reader"], check=True)
+    subprocess.run([os.path.join(harness.BUILD_DIR, "sharkapi"), "token", "revoke"]
+                   + harness.store_args(server.data_dir) + ["reader"], check=True)
     r = server.request("GET", "/api/v1/%s/info/%s" % (reader, capture_id))
     check(r.status == 401, "revoked token still works")
-    db = open(os.path.join(server.data_dir, "sharkapi.db"), "rb").read()
+    if server.database:
+        db = repr(harness.db_query(server.data_dir, "SELECT * FROM tokens")).encode()
+        check(not os.path.exists(os.path.join(server.data_dir, "sharkapi.db")), "a SQLite file beside PostgreSQL")
+    else:
+        db = open(os.path.join(server.data_dir, "sharkapi.db"), "rb").read()
     check(token.encode() not in db and analyst.encode() not in db, "a token is stored in clear")
 
 
@@ -226,7 +230,7 @@ def test_worker_killed_mid_job_is_retried():
         state = server.v2(token, capture_id, "status").json()["data"]["analysis"]["state"]
         if state == "ready":
             break
-        for pid in harness.worker_pids(server.proc.pid):
+        for pid in server.all_worker_pids():  # on a cluster, any node's worker may run it
             if capture_file in open_files(pid):
                 os.kill(pid, signal.SIGKILL)
                 killed += 1

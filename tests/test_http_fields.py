@@ -131,7 +131,8 @@ def test_cache_is_capped_and_evicts_least_recently_used():
     config = os.path.join(work_dir, "small-cache.conf")
     with open(config, "w") as f:
         f.write("[sharkapi]\nresult-cache-size = %d\n" % capacity)
-    server = harness.Server(args=["--config", config]).start()
+    # The cap is each node's own (a cluster's nodes each keep to it): one node.
+    server = harness.Server(args=["--config", config], nodes=1).start()
     try:
         token = server.token()
         capture_id = upload(server, token, SMALL)
@@ -171,7 +172,8 @@ def test_cache_is_capped_and_evicts_least_recently_used():
 
 
 def test_warm_two_pass_query_skips_the_first_pass():
-    server = harness.Server(args=["--workers", "2"]).start()
+    # A warm worker is its node's own: one node.
+    server = harness.Server(args=["--workers", "2"], nodes=1).start()
     try:
         token = server.token()
         capture_id = upload(server, token, DNS)
@@ -331,7 +333,8 @@ def test_client_leaving_stops_its_job():
 
 def test_grown_worker_is_replaced_unless_warm():
     # A recycle size of one byte: every cold worker is over it after any job.
-    server = harness.Server(args=["--workers", "1", "--worker-recycle-rss", "1"]).start()
+    # A node's own workers are watched: one node.
+    server = harness.Server(args=["--workers", "1", "--worker-recycle-rss", "1"], nodes=1).start()
     try:
         token = server.token()
         capture_id = upload(server, token, DNS)

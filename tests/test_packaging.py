@@ -60,7 +60,7 @@ def test_control_data():
                              text=True).stdout.split("\n")[0].split()[-1]
     check(fields.get("Version") == version, "Version %r, binary says %r" % (fields.get("Version"), version))
     depends = fields.get("Depends", "")
-    for library in ("libwireshark", "libwiretap", "libsoup-3.0", "libglib2.0", "libsqlite3", "passwd"):
+    for library in ("libwireshark", "libwiretap", "libsoup-3.0", "libglib2.0", "libsqlite3", "libpq5", "passwd"):
         check(library in depends, "Depends lacks %s: %s" % (library, depends))
     for script in ("postinst", "prerm", "postrm"):
         check(re.search(r"^\s+\d+ bytes,\s+\d+ lines\s+\*\s+%s\s" % script, info, re.M), "%s missing or not executable" % script)

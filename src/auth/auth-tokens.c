@@ -98,7 +98,7 @@ auth_token_is_well_formed(const char *token)
 }
 
 char *
-auth_token_create(sqlite3 *db, const char *name, guint permissions, GError **error)
+auth_token_create(StoreSql *db, const char *name, guint permissions, GError **error)
 {
 	g_autofree char *token = secrets_random_hex(AUTH_TOKEN_LENGTH / 2, error);
 	if (token == NULL)
@@ -108,45 +108,43 @@ auth_token_create(sqlite3 *db, const char *name, guint permissions, GError **err
 	g_autofree char *hash_prefix = g_strndup(hash, 16);
 	g_autofree char *now = store_db_now_iso8601();
 	g_autofree char *permission_list = auth_permissions_to_string(permissions);
-	g_autoptr(sqlite3_stmt) stmt = store_db_prepare(
+	g_autoptr(StoreSqlStatement) stmt = store_sql_prepare(
 		db,
 		"INSERT INTO tokens (name, hash_prefix, hash, permissions, created_at) VALUES (?,?,?,?,?)",
 		error);
 	if (stmt == NULL)
 		return NULL;
-	sqlite3_bind_text(stmt, 1, name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(stmt, 2, hash_prefix, -1, SQLITE_STATIC);
-	sqlite3_bind_text(stmt, 3, hash, -1, SQLITE_STATIC);
-	sqlite3_bind_text(stmt, 4, permission_list, -1, SQLITE_STATIC);
-	sqlite3_bind_text(stmt, 5, now, -1, SQLITE_STATIC);
-	if (sqlite3_step(stmt) != SQLITE_DONE) {
-		store_db_set_error(db, error, "storing the token");
+	store_sql_bind_text(stmt, 1, name);
+	store_sql_bind_text(stmt, 2, hash_prefix);
+	store_sql_bind_text(stmt, 3, hash);
+	store_sql_bind_text(stmt, 4, permission_list);
+	store_sql_bind_text(stmt, 5, now);
+	if (!store_sql_run(stmt, "storing the token", error))
 		return NULL;
-	}
 	return g_steal_pointer(&token);
 }
 
 /* A stored permission list that does not parse (written by hand, or by a newer version) fails
  * the token rather than granting a guess. */
 static AuthToken *
-auth_token_from_row(sqlite3_stmt *stmt, GError **error)
+auth_token_from_row(StoreSqlStatement *stmt, GError **error)
 {
 	g_autoptr(AuthToken) token = g_new0(AuthToken, 1);
-	token->id = sqlite3_column_int64(stmt, 0);
-	token->name = g_strdup((const char *)sqlite3_column_text(stmt, 1));
+	token->id = store_sql_column_int64(stmt, 0);
+	token->name = g_strdup(store_sql_column_text(stmt, 1));
 	g_autoptr(GError) parse_error = NULL;
-	if (!auth_permissions_parse((const char *)sqlite3_column_text(stmt, 2), &token->permissions, &parse_error)) {
+	if (!auth_permissions_parse(store_sql_column_text(stmt, 2), &token->permissions, &parse_error)) {
 		g_set_error(error, SHARKAPI_ERROR, SHARKAPI_ERROR_INTERNAL, "token %" G_GINT64_FORMAT " (%s): stored permissions: %s",
 			    token->id, token->name, parse_error->message);
 		return NULL;
 	}
-	token->created_at = g_strdup((const char *)sqlite3_column_text(stmt, 3));
-	token->revoked = sqlite3_column_int(stmt, 4) != 0;
+	token->created_at = g_strdup(store_sql_column_text(stmt, 3));
+	token->revoked = store_sql_column_int64(stmt, 4) != 0;
 	return g_steal_pointer(&token);
 }
 
 AuthToken *
-auth_token_verify(sqlite3 *db, const char *presented, GError **error)
+auth_token_verify(StoreSql *db, const char *presented, GError **error)
 {
 	if (!auth_token_is_well_formed(presented)) {
 		g_set_error(error, SHARKAPI_ERROR, SHARKAPI_ERROR_UNAUTHORIZED,
@@ -159,23 +157,23 @@ auth_token_verify(sqlite3 *db, const char *presented, GError **error)
 	g_autofree char *hash = auth_token_hash(presented);
 	g_autofree char *hash_prefix = g_strndup(hash, 16);
 	AuthToken *token = NULL;
-	sqlite3_stmt *stmt = store_db_borrow(db, sql, error);
+	StoreSqlStatement *stmt = store_sql_borrow(db, sql, error);
 	if (stmt == NULL)
 		return NULL;
-	sqlite3_bind_text(stmt, 1, hash_prefix, -1, SQLITE_STATIC);
-	int rc = SQLITE_DONE;
+	store_sql_bind_text(stmt, 1, hash_prefix);
+	StoreSqlStep step = STORE_SQL_DONE;
 	gboolean found = FALSE;
-	while (!found && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		const char *stored_hash = (const char *)sqlite3_column_text(stmt, 5);
-		found = secrets_equal(stored_hash, hash) && sqlite3_column_int(stmt, 4) == 0;
+	while (!found && (step = store_sql_step(stmt, error)) == STORE_SQL_ROW) {
+		const char *stored_hash = store_sql_column_text(stmt, 5);
+		found = secrets_equal(stored_hash, hash) && store_sql_column_int64(stmt, 4) == 0;
 	}
 	if (found)
 		token = auth_token_from_row(stmt, error);
-	else if (rc != SQLITE_DONE)
-		store_db_set_error(db, error, "checking the token");
+	else if (step == STORE_SQL_ERROR)
+		g_prefix_error(error, "checking the token: ");
 	else
 		g_set_error(error, SHARKAPI_ERROR, SHARKAPI_ERROR_UNAUTHORIZED, "unknown API token");
-	store_db_give_back(db, sql, stmt);
+	store_sql_give_back(db, sql, stmt);
 	return token;
 }
 
@@ -190,41 +188,39 @@ auth_token_require(const AuthToken *token, AuthPermission permission, GError **e
 }
 
 GPtrArray *
-auth_token_list(sqlite3 *db, GError **error)
+auth_token_list(StoreSql *db, GError **error)
 {
 	g_autoptr(GPtrArray) tokens = g_ptr_array_new_with_free_func((GDestroyNotify)auth_token_free);
-	g_autoptr(sqlite3_stmt) stmt = store_db_prepare(
+	g_autoptr(StoreSqlStatement) stmt = store_sql_prepare(
 		db, "SELECT id, name, permissions, created_at, revoked FROM tokens ORDER BY id", error);
 	if (stmt == NULL)
 		return NULL;
-	int rc;
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+	StoreSqlStep step;
+	while ((step = store_sql_step(stmt, error)) == STORE_SQL_ROW) {
 		AuthToken *token = auth_token_from_row(stmt, error);
 		if (token == NULL)
 			return NULL;
 		g_ptr_array_add(tokens, token);
 	}
-	if (rc != SQLITE_DONE) {
-		store_db_set_error(db, error, "listing tokens");
+	if (step == STORE_SQL_ERROR) {
+		g_prefix_error(error, "listing tokens: ");
 		return NULL;
 	}
 	return g_steal_pointer(&tokens);
 }
 
 gboolean
-auth_token_revoke(sqlite3 *db, const char *id_or_name, GError **error)
+auth_token_revoke(StoreSql *db, const char *id_or_name, GError **error)
 {
-	g_autoptr(sqlite3_stmt) stmt = store_db_prepare(
+	g_autoptr(StoreSqlStatement) stmt = store_sql_prepare(
 		db, "UPDATE tokens SET revoked = 1 WHERE (CAST(id AS TEXT) = ?1 OR name = ?1) AND revoked = 0",
 		error);
 	if (stmt == NULL)
 		return FALSE;
-	sqlite3_bind_text(stmt, 1, id_or_name, -1, SQLITE_STATIC);
-	if (sqlite3_step(stmt) != SQLITE_DONE) {
-		store_db_set_error(db, error, "revoking the token");
+	store_sql_bind_text(stmt, 1, id_or_name);
+	if (!store_sql_run(stmt, "revoking the token", error))
 		return FALSE;
-	}
-	if (sqlite3_changes(db) == 0) {
+	if (store_sql_changes(stmt) == 0) {
 		g_set_error(error, SHARKAPI_ERROR, SHARKAPI_ERROR_NOT_FOUND, "no active token '%s'", id_or_name);
 		return FALSE;
 	}

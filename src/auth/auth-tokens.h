@@ -7,7 +7,7 @@
 #pragma once
 
 #include <glib.h>
-#include <sqlite3.h>
+#include "store/store-sql.h"
 
 G_BEGIN_DECLS
 
@@ -43,14 +43,14 @@ char *auth_permissions_to_string(guint permissions);
 const char *auth_permission_name(AuthPermission permission);
 
 /* Creates a token; returns the clear text, which is never stored. */
-char *auth_token_create(sqlite3 *db, const char *name, guint permissions, GError **error);
+char *auth_token_create(StoreSql *db, const char *name, guint permissions, GError **error);
 /* Looks a presented token up; NULL with SHARKAPI_ERROR_UNAUTHORIZED when unknown or revoked. */
-AuthToken *auth_token_verify(sqlite3 *db, const char *presented, GError **error);
+AuthToken *auth_token_verify(StoreSql *db, const char *presented, GError **error);
 /* Fails with SHARKAPI_ERROR_FORBIDDEN naming the permission when the token lacks it. */
 gboolean auth_token_require(const AuthToken *token, AuthPermission permission, GError **error);
 /* All tokens, newest last (GPtrArray of AuthToken). */
-GPtrArray *auth_token_list(sqlite3 *db, GError **error);
+GPtrArray *auth_token_list(StoreSql *db, GError **error);
 /* Revokes by id or by name. */
-gboolean auth_token_revoke(sqlite3 *db, const char *id_or_name, GError **error);
+gboolean auth_token_revoke(StoreSql *db, const char *id_or_name, GError **error);
 
 G_END_DECLS

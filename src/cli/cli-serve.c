@@ -8,6 +8,7 @@
 
 #include "wiretap/capinfo.h"
 #include "event-log.h"
+#include "metrics.h"
 #include "cli/cli.h"
 #include "config/sharkapi-config.h"
 #include "http/http-server.h"
@@ -43,8 +44,15 @@ cli_serve(int argc, char **argv)
 		fprintf(stderr, "sharkapi serve: %s\n", error->message);
 		return 1;
 	}
-	g_autoptr(Store) store = store_open(config->data_dir, &error);
+	g_autoptr(Store) store = store_open_with_database(config->data_dir, config->database, &error);
 	if (store == NULL) {
+		fprintf(stderr, "sharkapi serve: %s\n", error->message);
+		return 1;
+	}
+	/* The name in /metrics and, with several nodes, in the cluster's tables and tmp/<node>/. */
+	g_autofree char *node_name = g_strdup(config->node_name != NULL ? config->node_name : g_get_host_name());
+	gboolean several_nodes = store->database != NULL;
+	if (several_nodes && !store_share_with_nodes(store, node_name, &error)) {
 		fprintf(stderr, "sharkapi serve: %s\n", error->message);
 		return 1;
 	}
@@ -73,6 +81,12 @@ cli_serve(int argc, char **argv)
 	summary_tracker_set_budget(summaries, summary_budget);
 	/* Two shards: more would only pay with more cores than the pass has frames to share. */
 	summary_tracker_set_sharding(summaries, MIN(config->workers, 2), config->summary_shard_min_frames);
+	if (several_nodes && !summary_tracker_join_cluster(summaries, node_name, config->workers, &error)) {
+		fprintf(stderr, "sharkapi serve: joining the cluster: %s\n", error->message);
+		return 1;
+	}
+	g_autofree char *node_labels = metrics_labels("node", node_name, NULL);
+	metrics_set("sharkapi_node_info", node_labels, 1);
 	g_autoptr(HttpServer) server = http_server_new(config, store, jobs, summaries);
 	g_autofree char *url = http_server_listen(server, config->listen, &error);
 	if (url == NULL) {
@@ -90,6 +104,7 @@ cli_serve(int argc, char **argv)
 	event_log_add_string(line, "message", message);
 	event_log_add_string(line, "url", url);
 	event_log_add_int(line, "workers", config->workers);
+	event_log_add_string(line, "node", node_name);
 	event_log_end(line);
 	g_main_loop_run(loop);
 	return 0;

@@ -1,5 +1,6 @@
-/* cli-token.c: `sharkapi token create|list|revoke`, working on the data dir's database
- * directly, so a token created while the server runs works at once.
+/* cli-token.c: `sharkapi token create|list|revoke`, working on the data dir's database (or the
+ * PostgreSQL database --database names) directly, so a token created while the server runs
+ * works at once.
  * SPDX-License-Identifier: GPL-2.0-or-later */
 #define G_LOG_DOMAIN "cli"
 
@@ -7,6 +8,7 @@
 
 #include "auth/auth-tokens.h"
 #include "cli/cli.h"
+#include "config/sharkapi-config.h"
 #include "store/store.h"
 
 static int
@@ -20,9 +22,12 @@ int
 cli_token(int argc, char **argv)
 {
 	g_autoptr(GError) error = NULL;
-	g_autofree char *data_dir = NULL, *permissions = NULL, *name = NULL;
+	g_autofree char *data_dir = NULL, *permissions = NULL, *name = NULL, *database = NULL;
+	g_autofree char *config_file = NULL;
 	GOptionEntry entries[] = {
+		{"config", 0, 0, G_OPTION_ARG_FILENAME, &config_file, "Take data-dir and database from the server's configuration file", "FILE"},
 		{"data-dir", 0, 0, G_OPTION_ARG_FILENAME, &data_dir, "Data directory (default ./sharkapi-data)", "DIR"},
+		{"database", 0, 0, G_OPTION_ARG_STRING, &database, "The server's PostgreSQL database (as serve --database)", "URL"},
 		{"permissions", 0, 0, G_OPTION_ARG_STRING, &permissions, "create: comma separated permissions (default all)", "LIST"},
 		{"name", 0, 0, G_OPTION_ARG_STRING, &name, "create: a name for the token (shown as 'user')", "NAME"},
 		{NULL},
@@ -35,7 +40,12 @@ cli_token(int argc, char **argv)
 		fprintf(stderr, "sharkapi token: create, list or revoke?\n");
 		return 2;
 	}
-	g_autoptr(Store) store = store_open(data_dir != NULL ? data_dir : "sharkapi-data", &error);
+	/* As serve reads them: the command line over the file over the defaults. */
+	g_autoptr(SharkapiConfig) config = sharkapi_config_new_default();
+	if (config_file != NULL && !sharkapi_config_load_file(config, config_file, &error))
+		return cli_token_fail(error);
+	g_autoptr(Store) store = store_open_with_database(data_dir != NULL ? data_dir : config->data_dir,
+							  database != NULL ? database : config->database, &error);
 	if (store == NULL)
 		return cli_token_fail(error);
 

@@ -15,13 +15,20 @@ static const char cli_usage[] =
 	"A CloudShark-compatible packet capture analysis server.\n"
 	"\n"
 	"Commands:\n"
-	"  serve [--listen ADDR:PORT] [--data-dir DIR] [--workers N] [--max-upload-size BYTES]\n"
-	"        [--config FILE] ...        run the server (sharkapi serve --help for all options)\n"
-	"  token create --data-dir DIR [--permissions LIST] [--name NAME]\n"
+	"  serve [--listen ADDR:PORT] [--data-dir DIR] [--database URL] [--workers N]\n"
+	"        [--max-upload-size BYTES] [--config FILE] ...\n"
+	"                                   run the server (sharkapi serve --help for all options)\n"
+	"  token create --data-dir DIR [--database URL] [--permissions LIST] [--name NAME]\n"
 	"                                   print a new API token (LIST: upload,info,download,\n"
 	"                                   delete,annotate,analysis,admin; default all)\n"
-	"  token list --data-dir DIR        list tokens (never their secrets)\n"
-	"  token revoke --data-dir DIR ID|NAME\n"
+	"  token list --data-dir DIR [--database URL]\n"
+	"                                   list tokens (never their secrets)\n"
+	"  token revoke --data-dir DIR [--database URL] ID|NAME\n"
+	"                                   (token commands: --config FILE takes data-dir and\n"
+	"                                   database from the server's configuration file)\n"
+	"  migrate --data-dir DIR --database URL\n"
+	"                                   copy the data dir's SQLite metadata into PostgreSQL,\n"
+	"                                   keeping every id and token (safe to run again)\n"
 	"  analyze FILE ROUTE [NAME=VALUE ...]\n"
 	"                                   print what GET ROUTE would answer for FILE, offline\n"
 	"                                   (ROUTE: status, info, stats/hierarchy, stats/endpoints,\n"
@@ -121,6 +128,8 @@ cli_main(int argc, char **argv)
 		return cli_token(argc - 1, argv + 1);
 	if (g_str_equal(argv[1], "routes"))
 		return cli_routes();
+	if (g_str_equal(argv[1], "migrate"))
+		return cli_migrate(argc - 1, argv + 1);
 	if (g_str_equal(argv[1], "analyze"))
 		return cli_analyze(argc - 1, argv + 1);
 	fprintf(stderr, "sharkapi: unknown command '%s'\n\n%s", argv[1], cli_usage);

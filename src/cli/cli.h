@@ -10,6 +10,8 @@ G_BEGIN_DECLS
 int cli_main(int argc, char **argv);
 int cli_serve(int argc, char **argv);
 int cli_token(int argc, char **argv);
+/* `sharkapi migrate --data-dir DIR --database URL` (cli-migrate.c). */
+int cli_migrate(int argc, char **argv);
 int cli_analyze(int argc, char **argv);
 
 /* The sharkapi-worker beside this executable, else the installed one (SHARKAPI_WORKER_PATH). */

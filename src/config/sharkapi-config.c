@@ -60,6 +60,8 @@ sharkapi_config_free(SharkapiConfig *self)
 		return;
 	g_free(self->listen);
 	g_free(self->data_dir);
+	g_free(self->database);
+	g_free(self->node_name);
 	g_free(self->worker_path);
 	g_free(self->tls_cert);
 	g_free(self->tls_key);
@@ -98,6 +100,25 @@ sharkapi_config_parse_uint(const char *key, const char *text, guint *out, GError
 	return TRUE;
 }
 
+/* A node's name goes into metrics labels, the cluster's tables and its temp folder's name. */
+static gboolean
+sharkapi_config_check_node_name(const char *value, GError **error)
+{
+	gsize length = strlen(value);
+	if (length == 0 || length > 64 || value[0] == '.') {
+		g_set_error(error, SHARKAPI_ERROR, SHARKAPI_ERROR_BAD_REQUEST, "node-name: 1 to 64 characters, not starting with '.'");
+		return FALSE;
+	}
+	for (gsize i = 0; i < length; i++) {
+		if (!g_ascii_isalnum(value[i]) && value[i] != '-' && value[i] != '_' && value[i] != '.') {
+			g_set_error(error, SHARKAPI_ERROR, SHARKAPI_ERROR_BAD_REQUEST,
+				    "node-name: letters, digits, '-', '_' and '.' only");
+			return FALSE;
+		}
+	}
+	return TRUE;
+}
+
 /* Applies one key=value, from the file or the command line. */
 static gboolean
 sharkapi_config_set(SharkapiConfig *self, const char *key, const char *value, GError **error)
@@ -108,6 +129,14 @@ sharkapi_config_set(SharkapiConfig *self, const char *key, const char *value, GE
 	} else if (g_str_equal(key, "data-dir")) {
 		g_free(self->data_dir);
 		self->data_dir = g_strdup(value);
+	} else if (g_str_equal(key, "database")) {
+		g_free(self->database);
+		self->database = *value != '\0' ? g_strdup(value) : NULL;
+	} else if (g_str_equal(key, "node-name")) {
+		if (!sharkapi_config_check_node_name(value, error))
+			return FALSE;
+		g_free(self->node_name);
+		self->node_name = g_strdup(value);
 	} else if (g_str_equal(key, "worker-path")) {
 		g_free(self->worker_path);
 		self->worker_path = g_strdup(value);
@@ -173,7 +202,7 @@ sharkapi_config_set(SharkapiConfig *self, const char *key, const char *value, GE
 	return TRUE;
 }
 
-static gboolean
+gboolean
 sharkapi_config_load_file(SharkapiConfig *self, const char *path, GError **error)
 {
 	g_autoptr(GKeyFile) file = g_key_file_new();
@@ -202,11 +231,13 @@ sharkapi_config_parse_serve_args(SharkapiConfig *self, int *argc, char ***argv, 
 	g_autofree char *max_frames = NULL, *tls_cert = NULL, *tls_key = NULL;
 	g_autofree char *metrics_token = NULL, *log_format = NULL;
 	g_autofree char *result_cache = NULL, *worker_recycle = NULL, *shard_min_frames = NULL;
-	g_autofree char *filtered_summary = NULL;
+	g_autofree char *filtered_summary = NULL, *database = NULL, *node_name = NULL;
 	GOptionEntry entries[] = {
 		{"config", 0, 0, G_OPTION_ARG_FILENAME, &config_file, "Read settings from FILE ([sharkapi] group)", "FILE"},
 		{"listen", 0, 0, G_OPTION_ARG_STRING, &listen, "Address and port (default 127.0.0.1:8080)", "ADDR:PORT"},
 		{"data-dir", 0, 0, G_OPTION_ARG_FILENAME, &data_dir, "Data directory, created if missing (default ./sharkapi-data)", "DIR"},
+		{"database", 0, 0, G_OPTION_ARG_STRING, &database, "Keep the metadata in PostgreSQL (postgresql://... or a libpq key=value string) instead of SQLite in the data dir", "URL"},
+		{"node-name", 0, 0, G_OPTION_ARG_STRING, &node_name, "This node's name among several sharing --database (default: the host name)", "NAME"},
 		{"workers", 0, 0, G_OPTION_ARG_STRING, &workers, "Dissection worker processes (default: cores)", "N"},
 		{"max-upload-size", 0, 0, G_OPTION_ARG_STRING, &max_upload, "Largest upload body (default 2147483648)", "BYTES"},
 		{"wait-limit", 0, 0, G_OPTION_ARG_STRING, &wait_limit, "Seconds a request waits for an analysis (default 120)", "SECONDS"},
@@ -245,7 +276,8 @@ sharkapi_config_parse_serve_args(SharkapiConfig *self, int *argc, char ***argv, 
 		{"metrics-token", metrics_token}, {"log-format", log_format},
 		{"result-cache-size", result_cache}, {"worker-recycle-rss", worker_recycle},
 		{"filtered-summary-size", filtered_summary},
-		{"summary-shard-min-frames", shard_min_frames},
+		{"summary-shard-min-frames", shard_min_frames}, {"database", database},
+		{"node-name", node_name},
 	};
 	for (guint i = 0; i < G_N_ELEMENTS(given); i++) {
 		if (given[i].value != NULL && !sharkapi_config_set(self, given[i].key, given[i].value, error))

@@ -11,6 +11,8 @@ G_BEGIN_DECLS
 typedef struct {
 	char *listen;              /* ADDR:PORT, default 127.0.0.1:8080 */
 	char *data_dir;            /* default ./sharkapi-data */
+	char *node_name;           /* NULL: the host name; names this node among several (--database) */
+	char *database;            /* NULL: SQLite in the data dir; else a PostgreSQL URL for the metadata */
 	guint workers;             /* default: number of cores */
 	guint64 max_upload_size;   /* request body bytes, default 2 GiB */
 	guint wait_limit;          /* seconds a request waits for an analysis, default 120 */
@@ -37,6 +39,10 @@ typedef struct {
 SharkapiConfig *sharkapi_config_new_default(void);
 void sharkapi_config_free(SharkapiConfig *self);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(SharkapiConfig, sharkapi_config_free)
+
+/* Applies the [sharkapi] group of a configuration file to self (for commands other than serve
+ * that need its data-dir and database). */
+gboolean sharkapi_config_load_file(SharkapiConfig *self, const char *path, GError **error);
 
 /* Parses `serve` arguments (and the --config file they name) into self. */
 gboolean sharkapi_config_parse_serve_args(SharkapiConfig *self, int *argc, char ***argv, GError **error);

@@ -1,6 +1,6 @@
 /* engine-output.c: atomic results directories (temp dir, fsync, rename), see engine-output.h.
- * Must not be used for anything but a worker's own output directory: it deletes DIR.tmp and
- * an older DIR recursively.
+ * Must not be used for anything but a worker's own output directory: it deletes its own temp
+ * folders, those of dead writers on this host, and an older DIR recursively.
  * SPDX-License-Identifier: GPL-2.0-or-later */
 #define G_LOG_DOMAIN "engine"
 
@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <glib/gstdio.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -52,6 +53,40 @@ engine_output_remove(const char *path, GError **error)
 	return FALSE;
 }
 
+/* A name beside DIR that no other writer uses: DIR.tmp-<what>-<random>-<pid>@<host>. Several
+ * nodes sharing the data dir may write the same result at once (a job whose lease ran out while
+ * it still ran): each writes its own folder, and the last rename wins with the same contents. */
+static char *
+engine_output_private_name(const char *dir, const char *what)
+{
+	return g_strdup_printf("%s.tmp-%s-%08x-%d@%s", dir, what, g_random_int(), (int)getpid(), g_get_host_name());
+}
+
+/* Removes DIR's private folders left by writers of this host that died (a killed worker). */
+static void
+engine_output_sweep_stale(const char *dir)
+{
+	g_autofree char *parent = g_path_get_dirname(dir);
+	g_autofree char *base = g_path_get_basename(dir);
+	g_autofree char *prefix = g_strconcat(base, ".tmp-", NULL);
+	g_autoptr(GDir) listing = g_dir_open(parent, 0, NULL);
+	const char *name;
+
+	while (listing != NULL && (name = g_dir_read_name(listing)) != NULL) {
+		const char *at = strrchr(name, '@');
+		const char *dash = at != NULL ? g_strrstr_len(name, at - name, "-") : NULL;
+		if (!g_str_has_prefix(name, prefix) || dash == NULL || !g_str_equal(at + 1, g_get_host_name()))
+			continue;
+		pid_t pid = (pid_t)g_ascii_strtoll(dash + 1, NULL, 10);
+		if (pid <= 0 || kill(pid, 0) == 0 || errno != ESRCH)
+			continue;
+		g_autofree char *path = g_build_filename(parent, name, NULL);
+		g_autoptr(GError) error = NULL;
+		if (!file_tree_remove(path, &error))
+			g_warning("%s, ignoring", error->message);
+	}
+}
+
 EngineOutput *
 engine_output_begin(const char *dir, GError **error)
 {
@@ -59,11 +94,10 @@ engine_output_begin(const char *dir, GError **error)
 	g_autofree char *parent = g_path_get_dirname(dir);
 
 	self->dir = g_strdup(dir);
-	self->tmp_dir = g_strconcat(dir, ".tmp", NULL);
+	self->tmp_dir = engine_output_private_name(dir, "new");
 	self->subdirs = g_ptr_array_new_with_free_func(g_free);
 	self->committed = TRUE; /* nothing to clean up until DIR.tmp exists */
-	if (!engine_output_remove(self->tmp_dir, error))
-		return NULL;
+	engine_output_sweep_stale(dir);
 	if (g_mkdir_with_parents(parent, 0755) != 0) {
 		engine_output_fail(error, errno, "mkdir", parent);
 		return NULL;
@@ -235,7 +269,7 @@ gboolean
 engine_output_commit(EngineOutput *self, GError **error)
 {
 	g_autofree char *parent = g_path_get_dirname(self->dir);
-	g_autofree char *old_dir = g_strconcat(self->dir, ".old", NULL);
+	g_autofree char *old_dir = engine_output_private_name(self->dir, "old");
 	gboolean replaced = FALSE;
 
 	for (guint i = 0; i < self->subdirs->len; i++) {
@@ -253,8 +287,14 @@ engine_output_commit(EngineOutput *self, GError **error)
 		replaced = TRUE;
 	else if (errno != ENOENT)
 		return engine_output_fail(error, errno, "rename", self->dir);
-	if (rename(self->tmp_dir, self->dir) != 0)
-		return engine_output_fail(error, errno, "rename", self->tmp_dir);
+	if (rename(self->tmp_dir, self->dir) != 0) {
+		if (errno != ENOTEMPTY && errno != EEXIST)
+			return engine_output_fail(error, errno, "rename", self->tmp_dir);
+		/* Another writer of the same result put its folder there between our renames. */
+		g_message("%s was written by another job meanwhile; keeping that one", self->dir);
+		if (!engine_output_remove(self->tmp_dir, error))
+			return FALSE;
+	}
 	self->committed = TRUE;
 	if (!engine_output_sync(parent, error))
 		return FALSE;

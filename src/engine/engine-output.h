@@ -1,5 +1,6 @@
-/* engine-output.h: a results directory written atomically: files go into DIR.tmp, each fsynced,
- * then DIR.tmp is renamed to DIR, so readers see all results or none.
+/* engine-output.h: a results directory written atomically: files go into a temp folder beside
+ * it (DIR.tmp-..., private to this writer), each fsynced, then that folder is renamed to DIR, so
+ * readers see all results or none, and two writers of the same DIR never mix their files.
  * Must not know what the files hold.
  * SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
@@ -10,10 +11,11 @@ G_BEGIN_DECLS
 
 typedef struct EngineOutput EngineOutput;
 
-/* Removes a stale DIR.tmp, creates DIR's parents and DIR.tmp. Errors: 507 for a full disk,
+/* Removes temp folders of DIR left by dead writers of this host, creates DIR's parents and a
+ * temp folder. Errors: 507 for a full disk,
  * else 500. */
 EngineOutput *engine_output_begin(const char *dir, GError **error);
-/* Removes DIR.tmp unless committed. */
+/* Removes the temp folder unless committed. */
 void engine_output_free(EngineOutput *self);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(EngineOutput, engine_output_free)
 
@@ -32,7 +34,7 @@ gboolean engine_output_file_close(EngineOutputFile *file, GError **error);
 /* Closes without syncing (the job failed); NULL is fine. */
 void engine_output_file_discard(EngineOutputFile *file);
 
-/* fsyncs the directories and renames DIR.tmp to DIR, replacing an older DIR. */
+/* fsyncs the directories and renames the temp folder to DIR, replacing an older DIR. */
 gboolean engine_output_commit(EngineOutput *self, GError **error);
 
 G_END_DECLS

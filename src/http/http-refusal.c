@@ -109,8 +109,9 @@ http_refusal_response(guint status, const char *message, gboolean headers_only)
 	GString *response = g_string_new(NULL);
 	g_string_append_printf(response,
 			       "HTTP/1.1 %u %s\r\nContent-Type: " HTTP_JSON_CONTENT_TYPE
-			       "\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n",
-			       status, http_refusal_phrase(status), json_writer_get_length(writer));
+			       "\r\nContent-Length: %zu\r\n%sConnection: close\r\n\r\n",
+			       status, http_refusal_phrase(status), json_writer_get_length(writer),
+			       status == 503 ? "Retry-After: " HTTP_RETRY_AFTER_SECONDS "\r\n" : "");
 	if (!headers_only)
 		g_string_append_len(response, json_writer_get_data(writer), (gssize)json_writer_get_length(writer));
 	return response;

@@ -6,9 +6,6 @@
 
 #include "sharkapi-error.h"
 
-/* Seconds a client is told to wait after a 503. */
-#define HTTP_RETRY_AFTER_SECONDS "5"
-
 void
 http_reply_write_error(JsonWriter *writer, guint status, const char *message)
 {

@@ -12,6 +12,9 @@
 G_BEGIN_DECLS
 
 #define HTTP_JSON_CONTENT_TYPE "application/json; charset=utf-8"
+/* Seconds a client is told to wait after a 503 (every 503 says it, http_reply_error() and
+ * http-refusal.c alike). */
+#define HTTP_RETRY_AFTER_SECONDS "5"
 
 /* The error's status and JSON body; adds Retry-After for 503. Logs 5xx. */
 void http_reply_error(SoupServerMessage *msg, const GError *error);

@@ -18,6 +18,7 @@
 #include "http/routes-io.h"
 #include "http/routes-objects.h"
 #include "http/routes-merge.h"
+#include "http/routes-cluster.h"
 #include "http/routes-metrics.h"
 #include "http/routes-search.h"
 #include "http/routes-tls-keys.h"
@@ -203,6 +204,7 @@ static const HttpRoute http_routes[] = {
 	{"GET HEAD", "/api/v2/openapi.json", HTTP_AUTH_NONE, 0, routes_docs_openapi, NULL, ANALYSIS_NONE},
 	{"GET HEAD", "/docs", HTTP_AUTH_NONE, 0, routes_docs_page, NULL, ANALYSIS_NONE},
 	{"GET HEAD", "/metrics", HTTP_AUTH_NONE, 0, routes_metrics_scrape, NULL, ANALYSIS_NONE},
+	{"GET", "/api/v2/cluster", HTTP_AUTH_HEADER, AUTH_PERMISSION_ADMIN, routes_cluster, NULL, ANALYSIS_NONE},
 	{"GET", "/api/v2/filter/check", HTTP_AUTH_HEADER, AUTH_PERMISSION_ANALYSIS, routes_ui_filter_check,
 	 http_filter_check_params, ANALYSIS_NONE},
 	{"GET", "/api/v2/tables", HTTP_AUTH_HEADER, AUTH_PERMISSION_ANALYSIS, routes_ui_tables, NULL, ANALYSIS_NONE},

@@ -16,6 +16,7 @@
 #include "http/http-reply.h"
 #include "http/http-upload.h"
 #include "http/http-file-cache.h"
+#include "http/http-storage-watch.h"
 #include "http/routes-captures.h"
 #include "http/routes-tls-keys.h"
 #include "http/routes-ui.h"
@@ -118,6 +119,12 @@ http_server_admit(HttpServer *self, SoupServerMessage *msg, const char *method, 
 		return FALSE;
 	}
 	http_metrics_request_routed(msg, admission->match.route->pattern);
+	/* A node that lost its shared data dir serves nothing but its metrics and documents. */
+	if (admission->match.route->auth != HTTP_AUTH_NONE && http_storage_watch_is_lost(self->storage)) {
+		g_set_error_literal(error, SHARKAPI_ERROR, SHARKAPI_ERROR_UNAVAILABLE,
+				    "this node cannot reach its data directory; try again later or another node");
+		return FALSE;
+	}
 	if (admission->match.route->auth != HTTP_AUTH_NONE) {
 		admission->token = http_server_authenticate(self, msg, &admission->match, error);
 		if (admission->token == NULL)
@@ -316,6 +323,14 @@ http_server_request_started_cb(SoupServer *soup, SoupServerMessage *msg, gpointe
 	http_metrics_request_started(msg);
 }
 
+/* Another node deleted a capture or changed its keys (several nodes). */
+static void
+http_server_capture_changed_cb(const char *capture_id, gboolean deleted, gpointer user_data)
+{
+	HttpServer *self = user_data;
+	capture_service_changed_elsewhere(&self->captures, capture_id, deleted);
+}
+
 HttpServer *
 http_server_new(SharkapiConfig *config, Store *store, JobQueue *jobs, SummaryTracker *summaries)
 {
@@ -325,7 +340,9 @@ http_server_new(SharkapiConfig *config, Store *store, JobQueue *jobs, SummaryTra
 	self->jobs = jobs;
 	self->summaries = summaries;
 	self->results = result_cache_new(store, config->result_cache_size);
+	self->storage = http_storage_watch_new(store);
 	self->captures = (CaptureService){.store = store, .jobs = jobs, .summaries = summaries, .results = self->results};
+	summary_tracker_set_capture_func(summaries, http_server_capture_changed_cb, self);
 	/* As many match jobs per search as there are workers: searches use them all. */
 	self->deep_searches = deep_search_runner_new(store, jobs, config->workers);
 	deep_search_runner_resume_all(self->deep_searches);
@@ -348,6 +365,8 @@ http_server_free(HttpServer *self)
 {
 	if (self == NULL)
 		return;
+	summary_tracker_set_capture_func(self->summaries, NULL, NULL);
+	g_clear_pointer(&self->storage, http_storage_watch_free);
 	/* First: it holds answered messages of idle connections. */
 	http_listener_free(self->listener);
 	if (self->soup != NULL) {

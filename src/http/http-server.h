@@ -37,6 +37,7 @@ typedef struct {
 	SoupServer *soup;
 	HttpFileCache *file_cache; /* persisted summary answers (http-file-cache.h) */
 	HttpMetrics *metrics;      /* request counters' label texts (http-metrics.h) */
+	struct HttpStorageWatch *storage; /* is the (shared) data dir there? (http-storage-watch.h) */
 } HttpServer;
 
 /* ---- parameter declarations ----

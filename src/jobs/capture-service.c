@@ -30,8 +30,25 @@ capture_service_delete(CaptureService *self, const char *capture_id, GError **er
 	/* A worker keeping it warm holds the file open: the disk space stays in use until it goes. */
 	job_queue_forget_warm_key(self->jobs, capture_path);
 	summary_tracker_forget_capture(self->summaries, capture_id);
+	summary_tracker_capture_changed(self->summaries, capture_id, TRUE);
 	g_message("deleted capture %s", capture_id);
 	return TRUE;
+}
+
+void
+capture_service_changed_elsewhere(CaptureService *self, const char *capture_id, gboolean deleted)
+{
+	g_autoptr(GError) reason =
+		deleted ? g_error_new(SHARKAPI_ERROR, SHARKAPI_ERROR_NOT_FOUND, "capture %s was deleted", capture_id)
+			: g_error_new(SHARKAPI_ERROR, SHARKAPI_ERROR_UNAVAILABLE,
+				      "the capture's TLS keys changed while this was computed; ask again");
+	g_autofree char *capture_path = store_capture_file(self->store, capture_id);
+	summary_tracker_stop_all(self->summaries, capture_id, reason);
+	summary_tracker_forget_capture(self->summaries, capture_id);
+	/* The other node removed the files; this one forgets what it knew of them. */
+	result_cache_forget_capture(self->results, capture_id);
+	job_queue_forget_warm_key(self->jobs, capture_path);
+	g_message("capture %s was %s on another node", capture_id, deleted ? "deleted" : "given new TLS keys");
 }
 
 static void
@@ -66,6 +83,7 @@ capture_service_keys_changed(CaptureService *self, const char *capture_id)
 	}
 	result_cache_drop_capture(self->results, capture_id);
 	job_queue_forget_warm_key(self->jobs, capture_path);
+	summary_tracker_capture_changed(self->summaries, capture_id, FALSE);
 	summary_tracker_start(self->summaries, capture_id);
 	g_message("capture %s: TLS keys changed, its results are computed again", capture_id);
 }

@@ -32,5 +32,9 @@ void capture_service_added(CaptureService *self, const StoreCapture *capture, co
 void capture_service_keys_changed(CaptureService *self, const char *capture_id);
 /* Deletes a capture and everything derived from it; 404 when there is none. */
 gboolean capture_service_delete(CaptureService *self, const char *capture_id, GError **error);
+/* Another node sharing the data dir deleted the capture or changed its TLS keys: this node's
+ * analyses of it stop (their requests get a 404 or a 503), and its warm worker and what it
+ * knew of the cached answers go. */
+void capture_service_changed_elsewhere(CaptureService *self, const char *capture_id, gboolean deleted);
 
 G_END_DECLS

@@ -66,6 +66,8 @@ struct JobQueue {
 	char *tables_path;
 	GHashTable *first_passes; /* warm key -> first passes run for it (GUINT_TO_POINTER) */
 	gboolean shutting_down;
+	GSourceFunc idle_func; /* job_queue_set_idle_func() */
+	gpointer idle_data;
 };
 
 static void job_queue_dispatch(JobQueue *self);
@@ -451,6 +453,15 @@ job_queue_dispatch(JobQueue *self)
 		link = next;
 	}
 	metrics_set("sharkapi_job_queue_length", NULL, self->pending.length);
+	if (self->idle_func != NULL && job_queue_count_idle_workers(self) > 0)
+		self->idle_func(self->idle_data);
+}
+
+void
+job_queue_set_idle_func(JobQueue *self, GSourceFunc func, gpointer user_data)
+{
+	self->idle_func = func;
+	self->idle_data = user_data;
 }
 
 JobQueue *

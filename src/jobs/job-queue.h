@@ -71,6 +71,9 @@ guint job_queue_get_first_passes(JobQueue *self, const char *warm_key);
  * (now, or after the job it is running), whose open file would keep the disk space in use. */
 void job_queue_forget_warm_key(JobQueue *self, const char *warm_key);
 
+/* Called whenever a worker may have become idle (after its HELLO, after each job, and inside
+ * job_queue_submit() too: it should only schedule work); its return value is ignored. */
+void job_queue_set_idle_func(JobQueue *self, GSourceFunc func, gpointer user_data);
 /* Workers that would take a job now (ready, idle, keeping no capture warm); 0 while jobs wait. */
 guint job_queue_count_idle_workers(JobQueue *self);
 

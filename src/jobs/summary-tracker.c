@@ -14,6 +14,7 @@
 
 #include "event-log.h"
 #include "file-tree.h"
+#include "jobs/cluster.h"
 #include "jobs/job-requests.h"
 #include "json-writer.h"
 #include "metrics.h"
@@ -49,6 +50,9 @@ struct SummaryRun {
 	double progress;
 	GPtrArray *waiters; /* of SummaryWaiter, not owned: a waiter frees itself when answered */
 	gboolean promised;  /* a request was told "it goes on": the run completes, waiters or not */
+	/* Several nodes (cluster.h): this node claimed the run and runs its jobs. A run of a
+	 * cluster that is not claimed waits for the node that claims it to end it. */
+	gboolean claimed;
 };
 
 struct SummaryWaiter {
@@ -72,6 +76,9 @@ struct SummaryTracker {
 	GHashTable *deferred_ids;  /* the same ids, to defer each once */
 	guint deferred_source;
 	StoreSummaryBudget *budget; /* not owned; NULL: filtered summaries are kept for good */
+	Cluster *cluster;           /* several nodes: runs are cluster jobs; NULL: this node alone */
+	SummaryCaptureFunc capture_func; /* another node changed a capture */
+	gpointer capture_data;
 };
 
 /* How often deferred default summaries try the queue again. */
@@ -188,6 +195,7 @@ summary_tracker_free(SummaryTracker *self)
 			summary_waiter_free(g_ptr_array_index(run->waiters, i));
 	}
 	g_hash_table_unref(self->runs);
+	g_clear_pointer(&self->cluster, cluster_free);
 	if (self->deferred_source != 0)
 		g_source_remove(self->deferred_source);
 	g_hash_table_unref(self->deferred_ids);
@@ -206,6 +214,7 @@ summary_run_complete(SummaryRun *run, const GError *error)
 
 	g_autofree char *capture_id = g_strdup(run->capture_id);
 	g_autofree char *variant = g_strdup(run->variant);
+	gboolean claimed = run->claimed;
 	run->waiters = g_ptr_array_new();
 	g_hash_table_remove(self->runs, key); /* frees run */
 	for (guint i = 0; i < waiters->len; i++) {
@@ -216,6 +225,9 @@ summary_run_complete(SummaryRun *run, const GError *error)
 	/* After the answers, which read the folder: counting it may remove older variants. */
 	if (error == NULL && self->budget != NULL)
 		store_summary_budget_add(self->budget, capture_id, variant);
+	/* Last: the other nodes' waiters are answered, and this node may claim the next job. */
+	if (self->cluster != NULL && claimed)
+		cluster_job_finished(self->cluster, capture_id, variant, error);
 }
 
 static void
@@ -223,6 +235,8 @@ summary_job_progress_cb(Job *job, double fraction, gpointer user_data)
 {
 	SummaryRun *run = user_data;
 	run->progress = CLAMP(fraction, 0.0, 1.0);
+	if (run->tracker->cluster != NULL)
+		cluster_job_progress(run->tracker->cluster, run->capture_id, run->variant, run->progress);
 }
 
 static void
@@ -230,7 +244,16 @@ summary_job_done_cb(Job *job, JsonObject *result, const GError *error, gpointer 
 {
 	SummaryRun *run = user_data;
 	SummaryTracker *self = run->tracker;
+	g_autoptr(GError) unreachable = NULL;
 	run->job = NULL;
+	/* A capture file that is not there (a shared mount gone, a capture deleted meanwhile) says
+	 * nothing about the capture: no verdict, a 503. */
+	if (error != NULL && error->code == SHARKAPI_ERROR_UNPROCESSABLE &&
+	    !g_file_test(run->capture_path, G_FILE_TEST_EXISTS)) {
+		unreachable = g_error_new_literal(SHARKAPI_ERROR, SHARKAPI_ERROR_UNAVAILABLE,
+						  "the capture's file cannot be reached now; try again later");
+		error = unreachable;
+	}
 	if (error != NULL) {
 		g_warning("summary of %s (%s) failed: %s", run->capture_id, run->variant, error->message);
 		/* Only a crash verdict is final; a full queue or a time limit may pass. */
@@ -262,6 +285,9 @@ summary_run_report_shards(SummaryRun *run, const char *outcome, guint n_shards)
 }
 
 static gboolean summary_run_submit_single(SummaryRun *run, GError **error);
+static SummaryRun *summary_run_new(SummaryTracker *self, const char *capture_id, const char *variant,
+				   const char *filter, guint passes, gboolean list, const char *columns);
+static gboolean summary_run_start(SummaryRun *run, GError **error);
 
 static void
 summary_run_fall_back(SummaryRun *run)
@@ -449,24 +475,51 @@ summary_tracker_ensure_run(SummaryTracker *self, const char *capture_id, const c
 	if (g_file_test(summary_dir, G_FILE_TEST_IS_DIR))
 		summary_folder_retire(summary_dir);
 
-	run = g_new0(SummaryRun, 1);
+	run = summary_run_new(self, capture_id, variant, filter, passes, list, columns);
+	if (self->cluster != NULL) {
+		/* Any node's idle worker may claim it, this node's first if it has one. */
+		ClusterJob job = {capture_id, variant, run->filter, passes, list, run->columns};
+		if (!cluster_enqueue(self->cluster, &job, error)) {
+			summary_run_free(run);
+			return NULL;
+		}
+		g_hash_table_insert(self->runs, g_steal_pointer(&key), run);
+		cluster_claim_soon(self->cluster);
+		return run;
+	}
+	if (!summary_run_start(run, error)) {
+		summary_run_free(run);
+		return NULL;
+	}
+	g_hash_table_insert(self->runs, g_steal_pointer(&key), run);
+	return run;
+}
+
+static SummaryRun *
+summary_run_new(SummaryTracker *self, const char *capture_id, const char *variant, const char *filter,
+		guint passes, gboolean list, const char *columns)
+{
+	SummaryRun *run = g_new0(SummaryRun, 1);
 	run->tracker = self;
 	run->capture_id = g_strdup(capture_id);
 	run->variant = g_strdup(variant);
-	run->summary_dir = g_strdup(summary_dir);
+	run->summary_dir = store_capture_summary_dir(self->store, capture_id, variant);
 	run->capture_path = store_capture_file(self->store, capture_id);
 	run->filter = g_strdup(filter != NULL ? filter : "");
 	run->passes = passes;
 	run->list = list;
 	run->columns = columns != NULL && *columns != '\0' ? g_strdup(columns) : NULL;
 	run->waiters = g_ptr_array_new();
-	guint n_shards = list ? 0 : summary_tracker_shards_for(self, capture_id, variant);
-	if ((n_shards == 0 || !summary_run_submit_shards(run, n_shards)) && !summary_run_submit_single(run, error)) {
-		summary_run_free(run);
-		return NULL;
-	}
-	g_hash_table_insert(self->runs, g_steal_pointer(&key), run);
 	return run;
+}
+
+/* Submits the run's jobs: shards when they pay, else one pass. */
+static gboolean
+summary_run_start(SummaryRun *run, GError **error)
+{
+	SummaryTracker *self = run->tracker;
+	guint n_shards = run->list ? 0 : summary_tracker_shards_for(self, run->capture_id, run->variant);
+	return (n_shards > 0 && summary_run_submit_shards(run, n_shards)) || summary_run_submit_single(run, error);
 }
 
 static gboolean
@@ -686,6 +739,16 @@ summary_waiter_cancel(SummaryWaiter *waiter)
 	g_message("summary of %s (%s): every request left, stopping it", run->capture_id, run->variant);
 	if (run->job != NULL)
 		job_cancel(g_steal_pointer(&run->job));
+	if (run->tracker->cluster != NULL) {
+		/* A claimed run of ours ends as withdrawn; one queued for any node leaves the queue. */
+		if (run->claimed) {
+			g_autoptr(GError) withdrawn =
+				g_error_new_literal(SHARKAPI_ERROR, SHARKAPI_ERROR_UNAVAILABLE, "every request left");
+			cluster_job_finished(run->tracker->cluster, run->capture_id, run->variant, withdrawn);
+		} else {
+			cluster_withdraw(run->tracker->cluster, run->capture_id, run->variant);
+		}
+	}
 	g_autofree char *key = g_strdup_printf("%s/%s", run->capture_id, run->variant);
 	g_hash_table_remove(run->tracker->runs, key); /* frees run, withdrawing its shards */
 }
@@ -698,6 +761,12 @@ summary_tracker_get_state(SummaryTracker *self, const char *capture_id, double *
 	SummaryRun *run = g_hash_table_lookup(self->runs, key);
 
 	*progress = 0;
+	if (self->cluster != NULL && (run == NULL || !run->claimed) && !summary_folder_is_current(dir, FALSE)) {
+		/* Queued for the cluster, or running on another node: the database knows. */
+		gboolean running = FALSE;
+		if (cluster_job_state(self->cluster, capture_id, "default", &running, progress))
+			return running ? SUMMARY_STATE_RUNNING : SUMMARY_STATE_QUEUED;
+	}
 	if (run != NULL) {
 		gboolean running = run->job != NULL && job_is_running(run->job);
 		for (guint i = 0; run->shards != NULL && i < run->shards->len; i++) {
@@ -763,6 +832,109 @@ summary_tracker_stop_all(SummaryTracker *self, const char *capture_id, const GEr
 		summary_run_drop_shards(run);
 		summary_run_complete(run, reason);
 	}
+}
+
+void
+summary_tracker_capture_changed(SummaryTracker *self, const char *capture_id, gboolean deleted)
+{
+	if (self->cluster != NULL)
+		cluster_capture_changed(self->cluster, capture_id, deleted);
+}
+
+void
+summary_tracker_set_capture_func(SummaryTracker *self, SummaryCaptureFunc func, gpointer user_data)
+{
+	self->capture_func = func;
+	self->capture_data = user_data;
+}
+
+/* ---- several nodes ---- */
+
+static guint
+summary_tracker_idle_workers_cb(gpointer user_data)
+{
+	SummaryTracker *self = user_data;
+	return job_queue_count_idle_workers(self->jobs);
+}
+
+/* A worker may be free: claim from the cluster's queue (from the main loop: this runs inside
+ * the job queue). */
+static gboolean
+summary_tracker_workers_idle_cb(gpointer user_data)
+{
+	SummaryTracker *self = user_data;
+	cluster_claim_soon(self->cluster);
+	return G_SOURCE_REMOVE;
+}
+
+/* This node claimed a run (maybe one it waits for itself): its jobs go to this node's workers. */
+static gboolean
+summary_tracker_claimed_cb(const ClusterJob *job, gpointer user_data)
+{
+	SummaryTracker *self = user_data;
+	g_autofree char *key = g_strdup_printf("%s/%s", job->capture_id, job->variant);
+	g_autoptr(GError) error = NULL;
+	SummaryRun *run = g_hash_table_lookup(self->runs, key);
+	gboolean created = run == NULL;
+
+	if (run != NULL && (run->claimed || run->job != NULL))
+		return TRUE; /* already ours */
+	if (created)
+		run = summary_run_new(self, job->capture_id, job->variant, job->filter, job->passes, job->list,
+				      job->columns);
+	if (!summary_run_start(run, &error)) {
+		g_message("claimed %s but cannot start it here: %s", key, error->message);
+		if (created)
+			summary_run_free(run);
+		return FALSE;
+	}
+	run->claimed = TRUE;
+	/* A run nobody here waits for still completes: another node's request waits for it. */
+	run->promised = TRUE;
+	if (created)
+		g_hash_table_insert(self->runs, g_steal_pointer(&key), run);
+	return TRUE;
+}
+
+/* A run this node waits for ended on another node. */
+static void
+summary_tracker_ended_cb(const char *capture_id, const char *variant, const GError *error, gpointer user_data)
+{
+	SummaryTracker *self = user_data;
+	g_autofree char *key = g_strdup_printf("%s/%s", capture_id, variant);
+	SummaryRun *run = g_hash_table_lookup(self->runs, key);
+	if (run != NULL && !run->claimed && run->job == NULL)
+		summary_run_complete(run, error);
+}
+
+static void
+summary_tracker_capture_changed_cb(const char *capture_id, gboolean deleted, gpointer user_data)
+{
+	SummaryTracker *self = user_data;
+	if (self->capture_func != NULL)
+		self->capture_func(capture_id, deleted, self->capture_data);
+}
+
+gboolean
+summary_tracker_join_cluster(SummaryTracker *self, const char *node_name, guint workers, GError **error)
+{
+	static const ClusterCallbacks callbacks = {
+		.idle_workers = summary_tracker_idle_workers_cb,
+		.claimed = summary_tracker_claimed_cb,
+		.ended = summary_tracker_ended_cb,
+		.capture_changed = summary_tracker_capture_changed_cb,
+	};
+	self->cluster = cluster_new(self->store, node_name, workers, &callbacks, self, error);
+	if (self->cluster == NULL)
+		return FALSE;
+	job_queue_set_idle_func(self->jobs, summary_tracker_workers_idle_cb, self);
+	return TRUE;
+}
+
+Cluster *
+summary_tracker_get_cluster(SummaryTracker *self)
+{
+	return self->cluster;
 }
 
 void

@@ -35,6 +35,16 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(SummaryTracker, summary_tracker_free)
 
 /* Default summaries of captures with at least min_frames frames run as `shards` shard jobs
  * merged afterwards (shards < 2 or min_frames 0: never, the default). */
+/* Several nodes sharing a PostgreSQL store (cluster.h): every run becomes a cluster job that
+ * any node's idle worker may claim; requests here are answered when the claiming node ends it. */
+gboolean summary_tracker_join_cluster(SummaryTracker *self, const char *node_name, guint workers, GError **error);
+/* This node deleted a capture or changed its TLS keys: the other nodes are told. */
+void summary_tracker_capture_changed(SummaryTracker *self, const char *capture_id, gboolean deleted);
+/* What to do when another node did (capture-service.h). */
+typedef void (*SummaryCaptureFunc)(const char *capture_id, gboolean deleted, gpointer user_data);
+void summary_tracker_set_capture_func(SummaryTracker *self, SummaryCaptureFunc func, gpointer user_data);
+/* NULL for a node alone. */
+struct Cluster *summary_tracker_get_cluster(SummaryTracker *self);
 void summary_tracker_set_sharding(SummaryTracker *self, guint shards, guint64 min_frames);
 
 /* The results a ready variant's folder holds (worker-protocol.h names their files). */

@@ -95,37 +95,33 @@ store_capture_insert(Store *store, const char *id, const CapInfo *info, const St
 		     GError **error)
 {
 	g_autofree char *now = store_db_now_iso8601();
-	g_autoptr(sqlite3_stmt) stmt = store_db_prepare(
+	g_autoptr(StoreSqlStatement) stmt = store_sql_prepare(
 		store->db,
-		"INSERT INTO captures (id, filename, comments, tag_list, user, created_at, last_accessed, "
+		"INSERT INTO captures (id, filename, comments, tag_list, \"user\", created_at, last_accessed, "
 		"size, num_packets, data_size, has_times, start_time_ns, end_time_ns, file_type, encapsulation, "
 		"truncated, warning, time_digits) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 		error);
 	if (stmt == NULL)
 		return FALSE;
-	sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(stmt, 2, labels->filename, -1, SQLITE_STATIC);
-	sqlite3_bind_text(stmt, 3, labels->comments != NULL ? labels->comments : "", -1, SQLITE_STATIC);
-	sqlite3_bind_text(stmt, 4, labels->tag_list != NULL ? labels->tag_list : "", -1, SQLITE_STATIC);
-	sqlite3_bind_text(stmt, 5, labels->user != NULL ? labels->user : "", -1, SQLITE_STATIC);
-	sqlite3_bind_text(stmt, 6, now, -1, SQLITE_STATIC);
-	sqlite3_bind_text(stmt, 7, now, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(stmt, 8, (sqlite3_int64)info->file_size);
-	sqlite3_bind_int64(stmt, 9, (sqlite3_int64)info->packets);
-	sqlite3_bind_int64(stmt, 10, (sqlite3_int64)info->data_size);
-	sqlite3_bind_int(stmt, 11, info->has_times);
-	sqlite3_bind_int64(stmt, 12, info->start_time_ns);
-	sqlite3_bind_int64(stmt, 13, info->end_time_ns);
-	sqlite3_bind_text(stmt, 14, info->file_type != NULL ? info->file_type : "", -1, SQLITE_STATIC);
-	sqlite3_bind_text(stmt, 15, info->encapsulation != NULL ? info->encapsulation : "", -1, SQLITE_STATIC);
-	sqlite3_bind_int(stmt, 16, info->truncated);
-	sqlite3_bind_text(stmt, 17, info->warning != NULL ? info->warning : "", -1, SQLITE_STATIC);
-	sqlite3_bind_int(stmt, 18, info->time_digits);
-	if (sqlite3_step(stmt) != SQLITE_DONE) {
-		store_db_set_error(store->db, error, "recording the capture");
-		return FALSE;
-	}
-	return TRUE;
+	store_sql_bind_text(stmt, 1, id);
+	store_sql_bind_text(stmt, 2, labels->filename);
+	store_sql_bind_text(stmt, 3, labels->comments != NULL ? labels->comments : "");
+	store_sql_bind_text(stmt, 4, labels->tag_list != NULL ? labels->tag_list : "");
+	store_sql_bind_text(stmt, 5, labels->user != NULL ? labels->user : "");
+	store_sql_bind_text(stmt, 6, now);
+	store_sql_bind_text(stmt, 7, now);
+	store_sql_bind_int64(stmt, 8, (gint64)info->file_size);
+	store_sql_bind_int64(stmt, 9, (gint64)info->packets);
+	store_sql_bind_int64(stmt, 10, (gint64)info->data_size);
+	store_sql_bind_int64(stmt, 11, info->has_times);
+	store_sql_bind_int64(stmt, 12, info->start_time_ns);
+	store_sql_bind_int64(stmt, 13, info->end_time_ns);
+	store_sql_bind_text(stmt, 14, info->file_type != NULL ? info->file_type : "");
+	store_sql_bind_text(stmt, 15, info->encapsulation != NULL ? info->encapsulation : "");
+	store_sql_bind_int64(stmt, 16, info->truncated);
+	store_sql_bind_text(stmt, 17, info->warning != NULL ? info->warning : "");
+	store_sql_bind_int64(stmt, 18, info->time_digits);
+	return store_sql_run(stmt, "recording the capture", error);
 }
 
 /* The row and its tag rows together, or neither. */
@@ -133,14 +129,14 @@ static gboolean
 store_capture_insert_with_tags(Store *store, const char *id, const CapInfo *info, const StoreCaptureLabels *labels,
 			       GError **error)
 {
-	if (!store_db_exec(store->db, "BEGIN IMMEDIATE", error))
+	if (!store_sql_begin(store->db, error))
 		return FALSE;
 	if (!store_capture_insert(store, id, info, labels, error) ||
 	    !store_tags_insert(store, id, labels->tag_list, error)) {
-		sqlite3_exec(store->db, "ROLLBACK", NULL, NULL, NULL);
+		store_sql_rollback(store->db);
 		return FALSE;
 	}
-	return store_db_exec(store->db, "COMMIT", error);
+	return store_sql_commit(store->db, error);
 }
 
 static char *
@@ -221,30 +217,30 @@ store_capture_add(StoreWriter *writer, const char *temp_path, const CapInfo *inf
 static void store_capture_touch_row(Store *store, const char *id);
 
 StoreCapture *
-store_capture_from_statement(sqlite3_stmt *stmt)
+store_capture_from_statement(StoreSqlStatement *stmt)
 {
 	StoreCapture *capture = g_new0(StoreCapture, 1);
-	capture->cap_file_id = sqlite3_column_int64(stmt, 0);
-	capture->id = g_strdup((const char *)sqlite3_column_text(stmt, 1));
-	capture->filename = g_strdup((const char *)sqlite3_column_text(stmt, 2));
-	capture->comments = g_strdup((const char *)sqlite3_column_text(stmt, 3));
-	capture->tag_list = g_strdup((const char *)sqlite3_column_text(stmt, 4));
-	capture->user = g_strdup((const char *)sqlite3_column_text(stmt, 5));
-	capture->created_at = g_strdup((const char *)sqlite3_column_text(stmt, 6));
-	capture->last_accessed = g_strdup((const char *)sqlite3_column_text(stmt, 7));
-	capture->viewcount = sqlite3_column_int64(stmt, 8);
-	capture->size = (guint64)sqlite3_column_int64(stmt, 9);
-	capture->num_packets = (guint64)sqlite3_column_int64(stmt, 10);
-	capture->data_size = (guint64)sqlite3_column_int64(stmt, 11);
-	capture->has_times = sqlite3_column_int(stmt, 12) != 0;
-	capture->start_time_ns = sqlite3_column_int64(stmt, 13);
-	capture->end_time_ns = sqlite3_column_int64(stmt, 14);
-	capture->time_digits = sqlite3_column_int(stmt, 15);
-	capture->file_type = g_strdup((const char *)sqlite3_column_text(stmt, 16));
-	capture->encapsulation = g_strdup((const char *)sqlite3_column_text(stmt, 17));
-	capture->truncated = sqlite3_column_int(stmt, 18) != 0;
-	capture->warning = g_strdup((const char *)sqlite3_column_text(stmt, 19));
-	capture->analysis_failed = g_strdup((const char *)sqlite3_column_text(stmt, 20));
+	capture->cap_file_id = store_sql_column_int64(stmt, 0);
+	capture->id = g_strdup(store_sql_column_text(stmt, 1));
+	capture->filename = g_strdup(store_sql_column_text(stmt, 2));
+	capture->comments = g_strdup(store_sql_column_text(stmt, 3));
+	capture->tag_list = g_strdup(store_sql_column_text(stmt, 4));
+	capture->user = g_strdup(store_sql_column_text(stmt, 5));
+	capture->created_at = g_strdup(store_sql_column_text(stmt, 6));
+	capture->last_accessed = g_strdup(store_sql_column_text(stmt, 7));
+	capture->viewcount = store_sql_column_int64(stmt, 8);
+	capture->size = (guint64)store_sql_column_int64(stmt, 9);
+	capture->num_packets = (guint64)store_sql_column_int64(stmt, 10);
+	capture->data_size = (guint64)store_sql_column_int64(stmt, 11);
+	capture->has_times = (int)store_sql_column_int64(stmt, 12) != 0;
+	capture->start_time_ns = store_sql_column_int64(stmt, 13);
+	capture->end_time_ns = store_sql_column_int64(stmt, 14);
+	capture->time_digits = (int)store_sql_column_int64(stmt, 15);
+	capture->file_type = g_strdup(store_sql_column_text(stmt, 16));
+	capture->encapsulation = g_strdup(store_sql_column_text(stmt, 17));
+	capture->truncated = (int)store_sql_column_int64(stmt, 18) != 0;
+	capture->warning = g_strdup(store_sql_column_text(stmt, 19));
+	capture->analysis_failed = g_strdup(store_sql_column_text(stmt, 20));
 	return capture;
 }
 
@@ -255,16 +251,16 @@ store_capture_get(Store *store, const char *id, GError **error)
 		g_set_error(error, SHARKAPI_ERROR, SHARKAPI_ERROR_NOT_FOUND, "capture not found");
 		return NULL;
 	}
-	g_autoptr(sqlite3_stmt) stmt = store_db_prepare(
+	g_autoptr(StoreSqlStatement) stmt = store_sql_prepare(
 		store->db, "SELECT " STORE_CAPTURE_COLUMNS " FROM captures WHERE id = ?", error);
 	if (stmt == NULL)
 		return NULL;
-	sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC);
-	int rc = sqlite3_step(stmt);
-	if (rc == SQLITE_ROW)
+	store_sql_bind_text(stmt, 1, id);
+	StoreSqlStep step = store_sql_step(stmt, error);
+	if (step == STORE_SQL_ROW)
 		return store_capture_from_statement(stmt);
-	if (rc != SQLITE_DONE) {
-		store_db_set_error(store->db, error, "reading the capture record");
+	if (step == STORE_SQL_ERROR) {
+		g_prefix_error(error, "reading the capture record: ");
 		return NULL;
 	}
 	g_set_error(error, SHARKAPI_ERROR, SHARKAPI_ERROR_NOT_FOUND, "capture %s not found", id);
@@ -278,15 +274,13 @@ store_capture_delete(Store *store, const char *id, GError **error)
 		g_set_error(error, SHARKAPI_ERROR, SHARKAPI_ERROR_NOT_FOUND, "capture not found");
 		return FALSE;
 	}
-	g_autoptr(sqlite3_stmt) stmt = store_db_prepare(store->db, "DELETE FROM captures WHERE id = ?", error);
+	g_autoptr(StoreSqlStatement) stmt = store_sql_prepare(store->db, "DELETE FROM captures WHERE id = ?", error);
 	if (stmt == NULL)
 		return FALSE;
-	sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC);
-	if (sqlite3_step(stmt) != SQLITE_DONE) {
-		store_db_set_error(store->db, error, "deleting the capture record");
+	store_sql_bind_text(stmt, 1, id);
+	if (!store_sql_run(stmt, "deleting the capture record", error))
 		return FALSE;
-	}
-	if (sqlite3_changes(store->db) == 0) {
+	if (store_sql_changes(stmt) == 0) {
 		g_set_error(error, SHARKAPI_ERROR, SHARKAPI_ERROR_NOT_FOUND, "capture %s not found", id);
 		return FALSE;
 	}
@@ -302,7 +296,12 @@ store_capture_touch(Store *store, const char *id)
 {
 	/* A view count is not worth a disk flush on the main loop per info or download request:
 	 * this commit skips the WAL's sync (SQLite stays consistent; a power cut may lose the
-	 * last counts), the next FULL commit syncs it along. */
+	 * last counts), the next FULL commit syncs it along. PostgreSQL has no such switch per
+	 * connection that would be worth a round trip: its commit is the server's. */
+	if (store_sql_backend(store->db) == STORE_SQL_POSTGRES) {
+		store_capture_touch_row(store, id);
+		return;
+	}
 	store_db_exec(store->db, "PRAGMA synchronous=NORMAL", NULL);
 	store_capture_touch_row(store, id);
 	store_db_exec(store->db, "PRAGMA synchronous=FULL", NULL);
@@ -313,40 +312,36 @@ store_capture_touch_row(Store *store, const char *id)
 {
 	g_autofree char *now = store_db_now_iso8601();
 	g_autoptr(GError) error = NULL;
-	g_autoptr(sqlite3_stmt) stmt = store_db_prepare(
+	g_autoptr(StoreSqlStatement) stmt = store_sql_prepare(
 		store->db, "UPDATE captures SET last_accessed = ?, viewcount = viewcount + 1 WHERE id = ?", &error);
 	if (stmt == NULL) {
 		g_warning("counting a view of capture %s: %s, ignoring", id, error->message);
 		return;
 	}
-	sqlite3_bind_text(stmt, 1, now, -1, SQLITE_STATIC);
-	sqlite3_bind_text(stmt, 2, id, -1, SQLITE_STATIC);
-	if (sqlite3_step(stmt) != SQLITE_DONE)
-		g_warning("counting a view of capture %s: %s, ignoring", id, sqlite3_errmsg(store->db));
+	store_sql_bind_text(stmt, 1, now);
+	store_sql_bind_text(stmt, 2, id);
+	if (store_sql_step(stmt, &error) == STORE_SQL_ERROR)
+		g_warning("counting a view of capture %s: %s, ignoring", id, error->message);
 }
 
 gboolean
 store_capture_set_analysis_failed(Store *store, const char *id, const char *message, GError **error)
 {
-	g_autoptr(sqlite3_stmt) stmt =
-		store_db_prepare(store->db, "UPDATE captures SET analysis_failed = ? WHERE id = ?", error);
+	g_autoptr(StoreSqlStatement) stmt =
+		store_sql_prepare(store->db, "UPDATE captures SET analysis_failed = ? WHERE id = ?", error);
 	if (stmt == NULL)
 		return FALSE;
-	sqlite3_bind_text(stmt, 1, message, -1, SQLITE_STATIC);
-	sqlite3_bind_text(stmt, 2, id, -1, SQLITE_STATIC);
-	if (sqlite3_step(stmt) != SQLITE_DONE) {
-		store_db_set_error(store->db, error, "recording the analysis failure");
-		return FALSE;
-	}
-	return TRUE;
+	store_sql_bind_text(stmt, 1, message);
+	store_sql_bind_text(stmt, 2, id);
+	return store_sql_run(stmt, "recording the analysis failure", error);
 }
 
 GPtrArray *
 store_capture_list_ids(Store *store, GError **error)
 {
-	g_autoptr(sqlite3_stmt) stmt =
-		store_db_prepare(store->db, "SELECT id FROM captures ORDER BY cap_file_id", error);
+	g_autoptr(StoreSqlStatement) stmt =
+		store_sql_prepare(store->db, "SELECT id FROM captures ORDER BY cap_file_id", error);
 	if (stmt == NULL)
 		return NULL;
-	return store_db_column_strings(store->db, stmt, "listing the captures", error);
+	return store_db_column_strings(stmt, "listing the captures", error);
 }

@@ -10,6 +10,7 @@
 
 #include "wiretap/capinfo.h"
 #include "store/store.h"
+#include "store/store-sql.h"
 #include "store/store-writer.h"
 
 G_BEGIN_DECLS
@@ -57,10 +58,10 @@ typedef struct {
 /* The columns of a capture row, in the order store_capture_from_statement() reads them (for
  * modules that select captures themselves, such as search). */
 #define STORE_CAPTURE_COLUMNS                                                                         \
-	"cap_file_id, id, filename, comments, tag_list, user, created_at, last_accessed, viewcount, " \
+	"cap_file_id, id, filename, comments, tag_list, \"user\", created_at, last_accessed, viewcount, " \
 	"size, num_packets, data_size, has_times, start_time_ns, end_time_ns, time_digits, file_type, encapsulation, "  \
 	"truncated, warning, analysis_failed"
-StoreCapture *store_capture_from_statement(sqlite3_stmt *stmt);
+StoreCapture *store_capture_from_statement(StoreSqlStatement *stmt);
 
 /* TRUE for exactly 12 lowercase hex characters: the only ids that reach the file system. */
 gboolean store_capture_id_is_valid(const char *id);

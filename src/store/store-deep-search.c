@@ -4,6 +4,7 @@
 
 #include "store/store-deep-search.h"
 
+#include "json-writer.h"
 #include "sharkapi-error.h"
 #include "store/store-db.h"
 
@@ -18,22 +19,46 @@ store_deep_search_free(StoreDeepSearch *search)
 	g_free(search);
 }
 
+/* PostgreSQL: the whole pool (up to 10,000 ids) in one statement, one round trip instead of one
+ * per capture; the ids go as one JSON array, numbered from 0 in their order. */
+static gboolean
+store_deep_search_insert_pool_at_once(Store *store, const char *id, GPtrArray *capture_ids, GError **error)
+{
+	g_autoptr(JsonWriter) array = json_writer_new();
+	json_writer_begin_array(array);
+	for (guint i = 0; i < capture_ids->len; i++)
+		json_writer_string(array, g_ptr_array_index(capture_ids, i));
+	json_writer_end_array(array);
+	g_autofree char *ids = json_writer_steal_string(array);
+	g_autoptr(StoreSqlStatement) stmt = store_sql_prepare(
+		store->db,
+		"INSERT INTO deep_search_pool (search_id, position, capture_id) "
+		"SELECT ?, pool.position - 1, pool.capture_id "
+		"FROM json_array_elements_text(?::json) WITH ORDINALITY AS pool(capture_id, position)",
+		error);
+	if (stmt == NULL)
+		return FALSE;
+	store_sql_bind_text(stmt, 1, id);
+	store_sql_bind_text(stmt, 2, ids);
+	return store_sql_run(stmt, "recording the deep search pool", error);
+}
+
 static gboolean
 store_deep_search_insert_pool(Store *store, const char *id, GPtrArray *capture_ids, GError **error)
 {
-	g_autoptr(sqlite3_stmt) stmt = store_db_prepare(
+	if (store_sql_backend(store->db) == STORE_SQL_POSTGRES)
+		return store_deep_search_insert_pool_at_once(store, id, capture_ids, error);
+	g_autoptr(StoreSqlStatement) stmt = store_sql_prepare(
 		store->db, "INSERT INTO deep_search_pool (search_id, position, capture_id) VALUES (?, ?, ?)", error);
 	if (stmt == NULL)
 		return FALSE;
 	for (guint i = 0; i < capture_ids->len; i++) {
-		sqlite3_reset(stmt);
-		sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(stmt, 2, i);
-		sqlite3_bind_text(stmt, 3, g_ptr_array_index(capture_ids, i), -1, SQLITE_STATIC);
-		if (sqlite3_step(stmt) != SQLITE_DONE) {
-			store_db_set_error(store->db, error, "recording the deep search pool");
+		store_sql_reset(stmt);
+		store_sql_bind_text(stmt, 1, id);
+		store_sql_bind_int64(stmt, 2, i);
+		store_sql_bind_text(stmt, 3, g_ptr_array_index(capture_ids, i));
+		if (!store_sql_run(stmt, "recording the deep search pool", error))
 			return FALSE;
-		}
 	}
 	return TRUE;
 }
@@ -41,43 +66,39 @@ store_deep_search_insert_pool(Store *store, const char *id, GPtrArray *capture_i
 static gboolean
 store_deep_search_insert(Store *store, const StoreDeepSearch *search, GError **error)
 {
-	g_autoptr(sqlite3_stmt) stmt = store_db_prepare(
+	g_autoptr(StoreSqlStatement) stmt = store_sql_prepare(
 		store->db,
 		"INSERT INTO deep_searches (id, token_id, display_filter, created_at, pool_size, pool_size_bytes) "
 		"VALUES (?, ?, ?, ?, ?, ?)",
 		error);
 	if (stmt == NULL)
 		return FALSE;
-	sqlite3_bind_text(stmt, 1, search->id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(stmt, 2, search->token_id);
-	sqlite3_bind_text(stmt, 3, search->display_filter, -1, SQLITE_STATIC);
-	sqlite3_bind_text(stmt, 4, search->created_at, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(stmt, 5, search->pool_size);
-	sqlite3_bind_int64(stmt, 6, search->pool_size_bytes);
-	if (sqlite3_step(stmt) != SQLITE_DONE) {
-		store_db_set_error(store->db, error, "recording the deep search");
-		return FALSE;
-	}
-	return TRUE;
+	store_sql_bind_text(stmt, 1, search->id);
+	store_sql_bind_int64(stmt, 2, search->token_id);
+	store_sql_bind_text(stmt, 3, search->display_filter);
+	store_sql_bind_text(stmt, 4, search->created_at);
+	store_sql_bind_int64(stmt, 5, search->pool_size);
+	store_sql_bind_int64(stmt, 6, search->pool_size_bytes);
+	return store_sql_run(stmt, "recording the deep search", error);
 }
 
 gboolean
 store_deep_search_create(Store *store, const StoreDeepSearch *search, GPtrArray *capture_ids, GError **error)
 {
-	if (!store_db_exec(store->db, "BEGIN IMMEDIATE", error))
+	if (!store_sql_begin(store->db, error))
 		return FALSE;
 	if (!store_deep_search_insert(store, search, error) ||
 	    !store_deep_search_insert_pool(store, search->id, capture_ids, error)) {
-		sqlite3_exec(store->db, "ROLLBACK", NULL, NULL, NULL);
+		store_sql_rollback(store->db);
 		return FALSE;
 	}
-	return store_db_exec(store->db, "COMMIT", error);
+	return store_sql_commit(store->db, error);
 }
 
 StoreDeepSearch *
 store_deep_search_get(Store *store, const char *id, GError **error)
 {
-	g_autoptr(sqlite3_stmt) stmt = store_db_prepare(
+	g_autoptr(StoreSqlStatement) stmt = store_sql_prepare(
 		store->db,
 		"SELECT s.id, s.token_id, s.display_filter, s.created_at, s.pool_size, s.pool_size_bytes,"
 		" (SELECT count(*) FROM deep_search_pool p WHERE p.search_id = s.id AND p.state <> 0),"
@@ -86,42 +107,38 @@ store_deep_search_get(Store *store, const char *id, GError **error)
 		error);
 	if (stmt == NULL)
 		return NULL;
-	sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC);
-	int rc = sqlite3_step(stmt);
-	if (rc != SQLITE_ROW) {
-		if (rc == SQLITE_DONE)
+	store_sql_bind_text(stmt, 1, id);
+	StoreSqlStep step = store_sql_step(stmt, error);
+	if (step != STORE_SQL_ROW) {
+		if (step == STORE_SQL_DONE)
 			g_set_error(error, SHARKAPI_ERROR, SHARKAPI_ERROR_NOT_FOUND, "deep search %s not found", id);
 		else
-			store_db_set_error(store->db, error, "reading the deep search");
+			g_prefix_error(error, "reading the deep search: ");
 		return NULL;
 	}
 	StoreDeepSearch *search = g_new0(StoreDeepSearch, 1);
-	search->id = g_strdup((const char *)sqlite3_column_text(stmt, 0));
-	search->token_id = sqlite3_column_int64(stmt, 1);
-	search->display_filter = g_strdup((const char *)sqlite3_column_text(stmt, 2));
-	search->created_at = g_strdup((const char *)sqlite3_column_text(stmt, 3));
-	search->pool_size = sqlite3_column_int64(stmt, 4);
-	search->pool_size_bytes = sqlite3_column_int64(stmt, 5);
-	search->searched_count = sqlite3_column_int64(stmt, 6);
-	search->hit_count = sqlite3_column_int64(stmt, 7);
+	search->id = g_strdup(store_sql_column_text(stmt, 0));
+	search->token_id = store_sql_column_int64(stmt, 1);
+	search->display_filter = g_strdup(store_sql_column_text(stmt, 2));
+	search->created_at = g_strdup(store_sql_column_text(stmt, 3));
+	search->pool_size = store_sql_column_int64(stmt, 4);
+	search->pool_size_bytes = store_sql_column_int64(stmt, 5);
+	search->searched_count = store_sql_column_int64(stmt, 6);
+	search->hit_count = store_sql_column_int64(stmt, 7);
 	return search;
 }
 
 gboolean
 store_deep_search_record(Store *store, const char *id, gint64 position, gboolean matched, GError **error)
 {
-	g_autoptr(sqlite3_stmt) stmt = store_db_prepare(
+	g_autoptr(StoreSqlStatement) stmt = store_sql_prepare(
 		store->db, "UPDATE deep_search_pool SET state = ? WHERE search_id = ? AND position = ?", error);
 	if (stmt == NULL)
 		return FALSE;
-	sqlite3_bind_int(stmt, 1, matched ? STORE_DEEP_SEARCH_MATCHED : STORE_DEEP_SEARCH_SEARCHED);
-	sqlite3_bind_text(stmt, 2, id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(stmt, 3, position);
-	if (sqlite3_step(stmt) != SQLITE_DONE) {
-		store_db_set_error(store->db, error, "recording a deep search outcome");
-		return FALSE;
-	}
-	return TRUE;
+	store_sql_bind_int64(stmt, 1, matched ? STORE_DEEP_SEARCH_MATCHED : STORE_DEEP_SEARCH_SEARCHED);
+	store_sql_bind_text(stmt, 2, id);
+	store_sql_bind_int64(stmt, 3, position);
+	return store_sql_run(stmt, "recording a deep search outcome", error);
 }
 
 /* Capture ids (and positions) of the pool entries in state, by position. */
@@ -132,19 +149,19 @@ store_deep_search_select(Store *store, const char *id, const char *condition, GA
 	g_autofree char *sql = g_strdup_printf("SELECT position, capture_id FROM deep_search_pool WHERE search_id = ? "
 					       "AND %s ORDER BY position",
 					       condition);
-	g_autoptr(sqlite3_stmt) stmt = store_db_prepare(store->db, sql, error);
+	g_autoptr(StoreSqlStatement) stmt = store_sql_prepare(store->db, sql, error);
 	if (stmt == NULL)
 		return FALSE;
-	sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC);
-	int rc;
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		gint64 position = sqlite3_column_int64(stmt, 0);
+	store_sql_bind_text(stmt, 1, id);
+	StoreSqlStep step;
+	while ((step = store_sql_step(stmt, error)) == STORE_SQL_ROW) {
+		gint64 position = store_sql_column_int64(stmt, 0);
 		if (positions != NULL)
 			g_array_append_val(positions, position);
-		g_ptr_array_add(ids, g_strdup((const char *)sqlite3_column_text(stmt, 1)));
+		g_ptr_array_add(ids, g_strdup(store_sql_column_text(stmt, 1)));
 	}
-	if (rc != SQLITE_DONE) {
-		store_db_set_error(store->db, error, "reading the deep search pool");
+	if (step == STORE_SQL_ERROR) {
+		g_prefix_error(error, "reading the deep search pool: ");
 		return FALSE;
 	}
 	return TRUE;
@@ -174,25 +191,21 @@ store_deep_search_pending(Store *store, const char *id, GArray **positions, GPtr
 GPtrArray *
 store_deep_search_list_unfinished(Store *store, GError **error)
 {
-	g_autoptr(sqlite3_stmt) stmt = store_db_prepare(
+	g_autoptr(StoreSqlStatement) stmt = store_sql_prepare(
 		store->db, "SELECT id FROM deep_searches s WHERE EXISTS (SELECT 1 FROM deep_search_pool p "
 			   "WHERE p.search_id = s.id AND p.state = 0) ORDER BY created_at",
 		error);
 	if (stmt == NULL)
 		return NULL;
-	return store_db_column_strings(store->db, stmt, "listing the unfinished deep searches", error);
+	return store_db_column_strings(stmt, "listing the unfinished deep searches", error);
 }
 
 gboolean
 store_deep_search_delete(Store *store, const char *id, GError **error)
 {
-	g_autoptr(sqlite3_stmt) stmt = store_db_prepare(store->db, "DELETE FROM deep_searches WHERE id = ?", error);
+	g_autoptr(StoreSqlStatement) stmt = store_sql_prepare(store->db, "DELETE FROM deep_searches WHERE id = ?", error);
 	if (stmt == NULL)
 		return FALSE;
-	sqlite3_bind_text(stmt, 1, id, -1, SQLITE_TRANSIENT);
-	if (sqlite3_step(stmt) != SQLITE_DONE) {
-		store_db_set_error(store->db, error, "deleting a deep search");
-		return FALSE;
-	}
-	return TRUE;
+	store_sql_bind_text(stmt, 1, id);
+	return store_sql_run(stmt, "deleting a deep search", error);
 }

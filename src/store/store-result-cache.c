@@ -195,6 +195,14 @@ result_cache_find(ResultCache *self, const char *capture_id, const char *key)
 {
 	g_autofree char *path = result_cache_path(self, capture_id, key);
 	ResultCacheEntry *entry = g_hash_table_lookup(self->entries, path);
+	struct stat st;
+	/* Another node sharing the data dir may have written it (store_share_with_nodes()): from
+	 * then on this node counts it too. */
+	if (entry == NULL && self->store->shared && self->capacity > 0 && g_stat(path, &st) == 0 &&
+	    S_ISREG(st.st_mode)) {
+		result_cache_add_entry(self, capture_id, key, (guint64)st.st_size);
+		entry = g_hash_table_lookup(self->entries, path);
+	}
 	if (entry == NULL)
 		self->misses++;
 	return entry;

@@ -239,6 +239,7 @@ typedef struct {
 	GString *sql;
 	GPtrArray *texts;  /* bound values, in order; NULL entries stand for numbers */
 	GArray *numbers;
+	gboolean postgres; /* PostgreSQL's dialect (store-sql.h) */
 } StoreSearchQuery;
 
 static void
@@ -271,11 +272,32 @@ store_search_append_phrase(GString *match, const char *column, const char *text)
 	g_string_append_c(match, '"');
 }
 
+/* A LIKE pattern that matches the text anywhere: its own %, _ and \ escaped with \. */
+static char *
+store_search_like_pattern(const char *text)
+{
+	GString *pattern = g_string_new("%");
+	for (const char *p = text; *p != '\0'; p++) {
+		if (*p == '%' || *p == '_' || *p == '\\')
+			g_string_append_c(pattern, '\\');
+		g_string_append_c(pattern, *p);
+	}
+	g_string_append_c(pattern, '%');
+	return g_string_free(pattern, FALSE);
+}
+
 static void
 store_search_add_substring(StoreSearchQuery *query, GString *match, const char *column, const char *text)
 {
 	if (text == NULL)
 		return;
+	if (query->postgres) {
+		/* pg_trgm's GIN index answers ILIKE for three characters or more; shorter ones scan. */
+		g_autofree char *pattern = store_search_like_pattern(text);
+		g_string_append_printf(query->sql, " AND c.%s ILIKE ?", column);
+		store_search_bind_text(query, pattern);
+		return;
+	}
 	if (match != NULL && g_utf8_strlen(text, -1) >= STORE_SEARCH_TRIGRAM) {
 		store_search_append_phrase(match, column, text);
 		return;
@@ -338,25 +360,28 @@ store_search_text_match(const StoreSearchCriteria *criteria)
 	return g_string_free(match, FALSE);
 }
 
-/* TRUE when the trigram index narrows the search to few enough rows to fetch and sort. */
+/* TRUE when the trigram index narrows the search to few enough rows to fetch and sort.
+ * (SQLite only: PostgreSQL's planner makes this choice itself.) */
 static gboolean
 store_search_index_is_selective(Store *store, const char *match)
 {
-	g_autoptr(sqlite3_stmt) stmt = store_db_prepare(
+	g_autoptr(StoreSqlStatement) stmt = store_sql_prepare(
 		store->db, "SELECT count(*) FROM (SELECT rowid FROM captures_text WHERE captures_text MATCH ? LIMIT ?)",
 		NULL);
 	if (stmt == NULL)
 		return TRUE;
-	sqlite3_bind_text(stmt, 1, match, -1, SQLITE_STATIC);
-	sqlite3_bind_int(stmt, 2, STORE_SEARCH_INDEX_MATCHES_MAX + 1);
-	return sqlite3_step(stmt) != SQLITE_ROW || sqlite3_column_int(stmt, 0) <= STORE_SEARCH_INDEX_MATCHES_MAX;
+	store_sql_bind_text(stmt, 1, match);
+	store_sql_bind_int64(stmt, 2, STORE_SEARCH_INDEX_MATCHES_MAX + 1);
+	return store_sql_step(stmt, NULL) != STORE_SQL_ROW ||
+	       store_sql_column_int64(stmt, 0) <= STORE_SEARCH_INDEX_MATCHES_MAX;
 }
 
 static void
 store_search_build(StoreSearchQuery *query, const StoreSearchCriteria *criteria, gboolean use_text_index)
 {
 	g_autoptr(GString) match = use_text_index ? g_string_new(NULL) : NULL;
-	g_string_append(query->sql, "SELECT " STORE_CAPTURE_COLUMNS " FROM captures c WHERE 1");
+	g_string_append(query->sql, "SELECT " STORE_CAPTURE_COLUMNS " FROM captures c WHERE ");
+	g_string_append(query->sql, query->postgres ? "TRUE" : "1");
 	store_search_add_substring(query, match, "filename", criteria->filename);
 	store_search_add_substring(query, match, "comments", criteria->comments);
 	if (match != NULL && match->len > 0) {
@@ -365,7 +390,7 @@ store_search_build(StoreSearchQuery *query, const StoreSearchCriteria *criteria,
 		store_search_bind_text(query, match->str);
 	}
 	if (criteria->user != NULL) {
-		g_string_append(query->sql, " AND c.user = ?");
+		g_string_append(query->sql, " AND c.\"user\" = ?");
 		store_search_bind_text(query, criteria->user);
 	}
 	if (criteria->ids != NULL) {
@@ -375,7 +400,8 @@ store_search_build(StoreSearchQuery *query, const StoreSearchCriteria *criteria,
 			g_string_append_printf(array, "%s\"%s\"", i > 0 ? "," : "",
 					       (const char *)g_ptr_array_index(criteria->ids, i));
 		g_string_append_c(array, ']');
-		g_string_append(query->sql, " AND c.id IN (SELECT value FROM json_each(?))");
+		g_string_append(query->sql, query->postgres ? " AND c.id IN (SELECT json_array_elements_text(?::json))"
+							    : " AND c.id IN (SELECT value FROM json_each(?))");
 		store_search_bind_text(query, array->str);
 	}
 	for (guint i = 0; i < criteria->tags->len; i++) {
@@ -399,29 +425,31 @@ store_search_captures(Store *store, const StoreSearchCriteria *criteria, GError 
 		.sql = g_string_new(NULL),
 		.texts = g_ptr_array_new_with_free_func(g_free),
 		.numbers = g_array_new(FALSE, FALSE, sizeof(gint64)),
+		.postgres = store_sql_backend(store->db) == STORE_SQL_POSTGRES,
 	};
 	g_autoptr(GString) sql = query.sql;
 	g_autoptr(GPtrArray) texts = query.texts;
 	g_autoptr(GArray) numbers = query.numbers;
 	g_autofree char *match = store_search_text_match(criteria);
-	store_search_build(&query, criteria, *match == '\0' || store_search_index_is_selective(store, match));
+	store_search_build(&query, criteria,
+			   query.postgres || *match == '\0' || store_search_index_is_selective(store, match));
 
-	g_autoptr(sqlite3_stmt) stmt = store_db_prepare(store->db, sql->str, error);
+	g_autoptr(StoreSqlStatement) stmt = store_sql_prepare(store->db, sql->str, error);
 	if (stmt == NULL)
 		return NULL;
 	for (guint i = 0; i < texts->len; i++) {
 		const char *text = g_ptr_array_index(texts, i);
 		if (text != NULL)
-			sqlite3_bind_text(stmt, (int)i + 1, text, -1, SQLITE_STATIC);
+			store_sql_bind_text(stmt, (int)i + 1, text);
 		else
-			sqlite3_bind_int64(stmt, (int)i + 1, g_array_index(numbers, gint64, i));
+			store_sql_bind_int64(stmt, (int)i + 1, g_array_index(numbers, gint64, i));
 	}
 	g_autoptr(GPtrArray) captures = g_ptr_array_new_with_free_func((GDestroyNotify)store_capture_free);
-	int rc;
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+	StoreSqlStep step;
+	while ((step = store_sql_step(stmt, error)) == STORE_SQL_ROW)
 		g_ptr_array_add(captures, store_capture_from_statement(stmt));
-	if (rc != SQLITE_DONE) {
-		store_db_set_error(store->db, error, "searching captures");
+	if (step == STORE_SQL_ERROR) {
+		g_prefix_error(error, "searching captures: ");
 		return NULL;
 	}
 	return g_steal_pointer(&captures);

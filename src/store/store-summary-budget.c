@@ -7,6 +7,7 @@
 
 #include <ftw.h>
 #include <glib/gstdio.h>
+#include <string.h>
 
 #include "file-tree.h"
 #include "metrics.h"
@@ -90,7 +91,7 @@ store_summary_budget_scan(StoreSummaryBudget *self)
 		g_autoptr(GDir) variants = g_dir_open(summary, 0, NULL);
 		const char *variant;
 		while (variants != NULL && (variant = g_dir_read_name(variants)) != NULL) {
-			if (!g_str_has_prefix(variant, "v-") || g_str_has_suffix(variant, ".tmp"))
+			if (!g_str_has_prefix(variant, "v-") || strstr(variant, ".tmp") != NULL)
 				continue;
 			g_autofree char *path = g_build_filename(summary, variant, NULL);
 			GStatBuf st;

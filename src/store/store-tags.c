@@ -58,21 +58,22 @@ store_tags_insert(Store *store, const char *capture_id, const char *tag_list, GE
 {
 	if (tag_list == NULL || *tag_list == '\0')
 		return TRUE;
-	g_autoptr(sqlite3_stmt) stmt = store_db_prepare(
-		store->db, "INSERT OR IGNORE INTO capture_tags (capture_id, tag) VALUES (?, ?)", error);
+	g_autoptr(StoreSqlStatement) stmt = store_sql_prepare(
+		store->db,
+		store_sql_pick(store->db, "INSERT OR IGNORE INTO capture_tags (capture_id, tag) VALUES (?, ?)",
+			       "INSERT INTO capture_tags (capture_id, tag) VALUES (?, ?) ON CONFLICT DO NOTHING"),
+		error);
 	if (stmt == NULL)
 		return FALSE;
 	g_auto(GStrv) tags = g_strsplit(tag_list, ",", -1);
 	for (guint i = 0; tags[i] != NULL; i++) {
 		if (*tags[i] == '\0')
 			continue;
-		sqlite3_reset(stmt);
-		sqlite3_bind_text(stmt, 1, capture_id, -1, SQLITE_STATIC);
-		sqlite3_bind_text(stmt, 2, tags[i], -1, SQLITE_STATIC);
-		if (sqlite3_step(stmt) != SQLITE_DONE) {
-			store_db_set_error(store->db, error, "recording the capture's tags");
+		store_sql_reset(stmt);
+		store_sql_bind_text(stmt, 1, capture_id);
+		store_sql_bind_text(stmt, 2, tags[i]);
+		if (!store_sql_run(stmt, "recording the capture's tags", error))
 			return FALSE;
-		}
 	}
 	return TRUE;
 }

@@ -13,15 +13,16 @@ struct _StoreWriter {
 };
 
 StoreWriter *
-store_writer_open(const char *data_dir, GError **error)
+store_writer_open(const char *data_dir, const char *database, GError **error)
 {
-	sqlite3 *db = store_db_open(data_dir, error);
+	StoreSql *db = store_db_open(data_dir, database, error);
 	if (db == NULL)
 		return NULL;
 	StoreWriter *self = g_new0(StoreWriter, 1);
 	g_atomic_ref_count_init(&self->refs);
 	g_mutex_init(&self->lock);
 	self->view.data_dir = g_strdup(data_dir);
+	self->view.database = g_strdup(database);
 	self->view.captures_dir = g_build_filename(data_dir, "captures", NULL);
 	self->view.tmp_dir = g_build_filename(data_dir, "tmp", NULL);
 	self->view.worker_home = g_build_filename(data_dir, "worker-home", NULL);
@@ -43,11 +44,22 @@ store_writer_unref(StoreWriter *self)
 		return;
 	store_db_close(self->view.db);
 	g_free(self->view.data_dir);
+	g_free(self->view.database);
 	g_free(self->view.captures_dir);
 	g_free(self->view.tmp_dir);
 	g_free(self->view.worker_home);
 	g_mutex_clear(&self->lock);
 	g_free(self);
+}
+
+void
+store_writer_set_tmp_dir(StoreWriter *self, const char *tmp_dir)
+{
+	g_mutex_lock(&self->lock);
+	g_free(self->view.tmp_dir);
+	self->view.tmp_dir = g_strdup(tmp_dir);
+	self->view.shared = TRUE;
+	g_mutex_unlock(&self->lock);
 }
 
 Store *

@@ -30,6 +30,12 @@ store_mkdir(const char *path, GError **error)
 Store *
 store_open(const char *data_dir, GError **error)
 {
+	return store_open_with_database(data_dir, NULL, error);
+}
+
+Store *
+store_open_with_database(const char *data_dir, const char *database, GError **error)
+{
 	g_autoptr(Store) self = g_new0(Store, 1);
 	self->data_dir = g_canonicalize_filename(data_dir, NULL);
 	self->captures_dir = g_build_filename(self->data_dir, "captures", NULL);
@@ -38,10 +44,11 @@ store_open(const char *data_dir, GError **error)
 	if (!store_mkdir(self->data_dir, error) || !store_mkdir(self->captures_dir, error) ||
 	    !store_mkdir(self->tmp_dir, error) || !store_mkdir(self->worker_home, error))
 		return NULL;
-	self->db = store_db_open(self->data_dir, error);
+	self->database = database != NULL && *database != '\0' ? g_strdup(database) : NULL;
+	self->db = store_db_open(self->data_dir, self->database, error);
 	if (self->db == NULL)
 		return NULL;
-	self->writer = store_writer_open(self->data_dir, error);
+	self->writer = store_writer_open(self->data_dir, self->database, error);
 	if (self->writer == NULL)
 		return NULL;
 	return g_steal_pointer(&self);
@@ -54,11 +61,32 @@ store_free(Store *self)
 		return;
 	store_writer_unref(self->writer);
 	store_db_close(self->db);
+	g_free(self->database);
 	g_free(self->data_dir);
 	g_free(self->captures_dir);
 	g_free(self->tmp_dir);
 	g_free(self->worker_home);
 	g_free(self);
+}
+
+char **
+store_get_folders(Store *self)
+{
+	const char *const folders[] = {self->captures_dir, self->tmp_dir, NULL};
+	return g_strdupv((char **)folders);
+}
+
+gboolean
+store_share_with_nodes(Store *self, const char *node_name, GError **error)
+{
+	g_autofree char *tmp_dir = g_build_filename(self->data_dir, "tmp", node_name, NULL);
+	if (!store_mkdir(tmp_dir, error))
+		return FALSE;
+	g_free(self->tmp_dir);
+	self->tmp_dir = g_strdup(tmp_dir);
+	self->shared = TRUE;
+	store_writer_set_tmp_dir(self->writer, tmp_dir);
+	return TRUE;
 }
 
 char *
@@ -79,11 +107,12 @@ store_new_temp_file(Store *self, const char *prefix, GError **error)
 static gboolean
 store_capture_row_exists(Store *self, const char *id)
 {
-	g_autoptr(sqlite3_stmt) stmt = store_db_prepare(self->db, "SELECT 1 FROM captures WHERE id = ?", NULL);
+	g_autoptr(StoreSqlStatement) stmt = store_sql_prepare(self->db, "SELECT 1 FROM captures WHERE id = ?", NULL);
 	if (stmt == NULL)
 		return TRUE; /* when in doubt, keep the files */
-	sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC);
-	return sqlite3_step(stmt) == SQLITE_ROW;
+	store_sql_bind_text(stmt, 1, id);
+	/* An unreadable database keeps the files too. */
+	return store_sql_step(stmt, NULL) != STORE_SQL_DONE;
 }
 
 /* Removes DIR/<anything>.tmp entries below a capture's summary folder. */
@@ -114,6 +143,10 @@ store_recover(Store *self)
 		if (file_tree_remove(path, NULL))
 			removed++;
 	}
+	/* Another node may be writing any capture or result folder right now: it finishes or
+	 * sweeps its own (a rerun job replaces a half-written folder). */
+	if (self->shared)
+		return removed;
 	g_autoptr(GDir) captures = g_dir_open(self->captures_dir, 0, NULL);
 	while (captures != NULL && (name = g_dir_read_name(captures)) != NULL) {
 		g_autofree char *path = g_build_filename(self->captures_dir, name, NULL);
