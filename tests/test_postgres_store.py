@@ -286,7 +286,7 @@ def test_nodes_starting_together_share_one_schema():
         r = servers[2].request("GET", "/api/v1/%s/info/%s" % (token, r.json()["id"]))
         check(r.status == 200, "the third node does not see it: %d" % r.status)
         versions = harness.postgres().query(url, "SELECT version FROM schema_version")
-        check(versions == [["2"]], "schema_version %s" % versions)
+        check(versions == [["3"]], "schema_version %s" % versions)
         check(not any(os.path.exists(os.path.join(d, "sharkapi.db")) for d in dirs), "a SQLite file beside PostgreSQL")
     finally:
         for server in servers:
