@@ -140,13 +140,15 @@ def test_migrate_keeps_every_id_token_and_answer():
             check(rows_after[table] == rows_before[table],
                   "%s differs after migrate:\n%s\n%s" % (table, rows_before[table], rows_after[table]))
 
-        # The same data dir, now with PostgreSQL: same answers, same tokens.
+        # The same data dir, now with PostgreSQL, served by two nodes (requests round-robin):
+        # same answers, same tokens.
         os.rename(os.path.join(data_dir, "sharkapi.db"), os.path.join(data_dir, "sharkapi.db.migrated"))
         for suffix in ("-wal", "-shm"):
             if os.path.exists(os.path.join(data_dir, "sharkapi.db" + suffix)):
                 os.remove(os.path.join(data_dir, "sharkapi.db" + suffix))
-        node = harness.Server(data_dir=data_dir, args=["--workers", "1"], database=url).start()
+        node = harness.Server(data_dir=data_dir, args=["--workers", "1"], database=url, nodes=2).start()
         check(answers(node, owner, ids, search_id) == before, "answers differ after the migration")
+        check(answers(node, owner, ids, search_id) == before, "answers differ on the other node")
         check(cli("token", "list", "--data-dir", data_dir, "--database", url) == tokens_before, "token list differs")
         check(not os.path.exists(os.path.join(data_dir, "sharkapi.db")), "a SQLite database came back")
         r = node.request("GET", "/api/v1/%s/info/%s" % (reader, ids[1]))

@@ -211,7 +211,10 @@ analysis_page_lines(GBytes *body, gint64 offset, gint64 limit)
 	line++;
 	GString *page = g_string_new_len(text, line - text);
 	gint64 index = 0, kept = 0;
-	while (line < end && *line != ']') {
+	/* The tail: the last line that starts with "]" (items start with "{"). */
+	const char *tail = g_strrstr_len(text, (gssize)length, "\n]");
+	tail = tail != NULL ? tail + 1 : end;
+	while (line < tail && (limit < 0 || kept < limit)) {
 		const char *next = memchr(line, '\n', (gsize)(end - line));
 		if (next == NULL)
 			break;
@@ -229,7 +232,7 @@ analysis_page_lines(GBytes *body, gint64 offset, gint64 limit)
 	}
 	if (kept > 0)
 		g_string_append_c(page, '\n');
-	g_string_append_len(page, line, end - line);
+	g_string_append_len(page, tail, end - tail);
 	return g_string_free_to_bytes(page);
 }
 
@@ -270,7 +273,9 @@ analysis_answer(AnalysisRequest *request, const char *summary_dir)
 		return;
 	}
 	if (analysis_pages(request->route, request->offset, request->limit)) {
-		g_autoptr(GBytes) whole = http_file_cache_load(request->server->file_cache, path, &error);
+		/* Mapped, not read: a page of a large capture's items is a scan of the file's lines. */
+		g_autoptr(GMappedFile) mapped = g_mapped_file_new(path, FALSE, &error);
+		g_autoptr(GBytes) whole = mapped != NULL ? g_mapped_file_get_bytes(mapped) : NULL;
 		if (whole == NULL) {
 			g_warning("reading %s: %s", path, error->message);
 			http_reply_error_literal(request->msg, 500, "a persisted analysis result could not be read");
