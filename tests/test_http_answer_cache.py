@@ -83,7 +83,9 @@ class FileOpens:
                 name = data[offset + _EVENT.size:offset + _EVENT.size + length].rstrip(b"\0").decode()
                 offset += _EVENT.size + length
                 check(not mask & IN_Q_OVERFLOW, "inotify queue overflowed")
-                if mask & IN_OPEN and not mask & IN_ISDIR and wd in self.dirs:
+                # A folder's "format" file is read when a request first finds the folder (is it
+                # this version's?): bookkeeping, not an answer.
+                if mask & IN_OPEN and not mask & IN_ISDIR and wd in self.dirs and name != "format":
                     files.append(os.path.relpath(os.path.join(self.dirs[wd], name), relative_to))
 
     def close(self):

@@ -108,10 +108,15 @@ def check_expert_document(name, data):
 
 
 def check_expert(server, token, name, capture, capture_id):
+    # A page first, before any whole answer is in the server's memory: read from the file.
+    first_page = server.v2(token, capture_id, "expert", limit="3")
+    check(first_page.status == 200 and "data" in first_page.json(),
+          "%s: a first page %d %s" % (name, first_page.status, first_page.body[:200]))
     r = server.v2(token, capture_id, "expert")
     check(r.status == 200, "%s: expert %d %s" % (name, r.status, r.body[:200]))
     data = r.json()["data"]
     check_expert_document(name, data)
+    check(first_page.json()["data"]["items"] == data["items"][:3], "%s: the first page differs from the items" % name)
     want = tshark(capture, "-q", "-z", "expert")
     if expert_table(data["groups"]) != want:
         # tshark -q -z expert builds no protocol tree, the summary pass always does (so do

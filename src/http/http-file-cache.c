@@ -134,6 +134,18 @@ http_file_cache_load(HttpFileCache *self, const char *path, GError **error)
 	return answer;
 }
 
+GBytes *
+http_file_cache_wrap(GBytes *result)
+{
+	gsize length = 0;
+	const char *data = g_bytes_get_data(result, &length);
+	GString *wrapped = g_string_sized_new(strlen(HTTP_FILE_CACHE_PREFIX) + length + strlen(HTTP_FILE_CACHE_SUFFIX));
+	g_string_append(wrapped, HTTP_FILE_CACHE_PREFIX);
+	g_string_append_len(wrapped, data, (gssize)length);
+	g_string_append(wrapped, HTTP_FILE_CACHE_SUFFIX);
+	return g_string_free_to_bytes(wrapped);
+}
+
 GPtrArray *
 http_file_cache_open(HttpFileCache *self, const char *path, GError **error)
 {

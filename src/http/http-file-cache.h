@@ -32,5 +32,7 @@ GBytes *http_file_cache_load(HttpFileCache *self, const char *path, GError **err
  * mapping of the file and "}", so that a large answer costs page cache shared by all its
  * readers, not heap per request. */
 GPtrArray *http_file_cache_open(HttpFileCache *self, const char *path, GError **error);
+/* A result's bytes wrapped as the cache serves them: {"data": ...}. */
+GBytes *http_file_cache_wrap(GBytes *result);
 
 G_END_DECLS

@@ -282,7 +282,8 @@ analysis_answer(AnalysisRequest *request, const char *summary_dir)
 			return;
 		}
 		g_autoptr(GBytes) page = analysis_page_lines(whole, request->offset, request->limit);
-		http_reply_json_bytes(request->msg, 200, page);
+		g_autoptr(GBytes) wrapped = http_file_cache_wrap(page); /* the file holds what goes in "data" */
+		http_reply_json_bytes(request->msg, 200, wrapped);
 		return;
 	}
 	g_autoptr(GPtrArray) pieces = http_file_cache_open(request->server->file_cache, path, &error);

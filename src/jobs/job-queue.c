@@ -453,7 +453,7 @@ job_queue_dispatch(JobQueue *self)
 		link = next;
 	}
 	metrics_set("sharkapi_job_queue_length", NULL, self->pending.length);
-	if (self->idle_func != NULL && job_queue_count_idle_workers(self) > 0)
+	if (self->idle_func != NULL && job_queue_count_free_workers(self) > 0)
 		self->idle_func(self->idle_data);
 }
 
@@ -640,4 +640,17 @@ job_queue_count_idle_workers(JobQueue *self)
 			idle++;
 	}
 	return idle;
+}
+
+guint
+job_queue_count_free_workers(JobQueue *self)
+{
+	guint free_workers = 0;
+	if (self->pending.length > 0)
+		return 0;
+	for (guint i = 0; i < self->slots->len; i++) {
+		if (worker_slot_is_idle(g_ptr_array_index(self->slots, i)))
+			free_workers++;
+	}
+	return free_workers;
 }

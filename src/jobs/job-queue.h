@@ -76,5 +76,7 @@ void job_queue_forget_warm_key(JobQueue *self, const char *warm_key);
 void job_queue_set_idle_func(JobQueue *self, GSourceFunc func, gpointer user_data);
 /* Workers that would take a job now (ready, idle, keeping no capture warm); 0 while jobs wait. */
 guint job_queue_count_idle_workers(JobQueue *self);
+/* The same, warm workers included (a job for another capture takes one, which then goes cold). */
+guint job_queue_count_free_workers(JobQueue *self);
 
 G_END_DECLS

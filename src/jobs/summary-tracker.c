@@ -854,7 +854,8 @@ static guint
 summary_tracker_idle_workers_cb(gpointer user_data)
 {
 	SummaryTracker *self = user_data;
-	return job_queue_count_idle_workers(self->jobs);
+	/* Warm workers too: a node whose workers all keep a capture warm must still claim. */
+	return job_queue_count_free_workers(self->jobs);
 }
 
 /* A worker may be free: claim from the cluster's queue (from the main loop: this runs inside
