@@ -211,9 +211,15 @@ analysis_page_lines(GBytes *body, gint64 offset, gint64 limit)
 	line++;
 	GString *page = g_string_new_len(text, line - text);
 	gint64 index = 0, kept = 0;
-	/* The tail: the last line that starts with "]" (items start with "{"). */
-	const char *tail = g_strrstr_len(text, (gssize)length, "\n]");
-	tail = tail != NULL ? tail + 1 : end;
+	/* The tail: the last line that starts with "]" (items start with "{"), a few bytes from the
+	 * end: searched backwards (g_strrstr_len() would first walk the whole file forwards). */
+	const char *tail = end;
+	for (const char *p = end - 1; p >= line; p--) {
+		if (*p == ']' && p[-1] == '\n') {
+			tail = p;
+			break;
+		}
+	}
 	while (line < tail && (limit < 0 || kept < limit)) {
 		const char *next = memchr(line, '\n', (gsize)(end - line));
 		if (next == NULL)
