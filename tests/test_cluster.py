@@ -12,6 +12,7 @@ nodes on loopback ports, one worker each, all with --database and the same --dat
     finishes it, and the request parked meanwhile on a third node is answered;
   - the shared data dir gone (moved away): every node answers 503 with Retry-After and logs why,
     and serves again when it is back;
+  - two nodes with a small result cache: their answers together stay under its cap;
   - PostgreSQL stopped for 10 s under load: requests get 200 or 503 with Retry-After, never a
     500, never a hang; nothing acknowledged is lost; full service within seconds of its restart.
 Every wait is for a condition, with a deadline.
@@ -236,6 +237,50 @@ def test_shared_mount_lost():
     wait_for(lambda: status(nodes["n1"], after.json()["id"]) == "ready", "the upload after the mount came back, analysed")
 
 
+def test_result_cache_cap_holds_for_all_nodes():
+    """Two more nodes on a data dir of their own with a 20,000-byte result cache: answers written
+    through both stay under the cap together (each node rebuilds its view from the disk at most
+    every 2 s before it evicts)."""
+    cap = 20000
+    own_dir = tempfile.mkdtemp(prefix="sharkapi-cluster-cache-")
+    own_db = pg.create_database("cache")
+    pair = [harness.Server(data_dir=own_dir, database=own_db, nodes=1,
+                           args=["--workers", "1", "--node-name", "c%d" % k, "--result-cache-size", str(cap)]).start()
+            for k in (1, 2)]
+
+    def on_disk():
+        folder = os.path.join(own_dir, "captures")
+        return sum(os.path.getsize(os.path.join(root, name)) for root, _, names in os.walk(folder)
+                   if os.path.basename(root) == "results" for name in names)
+    try:
+        own_token = pair[0].token()
+        capture_id = pair[0].upload_put(own_token, os.path.join(harness.CAPTURES_DIR, "zeek-http-bro.org.pcap")).json()["id"]
+        wait_for(lambda: pair[1].v2(own_token, capture_id, "status").json()["data"]["analysis"]["state"] == "ready",
+                 "the capture ready")
+        written = 0
+        for n in range(24):  # distinct queries, about 3 KB answers, alternating nodes
+            r = pair[n % 2].request("GET", "/api/v2/analysis/%s/packets/fields?fields=ip.src,tcp.len&limit=%d"
+                                    % (capture_id, 30 + n), headers={"Authorization": own_token})
+            check(r.status == 200, "fields: %d" % r.status)
+            written += len(r.body)
+        check(written > 2 * cap, "too little written to test the cap: %d bytes" % written)
+        # Each node's next commit after its rescan interval evicts down to the cap, whoever wrote:
+        # small new answers (a hit commits nothing) until the disk is under the cap.
+        fresh = iter(range(1, 100000))
+
+        def settled():
+            for node in pair:
+                node.request("GET", "/api/v2/analysis/%s/packets/fields?fields=ip.len&limit=%d"
+                             % (capture_id, next(fresh)), headers={"Authorization": own_token})
+            return on_disk() <= cap
+        wait_for(settled, "the answers of both nodes under the cap (%d bytes on disk)" % on_disk(), 60)
+        print("  %d bytes of answers written through two nodes, %d kept (cap %d)" % (written, on_disk(), cap))
+    finally:
+        for node in pair:
+            node.stop()
+        shutil.rmtree(own_dir, ignore_errors=True)
+
+
 def test_postgres_outage_under_load():
     small = os.path.join(harness.CAPTURES_DIR, "sv-dns-udp-a-aaaa-mx.pcap")
     known = nodes["n1"].upload_put(token, small).json()["id"]
@@ -304,7 +349,8 @@ def main():
             start_node(name)
         token = nodes["n1"].token()
         harness.run([test_every_node_answers_one_pass, test_cluster_route, test_shared_mount_lost,
-                     test_200_concurrent_uploads, test_kill_node_running_summary, test_postgres_outage_under_load])
+                     test_200_concurrent_uploads, test_kill_node_running_summary,
+                     test_result_cache_cap_holds_for_all_nodes, test_postgres_outage_under_load])
     finally:
         for node in nodes.values():
             node.stop()

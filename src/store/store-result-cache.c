@@ -34,7 +34,14 @@ struct ResultCache {
 	GQueue recency;      /* most recently used first */
 	guint64 hits;
 	guint64 misses;
+	gint64 scanned_us; /* several nodes: when the index was last rebuilt from the disk */
 };
+
+/* Several nodes share the answers (store_share_with_nodes()): before evicting, a node rebuilds
+ * its index from the disk at most this often, so the cap holds for all nodes' answers together
+ * and the least recently used go first whoever wrote them (a hit on any node touches the file's
+ * mtime). Between rebuilds the other nodes' new answers count from the next one. */
+#define RESULT_CACHE_SHARED_RESCAN_US (2 * G_USEC_PER_SEC)
 
 struct ResultCacheWriter {
 	ResultCache *cache;
@@ -87,9 +94,18 @@ result_cache_add_entry(ResultCache *self, const char *capture_id, const char *ke
 	g_hash_table_insert(self->entries, entry->path, entry);
 }
 
+static void result_cache_index_disk(ResultCache *self);
+
 static void
 result_cache_evict(ResultCache *self)
 {
+	gint64 now = g_get_monotonic_time();
+	if (self->store->shared && self->capacity > 0 && now - self->scanned_us >= RESULT_CACHE_SHARED_RESCAN_US) {
+		while (self->recency.head != NULL)
+			result_cache_remove_entry(self, self->recency.head->data);
+		result_cache_index_disk(self);
+		self->scanned_us = now;
+	}
 	while (self->size > self->capacity && self->recency.tail != NULL) {
 		ResultCacheEntry *entry = self->recency.tail->data;
 		if (g_unlink(entry->path) != 0 && errno != ENOENT)
@@ -120,9 +136,9 @@ result_cache_found_by_age(gconstpointer a, gconstpointer b)
 	return x->mtime < y->mtime ? -1 : x->mtime > y->mtime;
 }
 
-/* Rebuilds the index from captures/<id>/results/, oldest first so the newest ends at the head. */
+/* Indexes captures/<id>/results/, oldest first so the newest ends at the head. */
 static void
-result_cache_scan(ResultCache *self)
+result_cache_index_disk(ResultCache *self)
 {
 	g_autoptr(GPtrArray) found = g_ptr_array_new_with_free_func((GDestroyNotify)result_cache_found_free);
 	g_autoptr(GDir) captures = g_dir_open(self->store->captures_dir, 0, NULL);
@@ -150,6 +166,14 @@ result_cache_scan(ResultCache *self)
 		ResultCacheFound *one = g_ptr_array_index(found, i);
 		result_cache_add_entry(self, one->capture_id, one->key, one->size);
 	}
+}
+
+/* Builds the index from the disk and keeps to the capacity. */
+static void
+result_cache_scan(ResultCache *self)
+{
+	result_cache_index_disk(self);
+	self->scanned_us = g_get_monotonic_time();
 	result_cache_evict(self);
 }
 
