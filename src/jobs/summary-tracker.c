@@ -1,59 +1,20 @@
-/* summary-tracker.c: summary variants under way and the requests parked on them.
- * A large capture's default summary may run as shards (engine-shard.h): one summary job per
- * shard at once, each on its own worker, then a summary_merge job writes the same folder one
- * pass writes. Any shard that fails or reports itself unsafe, or a failed merge, turns the run
- * into the ordinary single pass: answers are the same either way. Partial results live beside
- * the folder as <variant>.shard<K>.tmp (swept after a crash like every *.tmp).
+/* summary-tracker.c: summary variants under way and the requests parked on them; with several
+ * nodes, runs are cluster jobs (cluster.h). A large capture's default summary may run as shards
+ * (summary-shards.c).
  * SPDX-License-Identifier: GPL-2.0-or-later */
 #define G_LOG_DOMAIN "summary"
 
-#include "jobs/summary-tracker.h"
+#include "jobs/summary-run.h"
 
 #include <errno.h>
 #include <stdio.h>
 
-#include "event-log.h"
 #include "file-tree.h"
-#include "jobs/cluster.h"
 #include "jobs/job-requests.h"
-#include "json-writer.h"
 #include "metrics.h"
 #include "sharkapi-error.h"
 #include "store/store-capture.h"
-#include "store/store-summary-budget.h"
 #include "worker-protocol.h"
-
-typedef struct SummaryRun SummaryRun;
-
-/* One shard job of a sharded run. */
-typedef struct {
-	SummaryRun *run;
-	Job *job;
-	char *dir; /* its partial results */
-	double progress;
-} SummaryShard;
-
-struct SummaryRun {
-	SummaryTracker *tracker;
-	char *capture_id;
-	char *variant;
-	char *summary_dir;
-	char *capture_path;
-	Job *job;            /* the single pass, or the merge of the shards */
-	GPtrArray *shards;   /* of SummaryShard while a sharded run lasts, else NULL */
-	guint shards_running;
-	char *fallback_reason; /* why the shards cannot be merged (first reason) */
-	char *filter;
-	guint passes;
-	gboolean list; /* a packet list (frame_list job), not a summary */
-	char *columns; /* a list's custom columns, comma separated; NULL for the seven */
-	double progress;
-	GPtrArray *waiters; /* of SummaryWaiter, not owned: a waiter frees itself when answered */
-	gboolean promised;  /* a request was told "it goes on": the run completes, waiters or not */
-	/* Several nodes (cluster.h): this node claimed the run and runs its jobs. A run of a
-	 * cluster that is not claimed waits for the node that claims it to end it. */
-	gboolean claimed;
-};
 
 struct SummaryWaiter {
 	SummaryRun *run;
@@ -61,24 +22,6 @@ struct SummaryWaiter {
 	gpointer user_data;
 	guint timeout_source;
 	guint wait_limit;
-};
-
-struct SummaryTracker {
-	Store *store;
-	JobQueue *jobs;
-	guint wait_limit;
-	guint shards;           /* default summaries of large captures run as this many shards; <2: never */
-	guint64 shard_min_frames;
-	GHashTable *runs; /* "<capture>/<variant>" -> SummaryRun */
-	/* Default summaries the full job queue refused, oldest first: started as room appears,
-	 * so an upload accepted under load is never left queued for ever. */
-	GQueue deferred;           /* of capture ids (owned) */
-	GHashTable *deferred_ids;  /* the same ids, to defer each once */
-	guint deferred_source;
-	StoreSummaryBudget *budget; /* not owned; NULL: filtered summaries are kept for good */
-	Cluster *cluster;           /* several nodes: runs are cluster jobs; NULL: this node alone */
-	SummaryCaptureFunc capture_func; /* another node changed a capture */
-	gpointer capture_data;
 };
 
 /* How often deferred default summaries try the queue again. */
@@ -92,28 +35,9 @@ summary_waiter_free(SummaryWaiter *waiter)
 	g_free(waiter);
 }
 
-static void
-summary_shard_free(SummaryShard *shard)
-{
-	g_free(shard->dir);
-	g_free(shard);
-}
-
-/* Withdraws the shard jobs still under way and removes every shard's partial results. */
-static void
-summary_run_drop_shards(SummaryRun *run)
-{
-	g_autoptr(GPtrArray) shards = g_steal_pointer(&run->shards);
-	for (guint i = 0; shards != NULL && i < shards->len; i++) {
-		SummaryShard *shard = g_ptr_array_index(shards, i);
-		g_autoptr(GError) error = NULL;
-		if (shard->job != NULL)
-			job_cancel(g_steal_pointer(&shard->job));
-		if (!file_tree_remove(shard->dir, &error))
-			g_warning("%s, ignoring", error->message);
-	}
-	run->shards_running = 0;
-}
+static SummaryRun *summary_run_new(SummaryTracker *self, const char *capture_id, const char *variant,
+				   const char *filter, guint passes, gboolean list, const char *columns);
+static gboolean summary_run_start(SummaryRun *run, GError **error);
 
 static void
 summary_run_free(SummaryRun *run)
@@ -204,7 +128,7 @@ summary_tracker_free(SummaryTracker *self)
 }
 
 /* Answers and frees every waiter of a finished run, then drops the run. */
-static void
+void
 summary_run_complete(SummaryRun *run, const GError *error)
 {
 	SummaryTracker *self = run->tracker;
@@ -265,158 +189,6 @@ summary_job_done_cb(Job *job, JsonObject *result, const GError *error, gpointer 
 		}
 	}
 	summary_run_complete(run, error);
-}
-
-/* ---- sharded runs ---- */
-
-/* What users see of sharding: a counter by outcome and one log line per sharded run. */
-static void
-summary_run_report_shards(SummaryRun *run, const char *outcome, guint n_shards)
-{
-	g_autofree char *labels = metrics_labels("outcome", outcome, NULL);
-	EventLogLine *line = event_log_begin("summary_shards");
-	metrics_inc("sharkapi_summary_shard_runs_total", labels);
-	event_log_add_string(line, "capture", run->capture_id);
-	event_log_add_int(line, "shards", n_shards);
-	event_log_add_string(line, "outcome", outcome);
-	if (run->fallback_reason != NULL)
-		event_log_add_string(line, "reason", run->fallback_reason);
-	event_log_end(line);
-}
-
-static gboolean summary_run_submit_single(SummaryRun *run, GError **error);
-static SummaryRun *summary_run_new(SummaryTracker *self, const char *capture_id, const char *variant,
-				   const char *filter, guint passes, gboolean list, const char *columns);
-static gboolean summary_run_start(SummaryRun *run, GError **error);
-
-static void
-summary_run_fall_back(SummaryRun *run)
-{
-	g_autoptr(GError) error = NULL;
-	guint n_shards = run->shards != NULL ? run->shards->len : 0;
-
-	summary_run_report_shards(run, "fallback", n_shards);
-	summary_run_drop_shards(run);
-	/* The single pass reads the capture from the start: its progress starts over. */
-	run->progress = 0;
-	if (!summary_run_submit_single(run, &error))
-		summary_run_complete(run, error);
-}
-
-static void
-summary_merge_done_cb(Job *job, JsonObject *result, const GError *error, gpointer user_data)
-{
-	SummaryRun *run = user_data;
-	guint n_shards = run->shards->len;
-
-	run->job = NULL;
-	if (error != NULL) {
-		run->fallback_reason = g_strdup_printf("merge: %s", error->message);
-		summary_run_fall_back(run);
-		return;
-	}
-	summary_run_report_shards(run, "merged", n_shards);
-	summary_run_drop_shards(run);
-	summary_run_complete(run, NULL);
-}
-
-static void
-summary_run_submit_merge(SummaryRun *run)
-{
-	static const JobCallbacks callbacks = {.done = summary_merge_done_cb};
-	g_autoptr(GError) error = NULL;
-	g_autoptr(GPtrArray) parts = g_ptr_array_new();
-	for (guint i = 0; i < run->shards->len; i++)
-		g_ptr_array_add(parts, ((SummaryShard *)g_ptr_array_index(run->shards, i))->dir);
-	g_autofree char *request = job_request_summary_merge(run->summary_dir, parts);
-	run->job = job_queue_submit(run->tracker->jobs, request, NULL, &callbacks, run, &error);
-	if (run->job == NULL) {
-		run->fallback_reason = g_strdup_printf("merge: %s", error->message);
-		summary_run_fall_back(run);
-	}
-}
-
-static void
-summary_shard_progress_cb(Job *job, double fraction, gpointer user_data)
-{
-	SummaryShard *shard = user_data;
-	SummaryRun *run = shard->run;
-	double sum = 0;
-
-	shard->progress = CLAMP(fraction, 0.0, 1.0);
-	/* Every shard reads the whole capture: the run is as far as the shards on average. */
-	for (guint i = 0; i < run->shards->len; i++)
-		sum += ((SummaryShard *)g_ptr_array_index(run->shards, i))->progress;
-	run->progress = sum / run->shards->len;
-}
-
-static void
-summary_shard_done_cb(Job *job, JsonObject *result, const GError *error, gpointer user_data)
-{
-	SummaryShard *shard = user_data;
-	SummaryRun *run = shard->run;
-	const char *unsafe = NULL;
-
-	shard->job = NULL;
-	run->shards_running--;
-	if (error != NULL)
-		unsafe = error->message;
-	else if (json_object_has_member(result, WORKER_END_UNSAFE) &&
-		 !json_object_get_null_member(result, WORKER_END_UNSAFE))
-		unsafe = json_object_get_string_member_with_default(result, WORKER_END_UNSAFE, "unsafe");
-	if (unsafe != NULL) {
-		/* No need to wait for the other shards: their workers are stopped (and replaced),
-		 * and the single pass starts on this one's. */
-		run->fallback_reason = g_strdup(unsafe);
-		summary_run_fall_back(run);
-		return;
-	}
-	if (run->shards_running == 0)
-		summary_run_submit_merge(run);
-}
-
-/* Submits one summary job per shard; FALSE (nothing left submitted) when the queue refuses one. */
-static gboolean
-summary_run_submit_shards(SummaryRun *run, guint n_shards)
-{
-	static const JobCallbacks callbacks = {
-		.progress = summary_shard_progress_cb,
-		.done = summary_shard_done_cb,
-	};
-	run->shards = g_ptr_array_new_with_free_func((GDestroyNotify)summary_shard_free);
-	for (guint k = 0; k < n_shards; k++) {
-		SummaryShard *shard = g_new0(SummaryShard, 1);
-		g_autoptr(GError) error = NULL;
-		g_autofree char *request = NULL;
-
-		shard->run = run;
-		shard->dir = g_strdup_printf("%s.shard%u.tmp", run->summary_dir, k);
-		g_ptr_array_add(run->shards, shard);
-		request = job_request_summary(run->capture_path, shard->dir, "", 1, k, n_shards);
-		shard->job = job_queue_submit(run->tracker->jobs, request, NULL, &callbacks, shard, &error);
-		if (shard->job == NULL) {
-			g_message("summary of %s not sharded: %s", run->capture_id, error->message);
-			summary_run_drop_shards(run);
-			return FALSE;
-		}
-		run->shards_running++;
-	}
-	return TRUE;
-}
-
-/* Shards pay only for the default summary of a capture with enough frames, and only when a
- * worker per shard is free now: a shard queued behind another job would end later than one
- * pass started at once. */
-static guint
-summary_tracker_shards_for(SummaryTracker *self, const char *capture_id, const char *variant)
-{
-	if (self->shards < 2 || self->shard_min_frames == 0 || !g_str_equal(variant, "default") ||
-	    job_queue_count_idle_workers(self->jobs) < self->shards)
-		return 0;
-	g_autoptr(StoreCapture) capture = store_capture_get(self->store, capture_id, NULL);
-	if (capture == NULL || capture->num_packets < self->shard_min_frames)
-		return 0;
-	return self->shards;
 }
 
 void
@@ -522,7 +294,7 @@ summary_run_start(SummaryRun *run, GError **error)
 	return (n_shards > 0 && summary_run_submit_shards(run, n_shards)) || summary_run_submit_single(run, error);
 }
 
-static gboolean
+gboolean
 summary_run_submit_single(SummaryRun *run, GError **error)
 {
 	static const JobCallbacks callbacks = {
