@@ -50,7 +50,9 @@ cli_serve(int argc, char **argv)
 		return 1;
 	}
 	/* The name in /metrics and, with several nodes, in the cluster's tables and tmp/<node>/. */
-	g_autofree char *node_name = g_strdup(config->node_name != NULL ? config->node_name : g_get_host_name());
+	if (config->node_name == NULL)
+		config->node_name = g_strdup(g_get_host_name());
+	const char *node_name = config->node_name;
 	gboolean several_nodes = store->database != NULL;
 	if (several_nodes && !store_share_with_nodes(store, node_name, &error)) {
 		fprintf(stderr, "sharkapi serve: %s\n", error->message);

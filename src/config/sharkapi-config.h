@@ -11,7 +11,7 @@ G_BEGIN_DECLS
 typedef struct {
 	char *listen;              /* ADDR:PORT, default 127.0.0.1:8080 */
 	char *data_dir;            /* default ./sharkapi-data */
-	char *node_name;           /* NULL: the host name; names this node among several (--database) */
+	char *node_name;           /* names this node among several (--database); serve sets the host name when none is given */
 	char *database;            /* NULL: SQLite in the data dir; else a PostgreSQL URL for the metadata */
 	guint workers;             /* default: number of cores */
 	guint64 max_upload_size;   /* request body bytes, default 2 GiB */

@@ -14,7 +14,7 @@
 static void
 routes_cluster_write_alone(HttpServer *server, JsonWriter *writer)
 {
-	const char *name = server->config->node_name != NULL ? server->config->node_name : g_get_host_name();
+	const char *name = server->config->node_name; /* resolved at start (cli-serve.c) */
 	/* Members in alphabetical order (json-writer.h). */
 	json_writer_key(writer, "jobs");
 	json_writer_begin_array(writer);

@@ -43,6 +43,9 @@ struct Cluster {
 	GHashTable *watched;   /* keys of jobs this node waits for (set) */
 	GHashTable *claimed;   /* keys of jobs this node runs -> progress (double *) */
 	gboolean claiming;     /* cluster_claim() is on the stack: no nested claims */
+	/* A job may be queued (a NOTIFY said so, or nothing was looked at since): what a free
+	 * worker's cluster_claim_soon() needs before it asks the database. */
+	gboolean maybe_queued;
 	guint claim_source;    /* cluster_claim_soon() */
 };
 
@@ -81,12 +84,8 @@ cluster_run_values(Cluster *self, const char *text, const char *context, const c
 	g_autoptr(StoreSqlStatement) stmt = cluster_prepare(self, text, error);
 	if (stmt == NULL)
 		return FALSE;
-	for (guint i = 0; i < n_values; i++) {
-		if (values[i] != NULL)
-			store_sql_bind_text(stmt, (int)i + 1, values[i]);
-		else
-			store_sql_bind_null(stmt, (int)i + 1);
-	}
+	for (guint i = 0; i < n_values; i++)
+		store_sql_bind_text(stmt, (int)i + 1, values[i]); /* NULL binds NULL */
 	return store_sql_run(stmt, context, error);
 }
 #define cluster_run(self, text, context, error, ...)                                                     \
@@ -210,6 +209,8 @@ cluster_claim_one(Cluster *self)
 	if (step != STORE_SQL_ROW) {
 		if (step == STORE_SQL_ERROR)
 			g_debug("claiming a job: %s", error->message);
+		else
+			self->maybe_queued = FALSE; /* until the next NOTIFY */
 		return FALSE;
 	}
 	g_autofree char *key = g_strdup(store_sql_column_text(stmt, 0));
@@ -254,7 +255,8 @@ cluster_claim_cb(gpointer user_data)
 void
 cluster_claim_soon(Cluster *self)
 {
-	if (self->claim_source == 0)
+	/* Called whenever a worker may be free (job-queue.h): no query while nothing is queued. */
+	if (self->maybe_queued && self->claim_source == 0)
 		self->claim_source = g_idle_add(cluster_claim_cb, self);
 }
 
@@ -353,7 +355,7 @@ cluster_listen_cb(gint fd, GIOCondition condition, gpointer user_data)
 		else if (g_str_equal(notify->relname, CLUSTER_CHANNEL_CAPTURE))
 			cluster_capture_changed_elsewhere(self, notify->extra);
 		else
-			queued = TRUE;
+			queued = self->maybe_queued = TRUE;
 		PQfreemem(notify);
 	}
 	if (queued)
@@ -384,7 +386,9 @@ cluster_listen_start(Cluster *self)
 		return;
 	}
 	self->listener_source = g_unix_fd_add(PQsocket(self->listener), G_IO_IN, cluster_listen_cb, self);
-	/* Notifications sent while nobody listened are lost: look at every watched job once. */
+	/* Notifications sent while nobody listened are lost: look at every watched job once, and
+	 * at the queue. */
+	self->maybe_queued = TRUE;
 	g_autoptr(GPtrArray) keys = cluster_keys_of(self->watched);
 	for (guint i = 0; i < keys->len; i++)
 		cluster_check_watched(self, g_ptr_array_index(keys, i));
@@ -481,8 +485,10 @@ cluster_enqueue(Cluster *self, const ClusterJob *job, GError **error)
 	if (!store_sql_run(stmt, "queueing an analysis", error))
 		return FALSE;
 	g_hash_table_add(self->watched, g_strdup(key));
-	if (store_sql_changes(stmt) > 0)
+	if (store_sql_changes(stmt) > 0) {
+		self->maybe_queued = TRUE;
 		cluster_notify(self, CLUSTER_CHANNEL_QUEUED, key);
+	}
 	return TRUE;
 }
 

@@ -532,8 +532,10 @@ summary_tracker_get_state(SummaryTracker *self, const char *capture_id, double *
 	g_autofree char *dir = store_capture_summary_dir(self->store, capture_id, "default");
 	SummaryRun *run = g_hash_table_lookup(self->runs, key);
 
+	gboolean ready = summary_folder_is_current(dir, FALSE);
+
 	*progress = 0;
-	if (self->cluster != NULL && (run == NULL || !run->claimed) && !summary_folder_is_current(dir, FALSE)) {
+	if (self->cluster != NULL && (run == NULL || !run->claimed) && !ready) {
 		/* Queued for the cluster, or running on another node: the database knows. */
 		gboolean running = FALSE;
 		if (cluster_job_state(self->cluster, capture_id, "default", &running, progress))
@@ -548,7 +550,7 @@ summary_tracker_get_state(SummaryTracker *self, const char *capture_id, double *
 		*progress = run->progress;
 		return running ? SUMMARY_STATE_RUNNING : SUMMARY_STATE_QUEUED;
 	}
-	if (summary_folder_is_current(dir, FALSE)) {
+	if (ready) {
 		*progress = 1;
 		return SUMMARY_STATE_READY;
 	}
